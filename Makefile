@@ -1,0 +1,29 @@
+# Two entry points: `make run` (the main job on the paper configuration) and `make test`.
+# Both create a local virtual environment in .venv and install what they need into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+CONFIG ?= paper
+OUT    ?= build/$(CONFIG)
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="--long"`.
+PYTEST_ARGS ?=
+
+.PHONY: run test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/tlcim build --config $(CONFIG) --out $(OUT)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf build

@@ -1,0 +1,83 @@
+"""The main job (``tlcim build``): everything the generator makes for one configuration.
+
+Stages run in order into one output folder, which is replaced atomically: the configuration,
+a golden-model demonstration, and (from the hardware issues on) the Verilog and its reports.
+"""
+
+import json
+
+import numpy as np
+
+from golden import Config, device_mvm, saturate
+from .files import output_dir, write_json, write_text, save_npy
+
+__all__ = ["build", "show_config", "golden_demo", "STAGES"]
+
+#: Seed of the demonstration's random weights and inputs (printed with its results).
+DEMO_SEED = 2023
+
+
+def show_config(config, format="json"):
+    """Print ``config`` as JSON (with its derived values) or as TOML."""
+    if format == "toml":
+        print(config.to_toml(), end="")
+    else:
+        print(json.dumps({"parameters": config.to_dict(), "derived": config.derived()},
+                         indent=1))
+
+
+def golden_demo(config, out, *, batch=16, seed=DEMO_SEED):
+    """Run seeded random device MVMs through the golden model and write them with a summary.
+
+    Writes ``demo/weights.npy`` (int [subarrays, rows, outs]), ``demo/inputs.npy``,
+    ``demo/results.npy`` and ``demo/summary.json``, which compares the results with the exact
+    product of the saturated inputs to show the ADC's effect.
+    """
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(-config.w_max, config.w_max + 1,
+                           (config.subarrays, config.rows, config.outs))
+    inputs = rng.integers(-2 * config.x_max, 2 * config.x_max + 1,
+                          (batch, config.rows * config.subarrays))
+    results = device_mvm(config, weights, inputs)
+    clipped, saturated = saturate(inputs, config.x_trits)
+    exact = np.einsum("bsr,sro->bo", clipped.reshape(batch, config.subarrays, config.rows),
+                      weights)
+    demo = out / "demo"
+    save_npy(demo / "weights.npy", weights)
+    save_npy(demo / "inputs.npy", inputs)
+    save_npy(demo / "results.npy", results)
+    summary = {
+        "seed": seed,
+        "batch": batch,
+        "saturated_inputs": int(saturated.sum()),
+        "results_differing_from_exact": int((results != exact).sum()),
+        "max_abs_adc_error": int(np.abs(results - exact).max()),
+        "max_abs_result": int(np.abs(results).max()),
+        "result_bound": config.device_bound,
+    }
+    write_json(demo / "summary.json", summary)
+    print(f"golden demo (seed {seed}): {batch} device MVMs, "
+          f"{summary['saturated_inputs']} saturated inputs, "
+          f"{summary['results_differing_from_exact']} results changed by the ADC")
+
+
+def _config_files(config, out):
+    write_text(out / "config.json", json.dumps(
+        {"parameters": config.to_dict(), "derived": config.derived()}, indent=1) + "\n")
+    write_text(out / "config.toml", config.to_toml())
+
+
+#: The stages of the main job, in order: (name, function(config, out_folder)).
+STAGES = [
+    ("configuration", _config_files),
+    ("golden demonstration", golden_demo),
+]
+
+
+def build(config, out):
+    """Run every stage of :data:`STAGES` for ``config`` into the folder ``out``."""
+    with output_dir(out) as temp:
+        for number, (name, stage) in enumerate(STAGES, 1):
+            print(f"[{number}/{len(STAGES)}] {name}", flush=True)
+            stage(config, temp)
+    print(f"wrote {out}")
