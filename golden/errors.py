@@ -24,6 +24,8 @@ class ErrorCode(enum.IntEnum):
     BAD_LENGTH = 4
     #: A restore's checksum did not match the one taken when the set was stored.
     VERIFY_FAILED = 5
+    #: Weights to be written lie outside the range of ``w_trits`` trits; nothing was written.
+    BAD_WEIGHTS = 6
 
     @property
     def label(self):
