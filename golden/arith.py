@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .trits import _as_int_array, check_weights, encode_trits, saturate
+from .trits import _as_int_array, _check_range, check_weights, encode_trits, saturate
 
 __all__ = ["adc_code", "partial_mac", "mvm", "device_mvm", "layer", "requantise"]
 
@@ -105,6 +105,7 @@ def device_mvm(config, weights, x):
         raise ValueError(f"weights must have shape (subarrays, rows, outs) = "
                          f"({config.subarrays}, {config.rows}, {config.outs}), "
                          f"not {weights.shape}")
+    _check_range(config, weights, "weights", ("subarray", "row", "output"))
     x = _inputs(config, x, config.rows * config.subarrays, "x")
     return sum(mvm(config, weights[s], x[..., s * config.rows:(s + 1) * config.rows])
                for s in range(config.subarrays))
@@ -128,6 +129,7 @@ def layer(config, weights, x):
     weights = _as_int_array(weights, "weights")
     if weights.ndim != 2:
         raise ValueError(f"weights must be a matrix (N, O), not shape {weights.shape}")
+    _check_range(config, weights, "weights", ("row", "output"))
     n, o = weights.shape
     x = _inputs(config, x, n, "x")
     batch = x.reshape(-1, n)

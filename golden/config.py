@@ -74,7 +74,9 @@ class Config:
             if field.name == "adc_bits" and value is None:
                 continue
             if not _is_int(value):
-                raise ValueError(f"{field.name} must be an integer, not {value!r}")
+                # Name the ideal option too: a misspelt "ideal" should say what was meant.
+                rule = 'an integer or "ideal"' if field.name == "adc_bits" else "an integer"
+                raise ValueError(f"{field.name} must be {rule}, not {value!r}")
 
         def at_least(name, low):
             if getattr(self, name) < low:

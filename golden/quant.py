@@ -26,9 +26,17 @@ def quantise_weights(weights, *, bits=8, trits=5):
     q : numpy.ndarray of int64
         Integer weights; ``q * scale`` approximates ``weights``.
     scale : float
+
+    Raises
+    ------
+    ValueError
+        If ``bits`` is not an integer from 2 to 32, ``trits`` not a positive integer, or a
+        weight is not finite.
     """
-    if not 2 <= bits <= 32:
-        raise ValueError(f"bits must be between 2 and 32, not {bits!r}")
+    if not isinstance(bits, int) or not 2 <= bits <= 32:
+        raise ValueError(f"bits must be an integer between 2 and 32, not {bits!r}")
+    if not isinstance(trits, int) or trits < 1:
+        raise ValueError(f"trits must be a positive integer, not {trits!r}")
     weights = _as_float(weights)
     peak = float(np.max(np.abs(weights), initial=0.0))
     scale = peak / (2 ** (bits - 1) - 1) if peak else 1.0

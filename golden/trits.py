@@ -102,12 +102,18 @@ def check_weights(config, weights, *, what="weights"):
     if weights.shape != (config.rows, config.outs):
         raise ValueError(f"{what} must have shape (rows, outs) = ({config.rows}, {config.outs}), "
                          f"not {weights.shape}")
+    return _check_range(config, weights, what, ("row", "output"))
+
+
+def _check_range(config, weights, what, axes):
+    # Shared by every caller that loads weights, so that an error names the position in the
+    # caller's own array (a layer's row, not a tile's), one index name per axis in ``axes``.
     bad = np.argwhere(np.abs(weights) > config.w_max)
     if len(bad):
-        row, out = bad[0]
+        where = ", ".join(f"{axis} {index}" for axis, index in zip(axes, bad[0]))
         raise ValueError(f"{what} must lie in [-{config.w_max}, {config.w_max}] for "
                          f"w_trits={config.w_trits}; {len(bad)} do not, the first "
-                         f"{weights[row, out]} at row {row}, output {out}")
+                         f"{weights[tuple(bad[0])]} at {where}")
     return weights
 
 
@@ -138,9 +144,17 @@ def sram_bits_to_weights(config, bits):
     Raises
     ------
     ValueError
-        If any compute cell holds the corrupt pair (0, 1), naming the first one.
+        If ``bits`` is not an integer array of 0s and 1s whose last axis is ``2 * cbls`` long,
+        or if any compute cell holds the corrupt pair (0, 1), naming the first one.
     """
-    pairs = np.asarray(bits).reshape(-1, config.cbls, 2)
+    bits = np.asarray(bits)
+    bits = _as_int_array(bits.astype(np.uint8) if bits.dtype == np.bool_ else bits, "bits")
+    if bits.ndim == 0 or bits.shape[-1] != 2 * config.cbls:
+        raise ValueError(f"bits must have shape (..., 2 * cbls) = (..., {2 * config.cbls}), "
+                         f"not {bits.shape}")
+    if np.any((bits != 0) & (bits != 1)):
+        raise ValueError(f"bits must be 0 or 1, not {bits[(bits != 0) & (bits != 1)][0]}")
+    pairs = bits.reshape(-1, config.cbls, 2)
     q1, q2 = pairs[..., 0].astype(np.int64), pairs[..., 1].astype(np.int64)
     corrupt = np.argwhere((q1 == 0) & (q2 == 1))
     if len(corrupt):
