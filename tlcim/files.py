@@ -14,6 +14,14 @@ import tempfile
 
 import numpy as np
 
+def _read_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
 __all__ = ["atomic_write", "write_text", "write_json", "save_npy", "load_npy", "output_dir"]
 
 
@@ -29,6 +37,8 @@ def atomic_write(path, mode="w"):
     try:
         with os.fdopen(fd, mode) as file:
             yield file
+        # mkstemp creates files readable by their owner only; give the usual permissions.
+        os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -76,6 +86,7 @@ def output_dir(path):
     temp = pathlib.Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         yield temp
+        os.chmod(temp, 0o777 & ~_UMASK)
         path.mkdir(exist_ok=True)
         for item in sorted(temp.rglob("*")):
             target = path / item.relative_to(temp)

@@ -1,0 +1,290 @@
+"""The cost model (tlcim.cost), its networks, plots and the ``tlcim model`` command."""
+
+import json
+import math
+import pathlib
+
+import pytest
+
+from golden import Config, PRESETS
+from tlcim import cli, plots
+from tlcim.cost import (Constants, CostModel, DESIGNS, TOLERANCE, constants_markdown, load_area,
+                        map_network, model_command)
+from tlcim.networks import Layer, Network, network, resnet18_cifar10, vgg9_cifar10
+
+K = Constants()
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "cost-model.md"
+
+# A tiny macro whose numbers are checked by hand: 4 compute blocks of 8 rows, 10 CBLs
+# (2 outputs of 5 trits), 2-trit inputs, 2 subarrays of 2 weight sets.
+TINY = Config(rows=32, active_rows=8, cbls=10, x_trits=2, w_trits=5, adc_bits=5, adc_share=5,
+              clusters=1, cluster_size=2, subarrays=2)
+# Per column conversion: CIM 0.096 + ADC 0.188 + shift & add 0.336 / 5 = 0.3512 pJ.
+PER_CONVERSION = 0.096 + 0.188 + 0.336 / 5
+
+
+def one_layer(layer):
+    return Network("one", "test", (layer,))
+
+
+# -- hand calculations -----------------------------------------------------------------------------
+
+def test_tiny_mvm_by_hand():
+    mvm = CostModel(TINY).mvm("tl")
+    conversions = 4 * 2 * 10                 # blocks x input trits x CBLs
+    parts = mvm["components_pj"]
+    assert mvm["conversions"] == conversions
+    assert parts["array"] == pytest.approx(conversions * 0.096)
+    assert parts["adc"] == pytest.approx(conversions * 0.188)
+    assert parts["shift_add"] == pytest.approx(conversions * 0.0672)
+    assert parts["encoder"] == pytest.approx(32 * 0.0131)      # every input encoded once
+    assert parts["buffer"] == pytest.approx((32 + 2) * 8 * 0.042)  # inputs in, outputs out
+    assert mvm["total_pj"] == pytest.approx(39.9392)
+    # 2 x 8 rows x 1.6 x 1.6 binary-normalised ops per conversion, / 64 for 8-bit ops.
+    assert mvm["ops_8b"] == pytest.approx(80 * 2 * 8 * 1.6 * 1.6 / 64)
+    assert mvm["tops_per_w"] == pytest.approx(mvm["ops_8b"] / 39.9392)
+
+
+def test_binary_mvm_by_hand():
+    mvm = CostModel(TINY).mvm("dram_sram")
+    conversions = (256 // 32) * 8 * 256      # blocks x input bits x columns
+    assert mvm["conversions"] == conversions
+    assert mvm["macs"] == 256 * 32
+    assert mvm["total_pj"] == pytest.approx(conversions * PER_CONVERSION + 288 * 8 * 0.042)
+    assert mvm["ops_8b"] == pytest.approx(2 * 256 * 32)
+
+
+def test_reram_cim_column_energy_by_hand():
+    # 32 rows x half the inputs at 1 x 0.3 V x mean conductance, from 0.9 V for 5 ns, twice.
+    current = 32 * 0.5 * 0.3 * (0.5 / 80e3 + 0.5 / 1e6)
+    assert K.e_reram_column_pj == pytest.approx(2 * 0.9 * current * 5e-9 * 1e12)
+    assert K.e_reram_column_pj == pytest.approx(0.2916)
+
+
+def test_tiny_inference_by_hand():
+    net = one_layer(Layer("fc", 20, 4))      # 20 x 4 weights, 20 CBL columns
+    model = CostModel(TINY)
+    tl = model.inference(net, "tl")
+    parts = tl["components_pj"]
+    conversions = 3 * 2 * 4 * 5              # row tiles x input trits x outputs x weight trits
+    assert tl["conversions"] == conversions
+    assert parts["array"] == pytest.approx(conversions * 0.096)
+    assert parts["encoder"] == pytest.approx(20 * 2 * 0.0131)  # 2 column tiles
+    assert parts["buffer"] == pytest.approx(24 * 8 * 0.042)
+    # 6 slots over 2 subarrays x 4 blocks: one weight set, both subarrays restored.
+    assert parts["restore"] == pytest.approx(2 * 32 * 10 * 0.00857)
+    assert parts["storage_read"] == 0
+    dram = model.inference(net, "dram_sram")["components_pj"]
+    binary_conversions = 1 * 8 * 4 * 8
+    assert dram["adc"] == pytest.approx(binary_conversions * 0.188)
+    assert dram["storage_read"] == pytest.approx(80 * 8 * 4.2)
+    assert dram["sram_write"] == pytest.approx(80 * 8 * 0.042)
+    reram = model.inference(net, "reram_sram")["components_pj"]
+    assert reram["storage_read"] == pytest.approx(80 * 8 * 1.63)
+    assert model.inference(net, "reram_cim")["components_pj"]["array"] == pytest.approx(
+        binary_conversions * K.e_reram_column_pj)
+
+
+def test_density_capacity_and_throughput_by_hand():
+    model = CostModel(Config())
+    density = model.density()
+    assert density["tl_bits_per_um2"] == pytest.approx(240 * 1.6 / 6.35)   # 60.47
+    assert density["sl_bits_per_um2"] == pytest.approx(18 / 2.33)          # 7.73
+    assert density["sram_bits_per_um2"] == pytest.approx(1 / 0.75)
+    capacity = model.capacity()
+    assert capacity["trits"] == 6 * 256 * 160 * 240
+    assert capacity["megabytes"] == pytest.approx(6 * 256 * 160 * 240 * 1.6 / 8e6)
+    throughput = model.throughput()
+    assert throughput["tl_ops_per_column"] == pytest.approx(6553.6)        # SPEC 1: 6554
+    assert throughput["tl_cycles_per_column"] == 80
+    assert throughput["tl_over_binary"] == pytest.approx((6553.6 / 80) / (4096 / 64))
+    assert throughput["mvm_cycles"] == 400
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+
+def test_mapping_first_convolution():
+    # 3 x 3 x 3 = 27 rows -> 2 row tiles of 16; 64 x 5 = 320 CBLs -> 2 full column tiles.
+    mapping = map_network(Config(), one_layer(Layer("conv", 3, 64, 3, 32)))
+    layer = mapping["layers"][0]
+    assert (layer["rows"], layer["cbl_columns"], layer["sram_columns"]) == (27, 320, 640)
+    assert (layer["row_tiles"], layer["full_column_tiles"], layer["narrow_width"]) == (2, 2, 0)
+    assert (mapping["blocks"], mapping["slots"], mapping["restores"]) == (4, 4, 4)
+    assert mapping["weight_sets_used"] == 1 and mapping["fits"]
+    assert mapping["utilisation"] == pytest.approx(27 * 320 / (4 * 16 * 160))
+
+
+def test_mapping_packs_narrow_blocks():
+    # 512 x 10 linear layer: 32 row tiles of 50 CBLs; three fit side by side in 160 CBLs.
+    mapping = map_network(Config(), one_layer(Layer("fc", 512, 10)))
+    assert mapping["layers"][0]["narrow_width"] == 50
+    assert mapping["blocks"] == 32
+    assert mapping["slots"] == math.ceil(32 / 3)
+    assert mapping["restores"] == 6          # 11 slots spread over the 6 subarrays
+
+
+def test_mapping_spills_into_the_next_weight_set():
+    # 97 full blocks: one weight set holds 6 subarrays x 16 blocks = 96.
+    mapping = map_network(Config(), one_layer(Layer("fc", 16 * 97, 32)))
+    assert mapping["slots"] == 97
+    assert mapping["weight_sets_used"] == 2
+    assert mapping["restores"] == 6 + 1
+
+
+def test_networks_match_the_papers_sizes():
+    resnet, vgg = resnet18_cifar10(), vgg9_cifar10()
+    assert resnet.weights == 11_164_352      # "ResNet-18 11 MB" at 8 bit
+    assert vgg.weights == 3_489_632          # "VGG-9 3 MB" at 8 bit
+    assert resnet.macs == 555_422_720
+    assert [layer.name for layer in vgg.layers][-3:] == ["fc1", "fc2", "fc3"]
+    assert vgg.layers[6].c == 4096           # 256 channels x 4 x 4 after three poolings
+    assert len(resnet.layers) == 21          # 17 + 3 shortcuts + linear
+    # The paper's macro holds all of ResNet-18 (11.8 MB).
+    assert map_network(Config(), resnet)["fits"]
+
+
+# -- the paper's figures ---------------------------------------------------------------------------
+
+def test_every_headline_within_tolerance():
+    comparisons = CostModel(Config()).comparisons()
+    assert len(comparisons) == 8
+    assert {entry["paper"] for entry in comparisons} == {7.8, 1.3, 2.5, 2.9, 1.7, 1.9, 2.0, 1.2}
+    for entry in comparisons:
+        assert abs(entry["model"] / entry["paper"] - 1) <= TOLERANCE, entry
+        assert entry["within_tolerance"]
+
+
+def test_other_presets_run_and_report_overflow():
+    model = CostModel(PRESETS["small"])
+    report = model.network_report("resnet18")
+    assert not report["mapping"]["fits"] and report["mapping"]["macros"] > 1
+    ideal = CostModel(PRESETS["ideal"]).report()
+    assert ideal["mvm"]["tl"]["total_pj"] > 0
+
+
+# -- files, plots and the command line --------------------------------------------------------------
+
+EXPECTED = {"model.json", "model.md", "energy_breakdown.png", "energy_breakdown.svg",
+            "area_breakdown.png", "area_breakdown.svg"}
+
+
+def test_model_files_are_reproducible(tmp_path):
+    for run in ("a", "b"):
+        model_command(Config(), tmp_path / run)
+    names = {path.name for path in (tmp_path / "a").iterdir()}
+    assert names == EXPECTED
+    for name in sorted(names):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    report = json.loads((tmp_path / "a" / "model.json").read_text())
+    for entry in report["comparisons"]:
+        assert {"metric", "paper", "model"} <= set(entry)
+    text = (tmp_path / "a" / "model.md").read_text()
+    assert "## Comparison with the paper" in text and str(tmp_path) not in text
+
+
+def test_area_json_replaces_estimates(tmp_path):
+    area = tmp_path / "area.json"
+    area.write_text(json.dumps({"source": "yosys", "components_um2": {"control": 5000,
+                                                                     "fifo": 100}}))
+    estimate = CostModel(Config()).area()
+    synthesised = CostModel(Config(), area=load_area(area)).area()
+    assert synthesised["periphery_source"] == "yosys"
+    assert synthesised["components_um2"]["control"] == 5000
+    assert synthesised["total_um2"] == pytest.approx(
+        estimate["total_um2"] - estimate["components_um2"]["control"] + 5000 + 100)
+
+
+def test_area_json_from_tlcim_synth(tmp_path):
+    # The keys of the area.json that `tlcim synth` writes (tlcim/synth.py area_report).
+    report = {"total_um2_28nm": 3000.0, "other_ge": 1000.0,
+              "assumptions": {"um2_per_ge_28nm": 0.5},
+              "blocks": {"encoder": {"ge": 2000.0}, "shift & add": {"ge": 3000.0},
+                         "interfaces": {"ge": 0.0}}}
+    area = tmp_path / "area.json"
+    area.write_text(json.dumps(report))
+    estimate = CostModel(Config()).area()["components_um2"]
+    result = CostModel(Config(), area=load_area(area)).area()
+    components = result["components_um2"]
+    assert result["periphery_source"] == "tlcim synth (area.json)"
+    assert "shift_add" not in components and "control" not in components
+    assert components["encoder"] == 1000.0 and components["shift & add"] == 1500.0
+    assert components["other digital"] == 500.0 and "interfaces" not in components
+    assert components["adc"] == estimate["adc"]          # analog: still the estimate
+    assert result["total_um2"] == pytest.approx(
+        estimate["array"] + estimate["adc"] + estimate["drivers"] + 3000.0)
+    report["blocks"]["encoder"]["ge"] = "many"
+    area.write_text(json.dumps(report))
+    with pytest.raises(ValueError, match="area.json: blocks.encoder.ge must be a non-negative "
+                                         "number, not 'many'"):
+        load_area(area)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[1]", "must be a JSON object with a \"components_um2\" object"),
+    ('{"components_um2": {"adc": -1}}', "components_um2.adc must be a non-negative number, "
+                                        "not -1"),
+    ('{"components_um2": {"array": 1}}', "must not set \"array\""),
+    ("{", "not valid JSON"),
+])
+def test_area_json_errors(tmp_path, content, message):
+    area = tmp_path / "area.json"
+    area.write_text(content)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        load_area(area)
+
+
+def test_validation_messages():
+    with pytest.raises(ValueError, match="layer 'x': c must be a positive integer, not 0"):
+        Layer("x", 0, 4)
+    with pytest.raises(ValueError, match="constant e_adc_pj must be a positive number, not -1"):
+        Constants(e_adc_pj=-1)
+    with pytest.raises(ValueError, match="constant input_one_fraction must be at most 1"):
+        Constants(input_one_fraction=1.5)
+    with pytest.raises(ValueError, match=r"constant binary_rows must be an integer \(a count\), "
+                                         r"not 256.5"):
+        Constants(binary_rows=256.5)
+    with pytest.raises(ValueError, match="design must be one of tl, dram_sram, reram_sram, "
+                                         "reram_cim, sl_nvsram, not 'gpu'"):
+        CostModel(TINY).mvm("gpu")
+    with pytest.raises(ValueError, match="unknown network 'lenet'; networks are resnet18, vgg9"):
+        network("lenet")
+    with pytest.raises(ValueError, match="figure width must be positive, not 0"):
+        plots.new_figure(0, 1)
+    with plots.style():
+        axes = plots.new_figure().subplots()
+        with pytest.raises(ValueError, match="series 'a' must have 2 values"):
+            plots.stacked_bars(axes, ["x", "y"], {"a": [1]}, ylabel="y")
+
+
+def test_cli_prints_table(capsys):
+    assert cli.main(["model", "--config", "paper"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| metric | paper | model |")
+    assert out.count("\n") == 2 + 8
+
+
+def test_cli_writes_folder(tmp_path, capsys):
+    assert cli.main(["model", "--out", str(tmp_path / "m")]) == 0
+    assert {path.name for path in (tmp_path / "m").iterdir()} == EXPECTED
+
+
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("rows = 0\n")
+    assert cli.main(["model", "--config", str(bad), "--out", str(tmp_path / "m")]) == 2
+    assert "rows must be at least 1, not 0" in capsys.readouterr().err
+    area = tmp_path / "area.json"
+    area.write_text("[]")
+    assert cli.main(["model", "--area", str(area), "--out", str(tmp_path / "m")]) == 2
+    assert "components_um2" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_docs_cite_every_constant_and_design():
+    text = DOCS.read_text()
+    # The docs hold the current table of constants, values and sources included.
+    assert constants_markdown() in text
+    for row in Constants.table():
+        assert f"`{row['name']}`" in text, row["name"]
+    for label in DESIGNS.values():
+        assert label in text
