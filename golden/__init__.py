@@ -10,6 +10,10 @@ from .trits import (trit_max, saturate, encode_trits, decode_trits, check_weight
                     sram_bits_to_weights)
 from .arith import adc_code, partial_mac, mvm, device_mvm, layer, requantise
 from .quant import quantise_weights, ternarise
+from .reram import (ReramParams, PAPER_RERAM, effective_resistance, confusion_matrix,
+                    misread_probability, restore_yield)
+from .device import Device
+from .errors import DeviceError, ErrorCode
 
 __all__ = [
     "Config", "PRESETS",
@@ -18,4 +22,6 @@ __all__ = [
     "sram_bits_to_weights",
     "adc_code", "partial_mac", "mvm", "device_mvm", "layer", "requantise",
     "quantise_weights", "ternarise",
+    "ReramParams", "PAPER_RERAM", "effective_resistance", "confusion_matrix",
+    "misread_probability", "restore_yield", "Device", "DeviceError", "ErrorCode",
 ]

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 
 from .files import atomic_write
 
-__all__ = ["style", "figure", "new_figure", "save", "stacked_bars", "horizontal_bars", "FORMATS"]
+__all__ = ["style", "figure", "new_figure", "save", "stacked_bars", "horizontal_bars",
+           "restore_yield_plot", "FORMATS"]
 
 #: File formats written by :func:`save`, in order.
 FORMATS = ("png", "svg")
@@ -175,3 +176,34 @@ def horizontal_bars(axes, values, *, xlabel, title=None):
     axes.set_xlim(0, max(numbers) * 1.2)
     if title:
         axes.set_title(title)
+
+
+def restore_yield_plot(stem, *, paper_size=60, runs=1000, seed=0, **curve_args):
+    """Plot restore yield against cluster size as ``<stem>.png`` and ``<stem>.svg``.
+
+    Monte Carlo points (``golden.reram.restore_yield_curve``, seeded) with the exact curves,
+    the paper's cluster size and its 94 % floor marked.
+
+    Returns
+    -------
+    dict
+        The plotted data ``{sigma: {"sizes", "monte_carlo", "exact"}}`` (JSON-ready).
+    """
+    from golden.reram import restore_yield_curve
+
+    curve = restore_yield_curve(runs=runs, seed=seed, **curve_args)
+    with figure(stem, width=6.0, height=4.0) as fig:
+        axes = fig.subplots()
+        for sigma, (sizes, mc, exact) in curve.items():
+            line, = axes.plot(sizes, 100 * exact, label=f"sigma(ln R) = {sigma:g}")
+            axes.plot(sizes, 100 * mc, "o", color=line.get_color(), markersize=3)
+        axes.axvline(paper_size, color="grey", linestyle=":",
+                     label=f"paper: {paper_size} per cluster")
+        axes.axhline(94, color="grey", linestyle="--", label="paper: 94 % floor")
+        axes.set_xlabel("ReRAMs per cluster")
+        axes.set_ylabel(f"restore yield (%), {runs} Monte Carlo runs (dots)")
+        axes.set_ylim(0, 102)
+        axes.legend(loc="lower left", fontsize="small")
+    return {str(sigma): {"sizes": sizes.tolist(), "monte_carlo": mc.tolist(),
+                         "exact": exact.tolist()}
+            for sigma, (sizes, mc, exact) in curve.items()}
