@@ -47,7 +47,6 @@ a target is one line, and may name the factory as ``"module:function"`` so its (
 module is imported only when used::
 
     register_target("rtl", "sim.rtl:open_target")
-register_target("fpga", "sim.fpga:open_target")
 
 A target that must run the script somewhere else (inside a cocotb simulation process, say)
 registers a ``runner(config, option, ops) -> SessionResult`` too; the default runner opens the

@@ -67,10 +67,25 @@ def _config_files(config, out):
     write_text(out / "config.toml", config.to_toml())
 
 
+def _verilog(config, out):
+    # What `tlcim generate` writes, into rtl/. Imported here: only this stage needs it.
+    from hw.generate import write_generated
+    write_generated(config, out / "rtl")
+
+
+def _reports(config, out):
+    # Restore yield against cluster size (SPEC 6): the question behind the paper's Fig. 10.
+    from .plots import restore_yield_plot
+    data = restore_yield_plot(out / "reports" / "restore_yield", paper_size=config.cluster_size)
+    write_json(out / "reports" / "restore_yield.json", data)
+
+
 #: The stages of the main job, in order: (name, function(config, out_folder)).
 STAGES = [
     ("configuration", _config_files),
     ("golden demonstration", golden_demo),
+    ("restore-yield report", _reports),
+    ("Verilog and register map", _verilog),
 ]
 
 

@@ -1,0 +1,142 @@
+"""The generated RTL: MVM throughput against its bound, simulation speed, generation time.
+
+``python -m benchmarks rtl`` (or ``python -m benchmarks.bench_rtl [--configs small,paper]
+[--batch N]``). Three figures, each next to its baseline from the same run:
+
+1. Cycles between back-to-back result vectors in steady state, against the bound
+   ``conversions_per_mvm`` (400 on ``paper``); target ratio <= 1.01 (SPEC 7). Measured by the
+   cocotb test ``throughput`` of ``tb/test_top.py`` on the Verilog.
+2. Simulation speed of ``tlcim run --target rtl`` on ``paper``: simulated cycles per second
+   and MVMs per second of a session script (weights for every subarray, one batch of MVMs)
+   through the host driver, per available simulator; baseline: the golden target on the same
+   script.
+3. Generation time of the ``paper`` Verilog (``hw.generate.generated_files``, all seven files).
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from golden import Config
+from sim import rtl
+from sim.script import execute, open_target, parse_ops
+
+#: Seed of the random weights and inputs.
+SEED = 2023
+#: Target of the throughput ratio (SPEC 7: no bubbles between back-to-back MVMs).
+TARGET_RATIO = 1.01
+
+
+def throughput(config, batch):
+    """Return the figures of the cocotb ``throughput`` test on ``config`` (Verilator)."""
+    built = rtl.build(config)
+    with tempfile.TemporaryDirectory() as folder:
+        figures = pathlib.Path(folder) / "throughput.json"
+        rtl.run_cocotb(built, "tb.test_top", testcase="throughput", test_dir=folder,
+                       env={"TLCIM_THROUGHPUT": str(figures), "TLCIM_BATCH": str(batch),
+                            "TLCIM_SEED": str(SEED)})
+        return json.loads(figures.read_text())
+
+
+def _session(config, folder, batch):
+    rng = np.random.default_rng(SEED)
+    ops = []
+    for s in range(config.subarrays):
+        np.save(folder / f"W{s}.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                                   (config.rows, config.outs)))
+        ops.append({"op": "write", "subarray": s, "weights": f"W{s}.npy"})
+    np.save(folder / "X.npy", rng.integers(-config.x_max, config.x_max + 1,
+                                           (batch, config.rows * config.subarrays)))
+    ops.append({"op": "mvm", "inputs": "X.npy", "out": "Y.npy"})
+    return parse_ops(config, ops, folder)
+
+
+async def _run(target, ops):
+    try:
+        start = time.perf_counter()
+        result = await execute(ops, target)
+        seconds = time.perf_counter() - start
+        counters = target.counters() if hasattr(target, "counters") else None
+        return result, seconds, counters
+    finally:
+        await target.close()
+
+
+def simulation_speed(config, batch, simulator):
+    """Run a session (every subarray's weights, then ``batch`` MVMs) on ``rtl:simulator``
+    and on ``golden``; return wall times, simulated cycles and rates."""
+    import asyncio
+    with tempfile.TemporaryDirectory() as folder:
+        folder = pathlib.Path(folder)
+        ops = _session(config, folder, batch)
+        start = time.perf_counter()
+        target = open_target(config, f"rtl:{simulator}")
+        opened = time.perf_counter() - start
+        result, seconds, counters = asyncio.run(_run(target, ops))
+        golden_result, golden_seconds, _ = asyncio.run(_run(open_target(config, "golden"),
+                                                            ops))
+    assert all(entry["status"] == "ok" for entry in result.entries), result.entries
+    same = all(np.array_equal(result.outputs[path], golden_result.outputs[path])
+               for path in golden_result.outputs)
+    return {"simulator": simulator, "batch": batch, "open_seconds": opened,
+            "session_seconds": seconds, "cycles": counters["cycles"],
+            "cycles_per_second": counters["cycles"] / seconds,
+            "mvms_per_second": batch / seconds, "golden_session_seconds": golden_seconds,
+            "golden_mvms_per_second": batch / golden_seconds, "same_results": same}
+
+
+def generation_time(config):
+    """Return the seconds taken to generate every file of ``tlcim generate`` for ``config``."""
+    from hw.generate import generated_files
+    start = time.perf_counter()
+    files = generated_files(config)
+    return {"seconds": time.perf_counter() - start,
+            "verilog_bytes": len(files["tlcim_top.v"].encode())}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_rtl", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="small,paper",
+                        help="presets for the throughput figure (default: small,paper)")
+    parser.add_argument("--batch", type=int, default=16, help="MVMs per measurement")
+    args = parser.parse_args(argv or [])
+    figures = {"throughput": {}, "simulation": [], "generation": {}}
+    for name in args.configs.split(","):
+        config = Config.preset(name)
+        result = throughput(config, max(4, args.batch // 2))
+        figures["throughput"][name] = result
+        verdict = "meets" if result["ratio"] <= TARGET_RATIO else "MISSES"
+        print(f"{name}: {result['steady_cycles_per_mvm']:.1f} cycles per back-to-back MVM, "
+              f"bound {result['bound']}: ratio {result['ratio']:.4f} ({verdict} "
+              f"<= {TARGET_RATIO}); first result after {result['first_result_cycles']} cycles",
+              flush=True)
+    paper = Config.preset("paper")
+    for simulator in rtl.SIMULATORS:
+        missing = rtl.simulator_missing(simulator)
+        if missing:
+            print(f"rtl:{simulator}: skipped ({missing})")
+            continue
+        speed = simulation_speed(paper, args.batch, simulator)
+        figures["simulation"].append(speed)
+        print(f"paper on rtl:{simulator}: {speed['cycles_per_second']:,.0f} simulated cycles/s, "
+              f"{speed['mvms_per_second']:.2f} MVMs/s ({speed['cycles']:,} cycles for "
+              f"{args.batch} MVMs and {paper.subarrays} weight loads in "
+              f"{speed['session_seconds']:.1f} s; build/open {speed['open_seconds']:.1f} s); "
+              f"golden target {speed['golden_mvms_per_second']:,.0f} MVMs/s "
+              f"(rtl/golden {speed['mvms_per_second'] / speed['golden_mvms_per_second']:.2e}); "
+              f"results identical: {speed['same_results']}", flush=True)
+    generation = generation_time(paper)
+    figures["generation"] = generation
+    print(f"paper generation: {generation['seconds']:.1f} s for all files "
+          f"({generation['verilog_bytes'] / 1e6:.1f} MB of Verilog)")
+    return figures
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

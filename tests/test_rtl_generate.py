@@ -1,0 +1,48 @@
+"""``tlcim generate``: the files, their reproducibility, the black-box variant and refusals."""
+
+import json
+
+import pytest
+
+from golden import Config
+from hw.generate import FILES, generate, generated_files
+from tlcim.cli import main
+
+
+def test_generate_is_reproducible(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert main(["generate", "--config", "small", "--out", str(first)]) == 0
+    generate(Config.preset("small"), second)
+    assert sorted(p.name for p in first.iterdir()) == sorted(FILES)
+    for name in FILES:
+        text = (first / name).read_bytes()
+        assert text == (second / name).read_bytes(), name
+        assert b"/work" not in text and str(tmp_path).encode() not in text, name
+
+
+def test_generated_contents(tmp_path):
+    config = Config.preset("ternary")
+    generate(config, tmp_path)
+    top = (tmp_path / "tlcim_top.v").read_text()
+    blackbox = (tmp_path / "tlcim_top_blackbox.v").read_text()
+    for port in ("clk", "rst", "s_axil_awaddr", "s_axil_rresp", "s_axis_x_tdata",
+                 "s_axis_w_tdest", "m_axis_y_tlast"):
+        assert f" {port};" in top and f" {port};" in blackbox
+    assert "module tlcim_subarray" not in top
+    assert "(* blackbox *)\nmodule tlcim_subarray(clk, rst, row_addr," in blackbox
+    assert blackbox.count("tlcim_subarray ") >= config.subarrays  # one instance each
+    assert (tmp_path / "files.f").read_text() == "tlcim_top.v\n"
+    assert json.loads((tmp_path / "config.json").read_text())["parameters"] == config.to_dict()
+    assert json.loads((tmp_path / "regmap.json").read_text())["registers"][0]["name"] == "ID"
+    assert "#define TLCIM_CTRL 0x100u" in (tmp_path / "tlcim_regs.h").read_text()
+
+
+def test_unbuildable_config_writes_nothing(tmp_path, capsys):
+    toml = tmp_path / "wide.toml"
+    toml.write_text("rows = 16\ncbls = 5\nsubarrays = 33\n")
+    out = tmp_path / "out"
+    assert main(["generate", "--config", str(toml), "--out", str(out)]) == 2
+    assert "subarrays must be at most 32" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(ValueError, match="subarrays must be at most 32"):
+        generated_files(Config(rows=16, cbls=5, subarrays=33))
