@@ -109,7 +109,10 @@ def sim_root():
 def _build_args(simulator):
     if simulator == "verilator":
         return ["-Wall"] + [f"-Wno-{name}" for name in LINT_WAIVERS]
-    return []
+    # Under cocotb's default -g2012, Icarus does not run Amaranth's time-zero evaluation of
+    # combinational blocks, so a block whose inputs never change stays X; -g2005 (given
+    # last, so it wins) keeps the standard semantics Amaranth's output relies on.
+    return ["-g2005"]
 
 
 #: Verilog size below which Verilator's C++ is compiled without optimisation: for small
