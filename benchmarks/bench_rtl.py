@@ -8,13 +8,17 @@
    cocotb test ``throughput`` of ``tb/test_top.py`` on the Verilog.
 2. Simulation speed of ``tlcim run --target rtl`` on ``paper``: simulated cycles per second
    and MVMs per second of a session script (weights for every subarray, one batch of MVMs)
-   through the host driver, per available simulator; baseline: the golden target on the same
-   script.
+   through the host driver, per available simulator, with the bulk stream transport
+   (``sim.bulk``, the default) and with cocotbext-axi's streams (``TLCIM_BULK=0``, the
+   baseline: ratio bulk / cocotbext-axi of the MVM batch printed), both for the whole session
+   and for the MVM batch alone; the golden target on the same script for scale.
 3. Generation time of the ``paper`` Verilog (``hw.generate.generated_files``, all seven files).
 """
 
 import argparse
+import contextlib
 import json
+import os
 import pathlib
 import sys
 import tempfile
@@ -56,37 +60,62 @@ def _session(config, folder, batch):
     return parse_ops(config, ops, folder)
 
 
+@contextlib.contextmanager
+def _environment(name, value):
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = saved
+
+
 async def _run(target, ops):
+    # Times the weight loads and the final MVM op separately: (result, seconds, cycles) of
+    # the whole session and (seconds, cycles) of the MVM batch.
+    def cycles():
+        return target.counters()["cycles"] if hasattr(target, "counters") else 0
     try:
         start = time.perf_counter()
-        result = await execute(ops, target)
-        seconds = time.perf_counter() - start
-        counters = target.counters() if hasattr(target, "counters") else None
-        return result, seconds, counters
+        loads = await execute(ops[:-1], target)
+        middle, loaded = time.perf_counter(), cycles()
+        mvms = await execute(ops[-1:], target)
+        end, total = time.perf_counter(), cycles()
+        result = type(loads)(loads.entries + mvms.entries, {**loads.outputs, **mvms.outputs})
+        return result, end - start, total, end - middle, total - loaded
     finally:
         await target.close()
 
 
-def simulation_speed(config, batch, simulator):
+def simulation_speed(config, batch, simulator, *, bulk=True):
     """Run a session (every subarray's weights, then ``batch`` MVMs) on ``rtl:simulator``
-    and on ``golden``; return wall times, simulated cycles and rates."""
+    (streams through the bulk harness, or cocotbext-axi's if not ``bulk``) and on
+    ``golden``; return wall times, simulated cycles and rates of the session and of the
+    MVM batch alone."""
     import asyncio
     with tempfile.TemporaryDirectory() as folder:
         folder = pathlib.Path(folder)
         ops = _session(config, folder, batch)
         start = time.perf_counter()
-        target = open_target(config, f"rtl:{simulator}")
+        with _environment("TLCIM_BULK", "1" if bulk else "0"):
+            target = open_target(config, f"rtl:{simulator}")
         opened = time.perf_counter() - start
-        result, seconds, counters = asyncio.run(_run(target, ops))
-        golden_result, golden_seconds, _ = asyncio.run(_run(open_target(config, "golden"),
-                                                            ops))
+        result, seconds, cycles, mvm_seconds, mvm_cycles = asyncio.run(_run(target, ops))
+        golden_result, golden_seconds, *_ = asyncio.run(_run(open_target(config, "golden"),
+                                                             ops))
     assert all(entry["status"] == "ok" for entry in result.entries), result.entries
     same = all(np.array_equal(result.outputs[path], golden_result.outputs[path])
                for path in golden_result.outputs)
-    return {"simulator": simulator, "batch": batch, "open_seconds": opened,
-            "session_seconds": seconds, "cycles": counters["cycles"],
-            "cycles_per_second": counters["cycles"] / seconds,
-            "mvms_per_second": batch / seconds, "golden_session_seconds": golden_seconds,
+    return {"simulator": simulator, "streams": "bulk" if bulk else "cocotbext-axi",
+            "batch": batch, "open_seconds": opened,
+            "session_seconds": seconds, "cycles": cycles,
+            "cycles_per_second": cycles / seconds,
+            "mvms_per_second": batch / seconds, "mvm_seconds": mvm_seconds,
+            "mvm_cycles": mvm_cycles, "mvm_cycles_per_second": mvm_cycles / mvm_seconds,
+            "mvm_mvms_per_second": batch / mvm_seconds, "golden_session_seconds": golden_seconds,
             "golden_mvms_per_second": batch / golden_seconds, "same_results": same}
 
 
@@ -103,11 +132,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_rtl", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="small,paper",
-                        help="presets for the throughput figure (default: small,paper)")
+                        help="presets for the throughput figure (default: small,paper; "
+                             "empty: skip it)")
+    parser.add_argument("--simulators", default=",".join(rtl.SIMULATORS),
+                        help="simulators of the simulation-speed figure (default: all)")
     parser.add_argument("--batch", type=int, default=16, help="MVMs per measurement")
     args = parser.parse_args(argv or [])
     figures = {"throughput": {}, "simulation": [], "generation": {}}
-    for name in args.configs.split(","):
+    for name in filter(None, args.configs.split(",")):
         config = Config.preset(name)
         result = throughput(config, max(4, args.batch // 2))
         figures["throughput"][name] = result
@@ -117,20 +149,30 @@ def main(argv=None):
               f"<= {TARGET_RATIO}); first result after {result['first_result_cycles']} cycles",
               flush=True)
     paper = Config.preset("paper")
-    for simulator in rtl.SIMULATORS:
+    for simulator in args.simulators.split(","):
         missing = rtl.simulator_missing(simulator)
         if missing:
             print(f"rtl:{simulator}: skipped ({missing})")
             continue
-        speed = simulation_speed(paper, args.batch, simulator)
-        figures["simulation"].append(speed)
-        print(f"paper on rtl:{simulator}: {speed['cycles_per_second']:,.0f} simulated cycles/s, "
-              f"{speed['mvms_per_second']:.2f} MVMs/s ({speed['cycles']:,} cycles for "
-              f"{args.batch} MVMs and {paper.subarrays} weight loads in "
-              f"{speed['session_seconds']:.1f} s; build/open {speed['open_seconds']:.1f} s); "
-              f"golden target {speed['golden_mvms_per_second']:,.0f} MVMs/s "
-              f"(rtl/golden {speed['mvms_per_second'] / speed['golden_mvms_per_second']:.2e}); "
-              f"results identical: {speed['same_results']}", flush=True)
+        speeds = {}
+        for bulk in (False, True):
+            speed = speeds[bulk] = simulation_speed(paper, args.batch, simulator, bulk=bulk)
+            figures["simulation"].append(speed)
+            print(f"paper on rtl:{simulator}, {speed['streams']} streams: session "
+                  f"{speed['cycles_per_second']:,.0f} simulated cycles/s, "
+                  f"{speed['mvms_per_second']:.2f} MVMs/s ({speed['cycles']:,} cycles for "
+                  f"{args.batch} MVMs and {paper.subarrays} weight loads in "
+                  f"{speed['session_seconds']:.1f} s; build/open {speed['open_seconds']:.1f} s); "
+                  f"MVM batch alone {speed['mvm_cycles_per_second']:,.0f} cycles/s, "
+                  f"{speed['mvm_mvms_per_second']:.2f} MVMs/s; golden target "
+                  f"{speed['golden_mvms_per_second']:,.0f} MVMs/s (rtl/golden "
+                  f"{speed['mvms_per_second'] / speed['golden_mvms_per_second']:.2e}); "
+                  f"results identical: {speed['same_results']}", flush=True)
+        print(f"paper on rtl:{simulator}: bulk / cocotbext-axi streams: MVM batch "
+              f"{speeds[True]['mvm_mvms_per_second'] / speeds[False]['mvm_mvms_per_second']:.1f}x"
+              f", whole session "
+              f"{speeds[True]['mvms_per_second'] / speeds[False]['mvms_per_second']:.1f}x",
+              flush=True)
     generation = generation_time(paper)
     figures["generation"] = generation
     print(f"paper generation: {generation['seconds']:.1f} s for all files "

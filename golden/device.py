@@ -26,8 +26,18 @@ unless said otherwise:
 
 Restores go through the ReRAM sensing model (:mod:`golden.reram`), so injected faults and
 variation show up as misreads to adjacent levels; without faults a restore returns exactly
-what was stored. The restore path is ``sense -> verify -> commit`` (:meth:`Device._verify` is
-where the integrity check of a later issue goes).
+what was stored. The restore path is ``sense -> verify -> commit``.
+
+Integrity (issue 4, ``golden.checksum``): a store also programs the spare cells of every row
+with that row's CRC and the stored marker; a restore senses them with the weights (variation
+and random misreads apply to them too; stuck and forced faults address weight cells only)
+and checks every row. A subarray with a bad row stays invalid, unless the policy
+``allow_unverified`` (an attribute, False by default, the hardware's policy register) keeps
+it valid, flagged in :attr:`Device.unverified`. Either way the restore raises
+``VERIFY_FAILED`` naming the first bad (row, subarray) in scan order (rows first), after
+every chosen subarray was processed; ``SET_EMPTY`` takes precedence when both occur. The boot
+restore of ``reset`` verifies too and raises ``VERIFY_FAILED`` the same way (a boot set never
+stored is not an error).
 
 Faults (:meth:`Device.inject`, dicts checked by :func:`check_fault`; ``docs/scripts.md``):
 
@@ -52,10 +62,10 @@ import math
 
 import numpy as np
 
-from . import reram
+from . import checksum, reram
 from .arith import device_mvm, requantise
 from .errors import DeviceError, ErrorCode
-from .trits import _as_int_array, cbl_trits_to_weights, encode_trits
+from .trits import WEIGHT_Q, _as_int_array, cbl_trits_to_weights, encode_trits
 
 __all__ = ["Device", "check_fault", "FAULTS"]
 
@@ -181,7 +191,12 @@ class Device:
         self._weights = np.zeros((S, R, config.outs), dtype=np.int64)  # decoded _sram
         self._valid = [False] * S
         self._set = [None] * S
+        self._unverified = [False] * S
+        #: Policy: weights that failed verification stay valid (flagged) instead of invalid.
+        self.allow_unverified = False
         self._reram = [{} for _ in range(S)]       # set -> int8 [rows, cbls]
+        self._spare = [{} for _ in range(S)]       # set -> int8 [rows, spare cells]
+        self._sensed = [{} for _ in range(S)]      # what the last restore read (see sensed)
         self._generation = [{} for _ in range(S)]  # set -> times stored (seeds variation)
         self._clear_faults()
 
@@ -252,6 +267,7 @@ class Device:
             # Reset to HRS then conditional set: the programmed level is the SRAM trit
             # (golden.reram.store_levels of its (Q1, Q2) pair).
             self._reram[s][k] = self._sram[s].copy()
+            self._spare[s][k] = self._spare_trits(self._sram[s])
             self._generation[s][k] = self._generation[s].get(k, 0) + 1
 
     def restore(self, subarray, set):
@@ -261,19 +277,26 @@ class Device:
         ------
         DeviceError
             ``BAD_SET`` (nothing changed); ``SET_EMPTY`` if the set was never stored in a
-            chosen subarray: those subarrays become invalid, the others are restored.
+            chosen subarray: those subarrays become invalid, the others are restored;
+            otherwise ``VERIFY_FAILED`` if a restored subarray failed verification (see the
+            module docstring).
         """
         k = self._check_set(set)
         chosen = self._subarrays(subarray, allow_all=True)
         empty = [s for s in chosen if k not in self._reram[s]]
+        self._sensed = [{} for _ in self._sensed]
+        failures = {}
         for s in chosen:
             if s in empty:
                 self._invalidate(s)
             else:
-                self._restore_one(s, k)
+                bad = self._restore_one(s, k)
+                if bad is not None:
+                    failures[s] = bad
         if empty:
             raise DeviceError(ErrorCode.SET_EMPTY, f"set {k} was never stored in subarray(s) "
                                                    f"{empty}; their weights are invalid")
+        self._raise_failures(failures)
 
     def mvm(self, inputs, requant=None):
         """Compute a device MVM (``golden.device_mvm``) on the weights held in SRAM.
@@ -305,11 +328,16 @@ class Device:
 
     def reset(self):
         """Power-cycle: SRAM lost, ReRAM kept, ``boot_set`` restored where it was stored."""
+        failures = {}
+        self._sensed = [{} for _ in self._sensed]
         for s in range(self.config.subarrays):
             self._invalidate(s)
             self._sram[s] = 0  # the latches power up in an unknown state: model it as zeros
             if self.config.boot_set in self._reram[s]:
-                self._restore_one(s, self.config.boot_set)
+                bad = self._restore_one(s, self.config.boot_set)
+                if bad is not None:
+                    failures[s] = bad
+        self._raise_failures(failures)
 
     def read(self, subarray):
         """Return the weights held in a subarray's SRAM, int64 [rows, outs].
@@ -328,6 +356,23 @@ class Device:
         """Return ``{"valid": [bool], "sets": [int or None], "stored": [[set, ...]]}``."""
         return {"valid": list(self._valid), "sets": list(self._set),
                 "stored": [sorted(sets) for sets in self._reram]}
+
+    def sensed(self, subarray):
+        """Return what the last ``restore`` (or ``reset``) read in ``subarray``, or None.
+
+        ``{"stored": int8 [rows, cbls], "trits": int8 [rows, cbls], "stored_spare": ...,
+        "spare": int8 [rows, spare cells]}``: the levels programmed and the levels sensed,
+        weight cells and spare cells, whether or not the restore verified. A host driving
+        the RTL uses it to give the behavioural stub the same misreads (its fault map).
+        """
+        entry = self._sensed[subarray]
+        return {key: value.copy() for key, value in entry.items()} if entry else None
+
+    @property
+    def unverified(self):
+        """Per subarray: valid only by the ``allow_unverified`` policy after a failed
+        verification."""
+        return list(self._unverified)
 
     def is_stored(self, subarray, set):
         """Whether weight set ``set`` of ``subarray`` holds stored weights."""
@@ -365,12 +410,31 @@ class Device:
     def _invalidate(self, s):
         self._valid[s] = False
         self._set[s] = None
+        self._unverified[s] = False
 
-    def _commit(self, s, trits, k):
+    def _commit(self, s, trits, k, unverified=False):
         self._sram[s] = trits
         self._weights[s] = cbl_trits_to_weights(self.config, trits)
         self._valid[s] = True
         self._set[s] = k
+        self._unverified[s] = unverified
+
+    @staticmethod
+    def _spare_trits(trits):
+        # The spare cells a store programs for SRAM trits [rows, cbls] (golden.checksum).
+        bits = WEIGHT_Q[trits + 1].reshape(trits.shape[0], -1)
+        spare = checksum.spare_sram_bits(bits)
+        return (1 - spare[:, 0::2].astype(np.int8) - spare[:, 1::2].astype(np.int8))
+
+    def _raise_failures(self, failures):
+        if not failures:
+            return
+        row, s = min((row, s) for s, row in failures.items())
+        kept = "kept valid by the allow_unverified policy" if self.allow_unverified \
+            else "invalid"
+        raise DeviceError(ErrorCode.VERIFY_FAILED,
+                          f"first mismatch at subarray {s}, row {row}; subarray(s) "
+                          f"{sorted(failures)} {kept}")
 
     def _fault_map(self, cells):
         if not cells:
@@ -382,7 +446,11 @@ class Device:
         return levels
 
     def _sense(self, s, k):
-        """Return what restoring set ``k`` into subarray ``s`` reads, int8 [rows, cbls]."""
+        """Return what restoring set ``k`` into subarray ``s`` reads: the weight trits
+        int8 [rows, cbls] and the spare-cell trits int8 [rows, spare cells].
+
+        The spare cells are sensed after the weights, from the same random streams, so the
+        weights read exactly as they would without spare cells."""
         stored = self._reram[s][k]
         sigma, rng, cluster_size = None, None, self.config.cluster_size
         if self._variation is not None:
@@ -392,29 +460,41 @@ class Device:
         read = reram.restore_trits(stored, cluster_size, sigma=sigma, rng=rng,
                                    stuck=self._fault_map(self._stuck.get((s, k))),
                                    params=self.params)
+        spare = reram.restore_trits(self._spare[s][k], cluster_size, sigma=sigma, rng=rng,
+                                    params=self.params)
         if self._misread_rate is not None:
             cumulative, rate_rng = self._misread_rate
-            u = rate_rng.random(read.shape)
-            read = (np.sum(u[..., None] >= cumulative[read + 1][..., :2], axis=-1)
-                    - 1).astype(np.int8)
+            read, spare = (self._random_misreads(cells, cumulative, rate_rng)
+                           for cells in (read, spare))
         forced = self._forced.pop(s, None)
         if forced:
             for (row, cbl), level in forced.items():
                 read[row, cbl] = _DEFAULT_MISREAD[read[row, cbl] + 1] if level is None else level
-        return read
+        return read, spare
 
-    def _verify(self, s, k, trits):
-        """Check restored ``trits`` of set ``k`` before they become valid (none yet).
+    @staticmethod
+    def _random_misreads(cells, cumulative, rate_rng):
+        u = rate_rng.random(cells.shape)
+        return (np.sum(u[..., None] >= cumulative[cells + 1][..., :2], axis=-1)
+                - 1).astype(np.int8)
 
-        A later issue compares a checksum taken at store time here and raises
-        ``DeviceError(VERIFY_FAILED)`` (leaving the subarray invalid) on a mismatch.
-        """
+    def _verify(self, trits, spare):
+        """Return the first row of restored weights ``trits`` and spare cells ``spare`` that
+        fails the checksum (``golden.checksum.verify_rows``), or None."""
+        cells = np.concatenate([trits, spare], axis=1)
+        bits = WEIGHT_Q[cells + 1].reshape(cells.shape[0], -1)
+        empty, bad = checksum.verify_rows(bits)
+        # A stored set's marker is LRS; only a fault can make it read HRS: then row 0 is bad.
+        return 0 if empty else (bad[0] if bad else None)
 
     def _restore_one(self, s, k):
-        trits = self._sense(s, k)
-        try:
-            self._verify(s, k, trits)
-        except DeviceError:
+        """Restore set ``k`` into subarray ``s``; return the first bad row or None."""
+        trits, spare = self._sense(s, k)
+        self._sensed[s] = {"stored": self._reram[s][k].copy(), "trits": trits.copy(),
+                           "stored_spare": self._spare[s][k].copy(), "spare": spare.copy()}
+        bad = self._verify(trits, spare)
+        if bad is None or self.allow_unverified:
+            self._commit(s, trits, k, unverified=bad is not None)
+        else:
             self._invalidate(s)
-            raise
-        self._commit(s, trits, k)
+        return bad

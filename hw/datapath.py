@@ -15,6 +15,7 @@ from .interfaces import DatapathSignature, ERROR_SHAPE
 from .mac import Accumulator, PartialMac
 from .output import CONTROL_LAYOUT, OutputStage
 from .sequencer import Sequencer, StepSignature
+from .nvm import NvmSystem
 from .stub import SubarrayBlackBox, SubarrayStub, index_shape
 
 __all__ = ["Datapath"]
@@ -38,6 +39,16 @@ class Datapath(wiring.Component):
       summed over subarrays and, when ``ctrl.requant`` was set as the MVM started,
       requantised (``golden.requantise``).
 
+    Non-volatile weights (issue 4, ``docs/nvm.md``): the subarrays are those of a
+    :class:`hw.nvm.NvmSystem` (the store/restore controller and each stub with its weight
+    sets). Which subarrays are valid is the controller's: a weight packet's first beat makes
+    its subarray invalid and a complete packet valid again (``load_begin``/``load_end``); a
+    restore makes them valid. New vectors and new weight packets wait while the controller
+    is ``busy`` (a command waiting or running; the boot restore after reset); a command starts
+    only when no vector or packet is in flight. ``nvm`` carries the commands and reports
+    (:class:`hw.nvm.NvmControlSignature`); the controller's refusals and verify failures come
+    out as ``status.error``.
+
     Pipeline: encoder and activation buffer (double-buffered, so the next vector arrives while
     one computes), sequencer, one :class:`~hw.stub.SubarrayStub` per subarray, partial MACs
     summed over subarrays, per-CBL Horner accumulators, result slots and output stage. The
@@ -47,16 +58,21 @@ class Datapath(wiring.Component):
     ----------
     config : Config
     black_box : bool
-        Instantiate :class:`~hw.stub.SubarrayBlackBox` (``tlcim_subarray``) instead of the
-        behavioural stub.
+        Instantiate :class:`~hw.reram_array.NvmSubarrayBlackBox` (``tlcim_subarray``, the
+        analog macro with its weight sets) instead of the behavioural stub.
+    storage : "memory" or "verilog"
+        Weight-set storage of the behavioural stub (:class:`hw.reram_array.ReramArray`):
+        ``"verilog"`` (the ``tlcim_wsram`` module of ``hw/verilog``) for generated Verilog,
+        ``"memory"`` for the Amaranth simulator.
     """
 
-    def __init__(self, config, *, black_box=False):
+    def __init__(self, config, *, black_box=False, storage="memory"):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
         self.config = config
         self.geometry = Geometry(config)
         self.black_box = bool(black_box)
+        self.storage = storage
         super().__init__(DatapathSignature(self.geometry))
 
     @property
@@ -92,12 +108,18 @@ class Datapath(wiring.Component):
         m.submodules.accumulator = accumulator = Accumulator(config)
         m.submodules.output = output = OutputStage(config, self.result_slots)
         subarray_class = SubarrayBlackBox if self.black_box else SubarrayStub
-        subarrays = []
-        for s in range(S):
-            subarrays.append(subarray_class(config))
-            m.submodules[f"subarray{s}"] = subarrays[s]
-
-        valid = Signal(S)              # subarray s holds a complete weight matrix
+        m.submodules.nvm = nvm = NvmSystem(config, storage=self.storage,
+                                           black_box=self.black_box)
+        subarrays = [nvm.subarray[s] for s in range(S)]
+        valid = nvm.valid              # subarray s holds a complete weight matrix
+        load_begin, load_end = Signal(S), Signal(S)
+        m.d.comb += [nvm.load_begin.eq(load_begin), nvm.load_end.eq(load_end)]
+        wiring.connect(m, wiring.flipped(self.nvm.cmd), nvm.cmd)
+        m.d.comb += [nvm.timing.eq(self.nvm.timing),
+                     nvm.allow_unverified.eq(self.nvm.allow_unverified)]
+        for name in ("busy", "done", "unverified", "set_known", "sets", "error_subarray",
+                     "error_row"):
+            m.d.comb += getattr(self.nvm, name).eq(getattr(nvm, name))
         error = Signal()
         error_code = Signal(ERROR_SHAPE)
         raise_error = Signal()
@@ -113,8 +135,9 @@ class Datapath(wiring.Component):
         w_active = Signal()
         mvm_in_flight = x_active | fill_full | sequencer.busy
         can_fill = ~fill_full | sequencer.start_ack
-        # A vector starts only between weight packets; a waiting packet goes first.
-        x_may_start = ~w_active & ~(self.w.valid & ~mvm_in_flight) & can_fill
+        # A vector starts only between weight packets; a waiting packet goes first. Neither
+        # starts while a store/restore waits or runs.
+        x_may_start = ~w_active & ~(self.w.valid & ~mvm_in_flight) & can_fill & ~nvm.busy
         m.d.comb += x.ready.eq(Mux(x_active, x_drop | can_fill, x_may_start))
 
         lanes = geometry.in_lanes
@@ -160,7 +183,8 @@ class Datapath(wiring.Component):
         w_part = Signal(index_shape(geometry.row_beats))
         staged = [Signal(WEIGHT_BEAT_BITS, name=f"staged{i}")
                   for i in range(geometry.row_beats - 1)]
-        m.d.comb += w.ready.eq(~mvm_in_flight)
+        m.d.comb += [w.ready.eq(~mvm_in_flight & (w_active | ~nvm.busy)),
+                     nvm.dp_idle.eq(~mvm_in_flight & ~w_active)]
         accept_w = w.valid & w.ready
         dest = Mux(w_active, w_dest, w.payload.dest)
         last_part = w_part == geometry.row_beats - 1
@@ -180,8 +204,9 @@ class Datapath(wiring.Component):
             with m.Elif(w_active & w_drop):
                 m.d.sync += w_active.eq(~w.payload.last)
             with m.Else():
-                # Invalid from the first beat on; the last statement below wins at the end.
-                m.d.sync += valid.bit_select(dest, 1).eq(0)
+                # Invalid from the first beat on; valid again at a complete packet's end (the
+                # controller lets load_end win over load_begin in the same cycle).
+                m.d.comb += load_begin.eq(1 << dest if S > 1 else 1)
                 m.d.sync += [w_active.eq(1), w_drop.eq(0), w_dest.eq(dest)]
                 m.d.sync += w_part.eq(w_part + 1)
                 with m.Switch(w_part):
@@ -196,7 +221,7 @@ class Datapath(wiring.Component):
                     m.d.sync += [w_active.eq(~w.payload.last), w_drop.eq(~w.payload.last),
                                  w_part.eq(0), w_row.eq(0)]
                     with m.If(w.payload.last & end):
-                        m.d.sync += valid.bit_select(dest, 1).eq(1)
+                        m.d.comb += load_end.eq(1 << dest if S > 1 else 1)
                     with m.Else():
                         m.d.comb += [raise_error.eq(1), raise_code.eq(ErrorCode.BAD_LENGTH)]
 
@@ -244,10 +269,11 @@ class Datapath(wiring.Component):
 
         m.d.comb += [
             self.status.valid.eq(valid),
-            self.status.busy.eq(mvm_in_flight | w_active | output.busy),
+            self.status.busy.eq(mvm_in_flight | w_active | output.busy | nvm.busy),
             self.status.mvm_done.eq(output.done),
-            self.status.error.eq(error),
-            self.status.error_code.eq(error_code),
+            # The controller's errors come while the datapath is idle; it wins a tie.
+            self.status.error.eq(error | nvm.error),
+            self.status.error_code.eq(Mux(nvm.error, nvm.error_code, error_code)),
         ]
         return m
 

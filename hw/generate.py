@@ -11,7 +11,6 @@ import re
 import time
 
 from amaranth.back import verilog
-from amaranth.lib.wiring import In
 
 from golden import Config
 from .geometry import Geometry
@@ -46,7 +45,9 @@ def verilog_text(config, *, blackbox=False, datapath=None):
     ValueError
         If the hardware cannot be built for ``config``.
     """
-    top = Top(config, blackbox=blackbox, datapath=datapath)
+    # The weight sets as the behavioural Verilog memory (hw/verilog/tlcim_wsram.v): the
+    # paper's storage generates in seconds that way (SPEC 9).
+    top = Top(config, blackbox=blackbox, datapath=datapath, storage="verilog")
     return verilog.convert(top, name=TOP_NAME, emit_src=False)
 
 
@@ -76,13 +77,11 @@ def _config_json(config):
 
 def blackbox_declaration(config):
     """Return the port-only Verilog module ``tlcim_subarray`` (``(* blackbox *)``) that the
-    black-box variant instantiates, with the ports of :class:`hw.stub.SubarrayBlackBox`."""
-    from amaranth.hdl import Shape
-    from .stub import SubarrayBlackBox, SubarraySignature
-    ports = [("input", "clk", 1), ("input", "rst", 1)]
-    for name, member in SubarraySignature(config).members.items():
-        width = Shape.cast(member.shape).width
-        ports.append(("input" if member.flow is In else "output", name, width))
+    black-box variant instantiates, with the ports of
+    :class:`hw.reram_array.NvmSubarrayBlackBox` (the stub's pins and the store/restore pins)."""
+    from .reram_array import NvmSubarrayBlackBox
+    from .stub import SubarrayBlackBox
+    ports = NvmSubarrayBlackBox.verilog_ports(config)
     lines = ["", "// Port-only black box of the analog subarray: the tapeout flow provides it.",
              "(* blackbox *)",
              f"module {SubarrayBlackBox.module_name}({', '.join(name for _, name, _ in ports)});"]
@@ -100,7 +99,7 @@ def generated_files(config):
     ValueError
         If the hardware cannot be built for ``config``.
     """
-    top = Top(config)
+    top = Top(config, storage="verilog")
     regmap = top.regmap
     text = verilog.convert(top, name=TOP_NAME, emit_src=False)
     blackbox = verilog.convert(Top(config, blackbox=True), name=TOP_NAME, emit_src=False)

@@ -12,7 +12,8 @@ from golden.errors import ErrorCode
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 
 __all__ = ["ERROR_SHAPE", "activation_layout", "weight_layout", "result_layout",
-           "ControlSignature", "StatusSignature", "DatapathSignature"]
+           "ControlSignature", "StatusSignature", "DatapathSignature",
+           "NVM_PHASES", "nvm_row_bits", "NvmPinsSignature", "NvmRowSignature"]
 
 #: Shape of an error code on status signals and in the ``ERROR`` register.
 ERROR_SHAPE = unsigned(4)
@@ -105,15 +106,104 @@ class DatapathSignature(wiring.Signature):
     y : Out(stream.Signature(result_layout))
     ctrl : In(ControlSignature)
     status : Out(StatusSignature)
+    nvm : Out(hw.nvm.NvmControlSignature)
+        Store/restore commands, phase lengths and policy in; controller status out.
     """
 
     def __init__(self, geometry):
         if not isinstance(geometry, Geometry):
             raise TypeError(f"geometry must be a Geometry, not {geometry!r}")
+        from .nvm import NvmControlSignature   # hw.nvm imports this module
         super().__init__({
             "x": In(stream.Signature(activation_layout(geometry))),
             "w": In(stream.Signature(weight_layout(geometry))),
             "y": Out(stream.Signature(result_layout(geometry))),
             "ctrl": In(ControlSignature()),
             "status": Out(StatusSignature(geometry)),
+            "nvm": Out(NvmControlSignature(geometry.config)),
         })
+
+
+# -- non-volatile weights (issue 4) ------------------------------------------------------------
+
+#: The phase pins of :class:`NvmPinsSignature`, in their legal order: a restore is the first
+#: five in order, a store the last two; exactly one is high while a phase lasts.
+NVM_PHASES = ("precharge", "restore_left", "latch_left", "restore_right", "latch_right",
+              "store_reset", "store_set")
+
+
+def _index_shape(count):
+    return unsigned(max(1, (count - 1).bit_length()))
+
+
+def nvm_row_bits(config):
+    """Bits of an SRAM row including the checksum spare cells (``golden.checksum``):
+    ``2 * (cbls + spare_cells(cbls))``; spare cell ``i`` at bits ``[2 (cbls + i)], [.. + 1]``."""
+    from golden.checksum import spare_cells
+    return 2 * (config.cbls + spare_cells(config.cbls))
+
+
+class NvmPinsSignature(wiring.Signature):
+    """Store/restore pins of one subarray (as seen from the controller).
+
+    Weight set ``k`` is source line ``sl = k % cluster_size`` of cluster
+    ``cluster = k // cluster_size`` (SPEC 6). The selects must stay stable from the first
+    phase of an operation to its end; the phases follow :data:`NVM_PHASES`.
+
+    Members
+    -------
+    cluster : Out(range(clusters))
+    sl : Out(range(cluster_size))
+    precharge, restore_left, latch_left, restore_right, latch_right : Out(1)
+        Restore: precharge bitlines and initialise the storage nodes to VDD; discharge and
+        latch the left bit (Q1); discharge and latch the right bit (Q2).
+    store_reset, store_set : Out(1)
+        Store: reset every selected ReRAM to HRS; conditional set from (Q1, Q2).
+    """
+
+    def __init__(self, config):
+        self._config = config
+        members = {"cluster": Out(_index_shape(config.clusters)),
+                   "sl": Out(_index_shape(config.cluster_size))}
+        members.update({name: Out(1) for name in NVM_PHASES})
+        super().__init__(members)
+
+    @property
+    def config(self):
+        return self._config
+
+    def __eq__(self, other):
+        return isinstance(other, NvmPinsSignature) and other.config == self.config
+
+    def __repr__(self):
+        return f"NvmPinsSignature({self.config!r})"
+
+
+class NvmRowSignature(wiring.Signature):
+    """A row port of a subarray's SRAM with its spare cells (as seen from the port's user).
+
+    Members
+    -------
+    row_addr : Out(range(rows))
+    row_wdata : Out(nvm_row_bits(config))
+    row_we : Out(1)
+        Write ``row_wdata`` into row ``row_addr`` at the clock edge.
+    row_rdata : In(nvm_row_bits(config))
+        Contents of row ``row_addr``, one cycle after the address.
+    """
+
+    def __init__(self, config):
+        self._config = config
+        bits = nvm_row_bits(config)
+        super().__init__({"row_addr": Out(_index_shape(config.rows)),
+                          "row_wdata": Out(bits), "row_we": Out(1), "row_rdata": In(bits)})
+
+    @property
+    def config(self):
+        return self._config
+
+    def __eq__(self, other):
+        return isinstance(other, NvmRowSignature) and other.config == self.config
+
+    def __repr__(self):
+        return f"NvmRowSignature({self.config!r})"

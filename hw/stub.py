@@ -139,9 +139,9 @@ class SubarrayStub(_SubarrayPins):
       input, as a weight of 0 would (its two paths are then complementary);
     - the word-line pair (IN1, IN2) = (0, 1) acts as an input of +1 (IN2 selects the paths).
 
-    Weight sets (the ReRAM clusters) and the store/restore pins belong to a later issue; they
-    will add a second storage next to ``self.sram`` and a restore path into its write port
-    (see the ``# weight sets`` mark in :meth:`elaborate`).
+    Weight sets (the ReRAM clusters) and the store/restore pins are added around this stub,
+    unchanged, by :class:`hw.reram_array.NvmSubarray` (issue 4, ``docs/nvm.md``): it drives
+    this row port for the array-parallel copies and keeps the checksum spare cells beside it.
     """
 
     def storage_order(self):
@@ -181,8 +181,7 @@ class SubarrayStub(_SubarrayPins):
         ]
         where = {bit: index for index, bit in enumerate(order)}
         m.d.comb += self.row_rdata.eq(Cat(stored[where[bit]] for bit in range(row_bits)))
-        # weight sets: the ReRAM storage and restore/store sequencing attach here, writing
-        # whole blocks through a second write port of `sram`.
+        # Weight sets: hw.reram_array.NvmSubarray restores through the row port above.
 
         # Compute path: the block read takes one cycle, so the word lines and mux position are
         # registered to meet the block's contents.

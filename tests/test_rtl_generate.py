@@ -13,8 +13,10 @@ def test_generate_is_reproducible(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     assert main(["generate", "--config", "small", "--out", str(first)]) == 0
     generate(Config.preset("small"), second)
-    assert sorted(p.name for p in first.iterdir()) == sorted(FILES)
-    for name in FILES:
+    # The fixed files and the behavioural library modules the design instantiates.
+    names = sorted(generated_files(Config.preset("small")))
+    assert sorted(p.name for p in first.iterdir()) == names == sorted([*FILES, "tlcim_wsram.v"])
+    for name in names:
         text = (first / name).read_bytes()
         assert text == (second / name).read_bytes(), name
         assert b"/work" not in text and str(tmp_path).encode() not in text, name
@@ -31,7 +33,7 @@ def test_generated_contents(tmp_path):
     assert "module tlcim_subarray" not in top
     assert "(* blackbox *)\nmodule tlcim_subarray(clk, rst, row_addr," in blackbox
     assert blackbox.count("tlcim_subarray ") >= config.subarrays  # one instance each
-    assert (tmp_path / "files.f").read_text() == "tlcim_top.v\n"
+    assert (tmp_path / "files.f").read_text() == "tlcim_wsram.v\ntlcim_top.v\n"
     assert json.loads((tmp_path / "config.json").read_text())["parameters"] == config.to_dict()
     assert json.loads((tmp_path / "regmap.json").read_text())["registers"][0]["name"] == "ID"
     assert "#define TLCIM_CTRL 0x100u" in (tmp_path / "tlcim_regs.h").read_text()

@@ -36,8 +36,10 @@ def test_layout_is_consistent():
     addresses = [register.address for register in regmap]
     assert len(set(addresses)) == len(addresses) and addresses == sorted(addresses)
     assert all(address % 4 == 0 and address < 1 << ADDRESS_BITS for address in addresses)
-    block = regmap.reserved[0]
-    assert block.start == 0x200 and not any(block.start <= a < block.end for a in addresses)
+    # The store/restore controller's registers fill 0x200-0x2ff (hw.nvm.nvm_registers).
+    nvm = [register.address for register in regmap if register.name.startswith("NVM_")]
+    assert nvm and all(0x200 <= a < 0x300 for a in nvm)
+    assert not any(0x200 <= a < 0x300 for a in addresses if a not in nvm)
     for name in ("CYCLES", "MVMS", "SATURATIONS"):
         assert regmap.address(f"{name}_HI") == regmap.address(f"{name}_LO") + 4
     assert regmap["ERROR"].clears_on_write
@@ -59,7 +61,7 @@ def test_generated_documents():
             name = f"TLCIM_{register.name}_{field.name.upper()}"
             assert f"#define {name}_SHIFT {field.lsb}u" in header
             assert f"#define {name}_MASK {field.mask:#010x}u" in header
-    assert "#define TLCIM_RESTORE_CTRL_BASE 0x200u" in header
+    assert "#define TLCIM_NVM_CMD 0x200u" in header
     assert header.startswith("/* Generated") and header.rstrip().endswith("#endif /* TLCIM_REGS_H */")
     for code in ErrorCode:
         assert f"{code.value} = {code.label}" in markdown
@@ -163,8 +165,8 @@ def test_register_block_over_axi_lite():
         assert await write(ctx, regmap.address("CTRL"), 0x103) == RESP_OKAY
         assert (ctx.get(regs.ctrl_requant), ctx.get(regs.ctrl_relu)) == (1, 1)
         assert await read(ctx, regmap.address("CTRL")) == (0x3, RESP_OKAY)  # clear reads 0
-        assert await write(ctx, 0x204, 0xFFFFFFFF) == RESP_SLVERR
-        assert await read(ctx, 0x204) == (0, RESP_SLVERR)
+        assert await write(ctx, 0x1F4, 0xFFFFFFFF) == RESP_SLVERR
+        assert await read(ctx, 0x1F4) == (0, RESP_SLVERR)
         assert seen == {"clear": 1, "error_clear": 1}
 
     sim = Simulator(m)

@@ -60,7 +60,8 @@ def test_rtl_matches_golden(tmp_path, rng):
 
 
 def test_rtl_unsupported_and_unavailable(tmp_path, capsys):
-    (tmp_path / "s.json").write_text(json.dumps([{"op": "store", "subarray": 0, "set": 0}]))
+    (tmp_path / "s.json").write_text(json.dumps([{"op": "read", "subarray": 0,
+                                                  "out": "W.npy"}]))
     assert main(["run", "--config", "small", "--target", "rtl", "--script",
                  str(tmp_path / "s.json"), "--out", str(tmp_path / "r.json")]) == 0
     entry, = json.loads((tmp_path / "r.json").read_text())

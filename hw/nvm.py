@@ -1,0 +1,637 @@
+"""Store/restore controller of the non-volatile weights (SPEC 6, issue 4).
+
+:class:`NvmController` sequences the array-parallel store and restore of every subarray
+through their :class:`~hw.interfaces.NvmPinsSignature` pins, keeps the integrity checksums in
+the spare cells of each row (``golden.checksum``), tracks which weight set each subarray holds
+and whether it is valid, and tells the datapath when MVMs may run.
+
+Operation (one at a time; a command waits on ``cmd`` until the datapath is idle):
+
+- **store** (``op = STORE``) of ``set`` from one subarray or all: refused with ``BAD_SET``
+  (index out of range) or ``WEIGHTS_INVALID`` (a chosen subarray's SRAM is not valid), nothing
+  changed. Otherwise: checksum pass (every row read, its CRC written into its spare cells,
+  2 cycles a row), ``store_reset``, ``store_set``, then ``copy_cycles`` for the macro to settle.
+- **restore** (``op = RESTORE``): ``BAD_SET`` as above, nothing changed. Otherwise the chosen
+  subarrays become invalid at once, then ``precharge``, ``restore_left``, ``latch_left``,
+  ``restore_right``, ``latch_right``, ``copy_cycles``, and a verify pass that reads every row
+  (``rows + 1`` cycles). Per subarray: the marker of row 0 at HRS = never stored
+  (``SET_EMPTY``, stays invalid); a row whose checksum, checksum-cell pattern or marker is
+  wrong = ``VERIFY_FAILED``, reported with the first (row, subarray) in scan order, the
+  subarray invalid unless ``allow_unverified`` was set when the command started (then valid
+  and flagged ``unverified``); otherwise valid, holding ``set``.
+- **after reset**: every subarray invalid; after ``copy_cycles`` (a copy the macro started
+  before the reset completes first) ``config.boot_set`` is restored into all subarrays with
+  the phase lengths on ``timing``. A boot set never stored leaves its subarrays invalid without
+  an error (a fresh device); a verify failure is reported as for any restore.
+
+Phase lengths come from ``timing`` (registers): each is sampled when the operation starts and
+raised to :data:`hw.reram_array.MINIMUM_CYCLES` if below it, so no register value, and no
+register write during an operation, can break the macro's protocol. :data:`DEFAULT_TIMING`
+gives safe reset values for the registers.
+
+MVMs: ``mvm_allowed`` is high only while no operation runs or waits and every subarray is
+valid; the datapath waits while ``busy`` and refuses (``WEIGHTS_INVALID``) when it is low and
+``valid`` is not all ones. ``load_begin`` / ``load_end`` tell the controller that the datapath
+started / completed writing a subarray's SRAM (honoured only while idle, when they can occur).
+"""
+
+
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import data, enum, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import Config
+from golden.checksum import crc_matrix, crc_params
+from golden.errors import ErrorCode
+from .interfaces import ERROR_SHAPE, NVM_PHASES, NvmPinsSignature, NvmRowSignature
+from .reram_array import MINIMUM_CYCLES, ReramArray
+
+__all__ = ["NvmOp", "NvmState", "DEFAULT_TIMING", "timing_layout", "command_layout",
+           "effective_timing", "restore_cycles", "store_cycles", "REGISTER_BASE",
+           "nvm_registers", "NvmControlSignature", "NvmController", "NvmSystem"]
+
+#: Safe reset values of the phase-length registers: twice the macro's minimums.
+DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
+
+
+class NvmOp(enum.Enum, shape=1):
+    STORE = 0
+    RESTORE = 1
+
+
+class NvmState(enum.Enum, shape=4):
+    """Controller states; the phase states carry the name of the pin they drive."""
+    BOOT_WAIT = 0
+    IDLE = 1
+    CHECKSUM = 2
+    STORE_RESET = 3
+    STORE_SET = 4
+    PRECHARGE = 5
+    RESTORE_LEFT = 6
+    LATCH_LEFT = 7
+    RESTORE_RIGHT = 8
+    LATCH_RIGHT = 9
+    COPY = 10
+    VERIFY = 11
+    FINISH = 12
+
+
+#: Phase state of each pin.
+PHASE_STATE = {name: NvmState[name.upper()] for name in NVM_PHASES}
+
+
+def timing_layout(bits=8):
+    """Phase lengths in cycles, one ``bits``-wide field per pin of ``NVM_PHASES``."""
+    return data.StructLayout({name: unsigned(bits) for name in NVM_PHASES})
+
+
+def command_layout():
+    """A store/restore command: ``subarray`` (ignored when ``all``) and ``set``.
+
+    The fields are wider than any configuration needs so that out-of-range values written to
+    the registers reach the controller, which refuses them (``BAD_SET``).
+    """
+    return data.StructLayout({"op": NvmOp, "all": 1, "subarray": unsigned(8),
+                              "set": unsigned(16)})
+
+
+def effective_timing(timing):
+    """Return the phase lengths the controller uses for register values ``timing`` (a dict):
+    each raised to :data:`~hw.reram_array.MINIMUM_CYCLES`."""
+    return {name: max(int(timing[name]), MINIMUM_CYCLES[name]) for name in NVM_PHASES}
+
+
+def _copy(config, copy_cycles):
+    return max(1, ReramArray.copy_cycles(config) if copy_cycles is None else copy_cycles)
+
+
+def restore_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None):
+    """Cycles from accepting a restore command to its ``done`` strobe: the five restore phases,
+    the macro's copy (at least one cycle), the verify pass (``rows + 1``) and one to finish."""
+    t = effective_timing(timing)
+    return sum(t[name] for name in NVM_PHASES[:5]) + _copy(config, copy_cycles) + \
+        config.rows + 2
+
+
+def store_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None):
+    """Cycles from accepting a store command to its ``done`` strobe: the checksum pass
+    (``2 * rows``), both store phases, the macro's copy and one to finish."""
+    t = effective_timing(timing)
+    return 2 * config.rows + t["store_reset"] + t["store_set"] + _copy(config, copy_cycles) + 1
+
+
+#: Base of the controller's registers (``hw.regmap`` reserves ``0x200-0x2ff`` for them).
+REGISTER_BASE = 0x200
+
+
+def nvm_registers(config, timing_bits=8):
+    """Return the controller's registers (``hw.regmap.Register`` objects) for ``config``.
+
+    ``NVM_CMD`` holds a command's arguments, ``NVM_START`` starts it (the command waits,
+    ``NVM_STATUS.pending``, until the datapath is idle); phase lengths with safe reset values
+    (:data:`DEFAULT_TIMING`); the policy; where the last verify failure was found; and per
+    subarray the set it holds.
+    """
+    from .regmap import Access, Field, Register
+    S = config.subarrays
+    registers = [
+        Register("NVM_CMD", REGISTER_BASE, (
+            Field("op", 0, 1, Access.RW, 0, "0 = store, 1 = restore."),
+            Field("all", 1, 1, Access.RW, 0, "Every subarray (subarray ignored)."),
+            Field("subarray", 8, 8, Access.RW, 0, "Subarray (>= subarrays: bad_set)."),
+            Field("set", 16, 16, Access.RW, 0, "Weight set cluster * cluster_size + index "
+                                                "(>= weight_sets: bad_set)."),
+        ), "Store/restore command arguments."),
+        Register("NVM_START", REGISTER_BASE + 0x04, (
+            Field("start", 0, 1, Access.W1P, 0, "Start the command in NVM_CMD."),
+        ), "Start a store/restore."),
+        Register("NVM_STATUS", REGISTER_BASE + 0x08, (
+            Field("busy", 0, 1, Access.RO, 0, "A store/restore waits or runs (MVMs wait)."),
+        ), "Store/restore status."),
+        Register("NVM_UNVERIFIED", REGISTER_BASE + 0x0C, (
+            Field("value", 0, S, Access.RO, 0, "Bit s: subarray s is valid only by the "
+                                               "allow_unverified policy."),
+        ), "Weights kept after a failed verification."),
+        Register("NVM_ERROR_AT", REGISTER_BASE + 0x10, (
+            Field("row", 0, 16, Access.RO, 0, "Row of the first verify mismatch."),
+            Field("subarray", 16, 8, Access.RO, 0, "Its subarray."),
+        ), "Where the last verify_failed restore found its first mismatch."),
+        Register("NVM_POLICY", REGISTER_BASE + 0x14, (
+            Field("allow_unverified", 0, 1, Access.RW, 0,
+                  "Keep weights that failed verification valid (flagged)."),
+        ), "Integrity policy; sampled when a command starts."),
+    ]
+    for index, name in enumerate(NVM_PHASES):
+        registers.append(Register(f"NVM_T_{name.upper()}", REGISTER_BASE + 0x20 + 4 * index, (
+            Field("cycles", 0, timing_bits, Access.RW, DEFAULT_TIMING[name],
+                  f"Cycles of the {name} phase; raised to {MINIMUM_CYCLES[name]} if below."),
+        ), f"Length of the {name} phase; sampled when a command starts."))
+    for s in range(S):
+        registers.append(Register(f"NVM_SET{s}", REGISTER_BASE + 0x80 + 4 * s, (
+            Field("set", 0, 16, Access.RO, 0, "Weight set restored last."),
+            Field("known", 31, 1, Access.RO, 0, "1: the SRAM holds that set (valid)."),
+        ), f"The weight set subarray {s} holds."))
+    return registers
+
+
+def _bits_for(count):
+    return max(1, (count - 1).bit_length())
+
+
+class NvmControlSignature(wiring.Signature):
+    """The store/restore side of the datapath's ports (as seen from the datapath): what the
+    registers give the controller and read back from it (:class:`NvmController` members of
+    the same names).
+
+    Members
+    -------
+    cmd : In(stream.Signature(command_layout()))
+    timing : In(timing_layout())
+    allow_unverified : In(1)
+    busy, done : Out(1)
+    unverified, set_known : Out(subarrays)
+    sets : Out(ArrayLayout(set bits, subarrays))
+    error_subarray, error_row : Out
+    """
+
+    def __init__(self, config):
+        self._config = config
+        super().__init__({
+            "cmd": In(stream.Signature(command_layout())),
+            "timing": In(timing_layout()),
+            "allow_unverified": In(1),
+            "busy": Out(1),
+            "done": Out(1),
+            "unverified": Out(config.subarrays),
+            "set_known": Out(config.subarrays),
+            "sets": Out(data.ArrayLayout(unsigned(_bits_for(config.weight_sets)),
+                                         config.subarrays)),
+            "error_subarray": Out(_bits_for(config.subarrays)),
+            "error_row": Out(_bits_for(config.rows)),
+        })
+
+    @property
+    def config(self):
+        return self._config
+
+    def __eq__(self, other):
+        return isinstance(other, NvmControlSignature) and other.config == self.config
+
+    def __repr__(self):
+        return f"NvmControlSignature({self.config!r})"
+
+
+class NvmController(wiring.Component):
+    """Store/restore controller (see the module docstring).
+
+    Parameters
+    ----------
+    config : Config
+    copy_cycles : int, optional
+        Cycles the macro needs after an operation's last phase (the behavioural stub's
+        :meth:`~hw.reram_array.ReramArray.copy_cycles`; 0 for an analog macro).
+    timing_bits : int
+        Width of each phase-length field.
+
+    Members
+    -------
+    cmd : In(stream.Signature(command_layout()))
+    timing : In(timing_layout(timing_bits))
+    allow_unverified : In(1)
+        Policy: weights that failed verification become valid (flagged ``unverified``).
+    dp_idle : In(1)
+        No MVM or weight load is in flight in the datapath.
+    load_begin, load_end : In(subarrays)
+    nvm : Out(NvmPinsSignature).array(subarrays)
+    nvm_row : Out(NvmRowSignature).array(subarrays)
+        SRAM row ports (with spare cells) for the checksum and verify passes.
+    nvm_owner : Out(1)
+        The ``nvm_row`` ports are in use (checksum or verify pass): the subarrays must give them
+        their row port (``hw.reram_array.NvmSubarray.nvm_owner``).
+    busy, mvm_allowed : Out(1)
+    valid, unverified, set_known : Out(subarrays)
+    sets : Out(ArrayLayout(set bits, subarrays))
+    done, error : Out(1)
+        Strobes: a command (or the boot restore) finished; it failed with ``error_code``.
+    error_code : Out(ERROR_SHAPE)
+    error_subarray, error_row : Out
+        Where the first verify failure of the last failing restore was found.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``copy_cycles`` or a ``timing_bits`` too narrow for the minimums.
+    """
+
+    def __init__(self, config, *, copy_cycles=None, timing_bits=8):
+        if not isinstance(config, Config):
+            raise TypeError(f"config must be a golden.Config, not {config!r}")
+        if copy_cycles is None:
+            copy_cycles = ReramArray.copy_cycles(config)
+        if isinstance(copy_cycles, bool) or not isinstance(copy_cycles, int) or copy_cycles < 0:
+            raise ValueError(f"copy_cycles must be a non-negative integer, not {copy_cycles!r}")
+        need = max(max(MINIMUM_CYCLES.values()), max(DEFAULT_TIMING.values())).bit_length()
+        if isinstance(timing_bits, bool) or not isinstance(timing_bits, int) \
+                or timing_bits < need:
+            raise ValueError(f"timing_bits must be an integer of at least {need}, "
+                             f"not {timing_bits!r}")
+        if config.subarrays > 255 or config.weight_sets > 65535:
+            raise ValueError(f"subarrays must be at most 255 and weight_sets at most 65535, "
+                             f"not {config.subarrays!r} and {config.weight_sets!r}")
+        self.config = config
+        self.copy_cycles = copy_cycles
+        self.timing_bits = timing_bits
+        S = config.subarrays
+        set_bits = _bits_for(config.weight_sets)
+        super().__init__({
+            "cmd": In(stream.Signature(command_layout())),
+            "timing": In(timing_layout(timing_bits)),
+            "allow_unverified": In(1),
+            "dp_idle": In(1),
+            "load_begin": In(S),
+            "load_end": In(S),
+            "nvm": Out(NvmPinsSignature(config)).array(S),
+            "nvm_row": Out(NvmRowSignature(config)).array(S),
+            "nvm_owner": Out(1),
+            "busy": Out(1),
+            "mvm_allowed": Out(1),
+            "valid": Out(S),
+            "unverified": Out(S),
+            "set_known": Out(S),
+            "sets": Out(data.ArrayLayout(unsigned(set_bits), S)),
+            "done": Out(1),
+            "error": Out(1),
+            "error_code": Out(ERROR_SHAPE),
+            "error_subarray": Out(_bits_for(S)),
+            "error_row": Out(_bits_for(config.rows)),
+        })
+        # State visible to the formal harness (sim/formal.py).
+        self.state = Signal(NvmState, init=NvmState.BOOT_WAIT)
+        self.count = Signal(max(timing_bits, _bits_for(copy_cycles + 1), 1))
+        self.row = Signal(range(config.rows + 1))
+        self.half = Signal()
+        self.op = Signal(NvmOp)
+        self.boot = Signal()
+        self.selected = Signal(S)
+        self.set_index = Signal(set_bits)
+        self.lengths = Signal(timing_layout(timing_bits))
+        self.allow = Signal()
+
+    # -- analysis helpers ------------------------------------------------------------------------
+
+    def restore_cycles(self, timing=DEFAULT_TIMING):
+        """Cycles from accepting a restore command to its ``done`` strobe
+        (:func:`restore_cycles`)."""
+        return restore_cycles(self.config, timing, self.copy_cycles)
+
+    def store_cycles(self, timing=DEFAULT_TIMING):
+        """Cycles from accepting a store command to its ``done`` strobe (:func:`store_cycles`)."""
+        return store_cycles(self.config, timing, self.copy_cycles)
+
+    # -- hardware --------------------------------------------------------------------------------
+
+    def elaborate(self, platform):
+        config = self.config
+        S, R, C = config.subarrays, config.rows, config.cbls
+        m = Module()
+        state, count, row, half = self.state, self.count, self.row, self.half
+        lengths = self.lengths
+
+        # -- status registers ------------------------------------------------------------------
+        valid = Signal(S)
+        unverified = Signal(S)
+        known = Signal(S)
+        sets = Signal(data.ArrayLayout(self.sets.shape().elem_shape, S))
+        error_subarray = Signal.like(self.error_subarray)
+        error_row = Signal.like(self.error_row)
+        error_code = Signal(ERROR_SHAPE)
+        m.d.comb += [self.valid.eq(valid), self.unverified.eq(unverified),
+                     self.set_known.eq(known), self.sets.eq(sets),
+                     self.error_subarray.eq(error_subarray), self.error_row.eq(error_row),
+                     self.error_code.eq(error_code)]
+        done, error, code = Signal(), Signal(), Signal(ERROR_SHAPE)
+        m.d.sync += [self.done.eq(done), self.error.eq(error)]
+        with m.If(error):
+            m.d.sync += error_code.eq(code)
+
+        idle = state == NvmState.IDLE
+        m.d.comb += self.nvm_owner.eq((state == NvmState.CHECKSUM) | (state == NvmState.VERIFY))
+        m.d.comb += [
+            self.busy.eq(~idle | self.cmd.valid),
+            self.mvm_allowed.eq(idle & ~self.cmd.valid & (valid == (1 << S) - 1)),
+            self.cmd.ready.eq(idle & self.dp_idle),
+        ]
+        with m.If(idle):
+            m.d.sync += [valid.eq((valid & ~self.load_begin) | self.load_end),
+                         known.eq(known & ~self.load_begin & ~self.load_end),
+                         unverified.eq(unverified & ~self.load_begin & ~self.load_end)]
+
+        # -- pins --------------------------------------------------------------------------------
+        cluster_bits = len(self.nvm[0].cluster)
+        cluster = Signal(cluster_bits)
+        sl = Signal(len(self.nvm[0].sl))
+        if config.cluster_size > 1:
+            m.d.comb += [cluster.eq(self.set_index // config.cluster_size),
+                         sl.eq(self.set_index % config.cluster_size)]
+        else:
+            m.d.comb += cluster.eq(self.set_index)
+        for s in range(S):
+            pins = self.nvm[s]
+            m.d.comb += [pins.cluster.eq(cluster), pins.sl.eq(sl)]
+            for name, phase_state in PHASE_STATE.items():
+                m.d.comb += getattr(pins, name).eq((state == phase_state) & self.selected[s])
+
+        def length(name):
+            # The sampled length of a phase, minus one: the count to load on entering it.
+            return lengths[name] - 1
+
+        def enter(name):
+            return [state.eq(PHASE_STATE[name]), count.eq(length(name))]
+
+        # -- checksum and verify logic per subarray ---------------------------------------------
+        width, _ = crc_params(2 * C)
+        matrix = crc_matrix(2 * C)
+        row_ok = Signal(S)
+        row_empty = Signal(S)
+        spare_out = []
+        for s in range(S):
+            port = self.nvm_row[s]
+            m.d.comb += port.row_addr.eq(row[:len(port.row_addr)])
+            weights = port.row_rdata[:2 * C]
+            spare = port.row_rdata[2 * C:]
+            # One signal, so each XOR tree is built once however often the CRC is used.
+            crc = Signal(width, name=f"crc{s}")
+            m.d.comb += crc.eq(Cat(Cat(weights[i] for i in range(2 * C) if matrix[i, k]).xor()
+                                   for k in range(width)))
+            q1 = Cat(spare[2 * b] for b in range(width + 1))
+            q2 = Cat(spare[2 * b + 1] for b in range(width + 1))
+            pattern_ok = q1[:width] == q2[:width]
+            crc_ok = ~q1[:width] == crc
+            marker_ok = ~q1[width] & ~q2[width]
+            m.d.comb += [row_ok[s].eq(pattern_ok & crc_ok & marker_ok),
+                         row_empty[s].eq(q1[width] & q2[width])]
+            # The row written back by the checksum pass: weights kept, spare cells replaced
+            # (checksum bit b as LRS (0, 0) for 1, HRS (1, 1) for 0; the marker LRS).
+            spare_out.append(Cat(weights, Cat(Cat(~crc[b], ~crc[b]) for b in range(width)),
+                                 Const(0, 2)))
+
+        empty = Signal(S)            # restore: row 0 marker at HRS (never stored)
+        failed = Signal(S)           # restore: a row failed verification
+        located = Signal()           # the first failure's location is recorded
+
+        # -- sequencing ------------------------------------------------------------------------
+        cmd = self.cmd.payload
+        accept = self.cmd.valid & self.cmd.ready
+        set_ok = cmd.set < config.weight_sets
+        sub_ok = cmd.all | (cmd.subarray < S)
+        chosen = Mux(cmd.all, (1 << S) - 1,
+                     Const(1, S) << cmd.subarray[:max(1, (S - 1).bit_length())])
+
+        def clamped(name):
+            # A phase length from the registers, raised to the macro's minimum.
+            return Mux(self.timing[name] < MINIMUM_CYCLES[name], MINIMUM_CYCLES[name],
+                       self.timing[name])
+
+        def start(selected, set_index, op, boot):
+            stmts = [self.selected.eq(selected), self.set_index.eq(set_index),
+                     self.op.eq(op), self.boot.eq(boot), self.allow.eq(self.allow_unverified),
+                     empty.eq(0), failed.eq(0), located.eq(0), row.eq(0), half.eq(0)]
+            stmts += [lengths[name].eq(clamped(name)) for name in NVM_PHASES]
+            return stmts
+
+        with m.Switch(state):
+            with m.Case(NvmState.BOOT_WAIT):
+                with m.If(count == self.copy_cycles):
+                    # Boot restore of every subarray (the lengths sampled now).
+                    m.d.sync += start((1 << S) - 1, config.boot_set, NvmOp.RESTORE, 1)
+                    m.d.sync += [state.eq(NvmState.PRECHARGE),
+                                 count.eq(clamped("precharge") - 1)]
+                with m.Else():
+                    m.d.sync += count.eq(count + 1)
+
+            with m.Case(NvmState.IDLE):
+                with m.If(accept):
+                    with m.If(~set_ok | ~sub_ok):
+                        m.d.comb += [done.eq(1), error.eq(1), code.eq(ErrorCode.BAD_SET)]
+                    with m.Elif((cmd.op == NvmOp.STORE) & (chosen & ~valid).any()):
+                        m.d.comb += [done.eq(1), error.eq(1),
+                                     code.eq(ErrorCode.WEIGHTS_INVALID)]
+                    with m.Else():
+                        m.d.sync += start(chosen, cmd.set, cmd.op, 0)
+                        with m.If(cmd.op == NvmOp.STORE):
+                            m.d.sync += state.eq(NvmState.CHECKSUM)
+                        with m.Else():
+                            # The SRAM is about to be overwritten.
+                            m.d.sync += [valid.eq(valid & ~chosen), known.eq(known & ~chosen),
+                                         unverified.eq(unverified & ~chosen)]
+                            m.d.sync += [state.eq(NvmState.PRECHARGE),
+                                         count.eq(clamped("precharge") - 1)]
+
+            with m.Case(NvmState.CHECKSUM):
+                # Half 0 addresses row `row`; half 1 has its data and writes it back.
+                m.d.sync += half.eq(~half)
+                with m.If(half):
+                    for s in range(S):
+                        m.d.comb += [self.nvm_row[s].row_wdata.eq(spare_out[s]),
+                                     self.nvm_row[s].row_we.eq(self.selected[s])]
+                    m.d.sync += row.eq(row + 1)
+                    with m.If(row == R - 1):
+                        m.d.sync += enter("store_reset")
+
+            phases = [("store_reset", "store_set"), ("store_set", None),
+                      ("precharge", "restore_left"), ("restore_left", "latch_left"),
+                      ("latch_left", "restore_right"), ("restore_right", "latch_right"),
+                      ("latch_right", None)]
+            for name, following in phases:
+                with m.Case(PHASE_STATE[name]):
+                    with m.If(count == 0):
+                        if following is not None:
+                            m.d.sync += enter(following)
+                        else:
+                            m.d.sync += [state.eq(NvmState.COPY), count.eq(0)]
+                    with m.Else():
+                        m.d.sync += count.eq(count - 1)
+
+            with m.Case(NvmState.COPY):
+                # Counts up to copy_cycles (count starts at 0), then the next pass.
+                with m.If(count >= self.copy_cycles - 1 if self.copy_cycles else Const(1)):
+                    m.d.sync += [count.eq(0), row.eq(0)]
+                    with m.If(self.op == NvmOp.STORE):
+                        m.d.sync += state.eq(NvmState.FINISH)
+                    with m.Else():
+                        m.d.sync += state.eq(NvmState.VERIFY)
+                with m.Else():
+                    m.d.sync += count.eq(count + 1)
+
+            with m.Case(NvmState.VERIFY):
+                # Row r is addressed in cycle r and checked in cycle r + 1.
+                m.d.sync += row.eq(row + 1)
+                checking = row != 0
+                checked = row - 1
+                at_row0 = row == 1
+                new_empty = Signal(S)
+                new_fail = Signal(S)
+                m.d.comb += [
+                    new_empty.eq(Mux(checking & at_row0, row_empty & self.selected, 0)),
+                    new_fail.eq(Mux(checking, ~row_ok & self.selected & ~empty & ~new_empty,
+                                    0)),
+                ]
+                m.d.sync += [empty.eq(empty | new_empty), failed.eq(failed | new_fail)]
+                with m.If(new_fail.any() & ~located):
+                    m.d.sync += [located.eq(1), error_row.eq(checked)]
+                    for s in reversed(range(S)):
+                        with m.If(new_fail[s]):
+                            m.d.sync += error_subarray.eq(s)
+                with m.If(row == R):
+                    m.d.sync += state.eq(NvmState.FINISH)
+
+            with m.Case(NvmState.FINISH):
+                m.d.comb += done.eq(1)
+                m.d.sync += state.eq(NvmState.IDLE)
+                with m.If(self.op == NvmOp.RESTORE):
+                    good = self.selected & ~empty & (~failed | Mux(self.allow, (1 << S) - 1, 0))
+                    m.d.sync += [valid.eq(valid | good), known.eq(known | good),
+                                 unverified.eq(unverified | (good & failed))]
+                    for s in range(S):
+                        with m.If(good[s]):
+                            m.d.sync += sets[s].eq(self.set_index)
+                    with m.If(empty.any() & ~self.boot):
+                        m.d.comb += [error.eq(1), code.eq(ErrorCode.SET_EMPTY)]
+                    with m.Elif(failed.any()):
+                        m.d.comb += [error.eq(1), code.eq(ErrorCode.VERIFY_FAILED)]
+        return m
+
+
+class NvmSystem(wiring.Component):
+    """The controller and every subarray with its weight sets, wired: what the datapath
+    instantiates instead of bare stubs.
+
+    Parameters
+    ----------
+    config : Config
+    storage, fault_port
+        As for :class:`hw.reram_array.ReramArray` (``"verilog"`` for generated Verilog of
+        large configurations).
+    black_box : bool
+        Instantiate :class:`hw.reram_array.NvmSubarrayBlackBox` (the analog macro's ports)
+        instead of the behavioural stubs.
+
+    Members
+    -------
+    cmd, timing, allow_unverified, dp_idle, load_begin, load_end
+        The controller's inputs (:class:`NvmController`).
+    busy, mvm_allowed, valid, unverified, set_known, sets, done, error, error_code,
+    error_subarray, error_row
+        The controller's outputs.
+    subarray : Out(SubarraySignature(config)).array(subarrays)
+        Each subarray's compute and row pins, as :class:`hw.stub.SubarrayStub` has them.
+    protocol_error : Out(subarrays)
+        A subarray saw its store/restore pins break the protocol (never, with this controller).
+    fault_addr, fault_data, fault_we : In, arrays of subarrays (with ``fault_port``)
+    """
+
+    _CONTROLLER = ("cmd", "timing", "allow_unverified", "dp_idle", "load_begin", "load_end",
+                   "busy", "mvm_allowed", "valid", "unverified", "set_known", "sets", "done",
+                   "error", "error_code", "error_subarray", "error_row")
+
+    def __init__(self, config, *, storage="memory", fault_port=False, timing_bits=8,
+                 black_box=False):
+        from .reram_array import NvmSubarray, NvmSubarrayBlackBox
+        from .stub import SubarraySignature
+        if black_box and fault_port:
+            raise ValueError("fault_port needs the behavioural stub, not black_box")
+        self.config = config
+        S = config.subarrays
+        self.controller = NvmController(config, timing_bits=timing_bits)
+        self.subarrays = [NvmSubarrayBlackBox(config) if black_box else
+                          NvmSubarray(config, storage=storage, fault_port=fault_port)
+                          for _ in range(S)]
+        members = {name: self.controller.signature.members[name] for name in self._CONTROLLER}
+        members["subarray"] = Out(SubarraySignature(config)).array(S)
+        members["protocol_error"] = Out(S)
+        self.fault_port = fault_port
+        #: The controller's state (for testbenches and the formal harness).
+        self.state = self.controller.state
+        if fault_port:
+            for name in ("fault_addr", "fault_data", "fault_we"):
+                member = self.subarrays[0].signature.members[name]
+                members[name] = In(member.shape).array(S)
+        super().__init__(members)
+
+    def restore_cycles(self, timing=DEFAULT_TIMING):
+        """See :meth:`NvmController.restore_cycles`."""
+        return self.controller.restore_cycles(timing)
+
+    def store_cycles(self, timing=DEFAULT_TIMING):
+        """See :meth:`NvmController.store_cycles`."""
+        return self.controller.store_cycles(timing)
+
+    def elaborate(self, platform):
+        from .stub import SubarraySignature
+        m = Module()
+        m.submodules.controller = ctrl = self.controller
+        for name in self._CONTROLLER:
+            member = ctrl.signature.members[name]
+            if member.is_signature:
+                wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(ctrl, name))
+            elif member.flow == In:
+                m.d.comb += getattr(ctrl, name).eq(getattr(self, name))
+            else:
+                m.d.comb += getattr(self, name).eq(getattr(ctrl, name))
+        for s, sub in enumerate(self.subarrays):
+            m.submodules[f"subarray{s}"] = sub
+            wiring.connect(m, ctrl.nvm[s], sub.nvm)
+            wiring.connect(m, ctrl.nvm_row[s], sub.nvm_row)
+            m.d.comb += [sub.nvm_owner.eq(ctrl.nvm_owner),
+                         self.protocol_error[s].eq(sub.protocol_error)]
+            outer = self.subarray[s]
+            for name, member in SubarraySignature(self.config).members.items():
+                if member.flow == In:
+                    m.d.comb += getattr(sub, name).eq(getattr(outer, name))
+                else:
+                    m.d.comb += getattr(outer, name).eq(getattr(sub, name))
+            if self.fault_port:
+                for name in ("fault_addr", "fault_data", "fault_we"):
+                    m.d.comb += getattr(sub, name).eq(getattr(self, name)[s])
+        return m

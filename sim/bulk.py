@@ -1,0 +1,229 @@
+"""Bulk stream transport: activation and result streams driven by a Verilog harness, not by
+per-cycle Python.
+
+cocotbext-axi's stream endpoints run Python coroutines every clock cycle, which bounds
+``tlcim run --target rtl`` to a few thousand simulated cycles per second. The
+simulation-only harness ``tb/tlcim_harness.v`` (toplevel ``tlcim_harness``) wraps
+``tlcim_top``: the host side writes a chunk of activation beats to a file, pulses
+``bulk_start``; the harness loads them with ``$readmemh``, sends them on ``s_axis_x`` and
+captures the ``m_axis_y`` beats, with an optional LFSR stall pattern on both streams; the host
+waits for ``bulk_done`` (one Python wake-up per chunk) and reads the captured beats back through
+``$writememh``. Registers (AXI4-Lite) and weight packets still go through cocotbext-axi
+(:class:`sim.rtl.CocotbTransport`, which :class:`BulkTransport` extends).
+
+``TLCIM_BULK=0`` makes the ``rtl`` target use cocotbext-axi's streams instead (the plain
+``tlcim_top`` build).
+"""
+
+import os
+import pathlib
+
+from hw.geometry import Geometry
+from .rtl import CocotbTransport, build as build_rtl
+
+__all__ = ["HARNESS", "HARNESS_TOPLEVEL", "CHUNK_VECTORS", "X_FILE", "Y_FILE", "enabled",
+           "harness_parameters", "build", "BulkTransport"]
+
+#: The harness source and its module.
+HARNESS = pathlib.Path(__file__).resolve().parents[1] / "tb" / "tlcim_harness.v"
+HARNESS_TOPLEVEL = "tlcim_harness"
+#: Activation vectors per chunk the harness memories hold: large enough that the pipeline
+#: drain between chunks (about two MVMs) costs a few per cent, small enough to stay cheap.
+CHUNK_VECTORS = 64
+#: Files the harness reads and writes, relative to the simulator's working directory.
+X_FILE, Y_FILE = "tlcim_bulk_x.hex", "tlcim_bulk_y.hex"
+
+
+def enabled():
+    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` is not ``0``)."""
+    return os.environ.get("TLCIM_BULK", "1") != "0"
+
+
+def harness_parameters(config, chunk=CHUNK_VECTORS):
+    """Return the Verilog parameters of ``tlcim_harness`` for ``config`` holding ``chunk``
+    vectors (beat widths from :class:`hw.geometry.Geometry`)."""
+    from hw.regmap import ADDRESS_BITS
+    geometry = Geometry(config)
+    return {"X_WIDTH": geometry.in_lanes * geometry.in_bits,
+            "Y_WIDTH": geometry.out_lanes * geometry.out_bits,
+            "DEST_WIDTH": max(1, (config.subarrays - 1).bit_length()),
+            "ADDR_WIDTH": ADDRESS_BITS,
+            "X_DEPTH": chunk * geometry.in_beats,
+            "Y_DEPTH": chunk * geometry.out_beats}
+
+
+def build(config, simulator="verilator"):
+    """Build (cached) ``config`` wrapped in the harness for ``simulator``; see
+    :func:`sim.rtl.build`."""
+    # Only the harness's ports are accessed, so Verilator need not keep every signal visible
+    # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);
+    # tb/tlcim_harness.vlt keeps the harness's own signals visible.
+    verilator = simulator == "verilator"
+    args = ["--no-public-flat-rw"] if verilator else []
+    sources = [HARNESS] + ([HARNESS.with_suffix(".vlt")] if verilator else [])
+    return build_rtl(config, simulator, variant="bulk", extra_sources=sources,
+                     toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
+                     build_args=args)
+
+
+class BulkTransport(CocotbTransport):
+    """The host driver's transport on ``tlcim_harness``: streams in bulk, registers and
+    weights through cocotbext-axi.
+
+    Frames queued by :meth:`send_vectors` are sent by :meth:`flush`, ``chunk`` vectors at a
+    time; each chunk runs until its results are captured (or none came for an idle time, when
+    the device refused vectors), so the results wait in this object for
+    :meth:`receive_vectors`.
+
+    Parameters
+    ----------
+    dut : the cocotb handle of ``tlcim_harness``
+    config : Config
+        The configuration the harness was built for.
+    chunk : int or None
+        Vectors per chunk, 1 to :data:`CHUNK_VECTORS` (default: all that fit).
+    stall : float
+        Chance in [0, 1) that the source pauses before a beat and that the sink withholds
+        ``tready`` in a cycle (quantised to 1/256).
+    """
+
+    def __init__(self, dut, config, *, chunk=None, stall=0.0):
+        chunk = CHUNK_VECTORS if chunk is None else chunk
+        if not (isinstance(chunk, int) and 1 <= chunk <= CHUNK_VECTORS):
+            raise ValueError(f"chunk must be an int in 1..{CHUNK_VECTORS} (the vectors the "
+                             f"harness holds), not {chunk!r}")
+        if not 0 <= stall < 1:
+            raise ValueError(f"stall must be a probability in [0, 1), not {stall!r}")
+        super().__init__(dut, streams=False)
+        self.config, self.geometry, self.chunk = config, Geometry(config), chunk
+        self.stall = stall
+        params = harness_parameters(config)
+        self._x_width, self._y_width = params["X_WIDTH"], params["Y_WIDTH"]
+        self._pending = []   # activation frames queued, not yet sent
+        self._results = []   # result frames received, not yet returned
+        self._beats = []     # result beats of a frame not complete yet
+        self._read = 0       # captured beats of the current chunk already read back
+        dut.bulk_start.value = 0
+        dut.bulk_dump.value = 0
+        dut.bulk_beats.value = 0
+        dut.bulk_expect.value = 0
+        dut.bulk_timeout.value = 0
+        dut.bulk_stall.value = 0
+
+    @property
+    def stall(self):
+        """Stall probability of both streams (0 = never stall)."""
+        return self._stall
+
+    @stall.setter
+    def stall(self, value):
+        if not 0 <= value < 1:
+            raise ValueError(f"stall must be a probability in [0, 1), not {value!r}")
+        self._stall = value
+
+    def idle_cycles(self):
+        """Cycles without a result beat after which a chunk counts as finished (results
+        missing: refused vectors); generous against stalls and pipeline latency."""
+        g = self.geometry
+        return 4 * (self.config.conversions_per_mvm + g.in_beats + g.out_beats) + 200
+
+    async def send_vectors(self, frames):
+        self._pending.extend(frames)
+
+    async def flush(self):
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), self.chunk):
+            await self._run_chunk(pending[start:start + self.chunk])
+
+    async def _run_chunk(self, frames):
+        from cocotb.triggers import First, RisingEdge
+        dut, g = self.dut, self.geometry
+        width = self._x_width // 8
+        lines = []
+        for frame in frames:
+            if len(frame) != g.in_beats * width:
+                raise ValueError(f"activation frame has {len(frame)} bytes, expected "
+                                 f"{g.in_beats * width}")
+            for beat in range(g.in_beats):
+                value = int.from_bytes(frame[beat * width:(beat + 1) * width], "little")
+                last = int(beat == g.in_beats - 1) << self._x_width
+                lines.append(f"{value | last:x}")
+        pathlib.Path(X_FILE).write_text("\n".join(lines) + "\n")
+        dut.bulk_beats.value = len(lines)
+        dut.bulk_expect.value = len(frames) * g.out_beats
+        dut.bulk_timeout.value = self.idle_cycles()
+        dut.bulk_stall.value = min(255, round(self._stall * 256))
+        dut.bulk_start.value = 1
+        await RisingEdge(dut.clk)
+        dut.bulk_start.value = 0
+        self._read = 0
+        # bulk_done is cleared by the start edge, so its next rise ends this chunk. The
+        # bound only catches a device that stops taking beats (never met otherwise).
+        per_vector = 2 * (self.config.conversions_per_mvm + g.in_beats + g.out_beats)
+        bound = 4 * len(frames) * per_vector + self.idle_cycles() + 1000
+        done = RisingEdge(dut.bulk_done)
+        if await First(done, self._cycles(bound)) is not done:
+            raise RuntimeError(f"the harness did not finish a chunk of {len(frames)} vectors "
+                               f"in {bound} cycles ({int(dut.bulk_captured.value)} result "
+                               f"beats captured)")
+        await self._collect()
+
+    def _cycles(self, count):
+        # One timer instead of ClockCycles, which wakes Python at every edge.
+        from cocotb.triggers import Timer
+        from tb.tb import CLOCK_NS
+        return Timer(count * CLOCK_NS, "ns")
+
+    async def _collect(self):
+        # Read the beats captured since the last start (and not read yet) and group them into
+        # frames by tlast.
+        from cocotb.triggers import ReadOnly, RisingEdge
+        dut, dump = self.dut, pathlib.Path(Y_FILE)
+        dump.unlink(missing_ok=True)  # no stale beats if nothing was captured by the edge
+        self.dut.bulk_dump.value = 1
+        await RisingEdge(dut.clk)
+        self.dut.bulk_dump.value = 0
+        await ReadOnly()  # the dump happened at that edge
+        if int(dut.bulk_overflow.value):
+            raise RuntimeError("the harness capture memory overflowed: more result beats than "
+                               "the vectors of a chunk give")
+        captured = int(dut.bulk_captured.value)
+        await RisingEdge(dut.clk)  # leave the read-only phase
+        if captured <= self._read or not dump.exists():
+            return
+        # The dump holds the beats captured before its edge (a beat taken at that edge is
+        # read next time). Icarus adds `// 0x<address>` comment lines, Verilator none.
+        words = []
+        for line in dump.read_text().splitlines():
+            words += [int(word, 16) for word in line.split("//")[0].split()
+                      if not word.startswith("@")]
+        captured = min(captured, len(words))
+        mask, width = (1 << self._y_width) - 1, self._y_width // 8
+        for word in words[self._read:captured]:
+            self._beats.append((word & mask).to_bytes(width, "little"))
+            if word >> self._y_width:
+                self._results.append(b"".join(self._beats))
+                self._beats = []
+        self._read = captured
+
+    async def receive_vectors(self, count, *, timeout_cycles):
+        await self.flush()
+        if len(self._results) < count:
+            # Late results: give them the caller's time, then read what was captured.
+            await self._cycles(timeout_cycles)
+            await self._collect()
+        frames, self._results = self._results[:count], self._results[count:]
+        return frames
+
+    async def discard(self, cycles):
+        await self.flush()
+        await self._cycles(cycles)
+        await self._collect()
+        dropped = len(self._results) + bool(self._beats)
+        self._results, self._beats = [], []
+        return dropped
+
+    async def reset(self, cycles=4):
+        """Hold ``rst`` for ``cycles`` clock cycles; queued frames and results are lost."""
+        self._pending, self._results, self._beats, self._read = [], [], [], 0
+        await super().reset(cycles)

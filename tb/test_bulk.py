@@ -1,0 +1,54 @@
+"""cocotb tests of the bulk stream transport on ``tlcim_harness`` (run by
+``tests/test_rtl_bulk.py``): results against the golden model with random stalls on both
+streams, batches spanning several chunks, and the ``weights_invalid`` refusal.
+
+``TLCIM_BULK_CHUNK`` sets the vectors per chunk (small, so a batch spans several).
+"""
+
+import os
+
+import cocotb
+import numpy as np
+
+import golden
+from golden.errors import DeviceError, ErrorCode
+from sim.bulk import BulkTransport
+from tb.tb import TB, config_from_env, random_inputs, random_weights, seed_from_env
+
+
+async def _tb(dut, stall):
+    config = config_from_env()
+    chunk = int(os.environ.get("TLCIM_BULK_CHUNK", "3"))
+    tb = TB(dut, config, BulkTransport(dut, config, chunk=chunk, stall=stall))
+    await tb.start()
+    return tb, np.random.default_rng(seed_from_env())
+
+
+@cocotb.test()
+async def refusal_then_stalled_batches(dut):
+    """Refused before weights are loaded (no result comes back), then a batch of several
+    chunks with saturating inputs and one with requantisation, stalls on both streams."""
+    tb, rng = await _tb(dut, stall=0.3)
+    config = tb.config
+    x = random_inputs(config, rng, 4, beyond=3)
+    try:
+        await tb.host.mvm(x)
+    except DeviceError as error:
+        assert error.code == ErrorCode.WEIGHTS_INVALID, error
+    else:
+        raise AssertionError("an MVM without weights was not refused")
+    weights = random_weights(config, rng)
+    for s, w in enumerate(weights):
+        await tb.host.write(s, w)
+    await tb.host.clear_counters()
+    chunk = tb.transport.chunk
+    x = random_inputs(config, rng, 2 * chunk + 2, beyond=3)
+    y = await tb.host.mvm(x)
+    np.testing.assert_array_equal(y, golden.device_mvm(config, weights, x))
+    requant = {"multiplier": 3, "shift": 4, "relu": True}
+    y = await tb.host.mvm(x[:chunk + 1], requant)
+    expected = golden.requantise(config, golden.device_mvm(config, weights, x[:chunk + 1]),
+                                 **requant)
+    np.testing.assert_array_equal(y, expected)
+    counters = await tb.host.counters()
+    assert counters["mvms"] == 3 * chunk + 3, counters
