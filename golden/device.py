@@ -67,7 +67,7 @@ from .arith import device_mvm, requantise
 from .errors import DeviceError, ErrorCode
 from .trits import WEIGHT_Q, _as_int_array, cbl_trits_to_weights, encode_trits
 
-__all__ = ["Device", "check_fault", "FAULTS"]
+__all__ = ["Device", "check_fault", "check_write", "FAULTS"]
 
 #: Keys of every fault kind: (required, optional).
 FAULTS = {
@@ -150,6 +150,32 @@ def check_fault(config, fault):
         else:
             out["matrix"] = _check_matrix(fault["matrix"]).tolist()
     return out
+
+
+def check_write(config, weights):
+    """Return the weights of a ``write`` as int64 [rows, outs], or refuse them.
+
+    Every target checks a write with this one function, so refusals read the same everywhere.
+
+    Raises
+    ------
+    ValueError
+        For non-integer weights or a shape other than (rows, outs).
+    DeviceError
+        ``BAD_WEIGHTS``, naming the first value outside ``+-w_max`` (weights are rejected,
+        never saturated: SPEC 4).
+    """
+    weights = _as_int_array(weights, "weights")
+    if weights.shape != (config.rows, config.outs):
+        raise ValueError(f"weights must have shape (rows, outs) = ({config.rows}, "
+                         f"{config.outs}), not {weights.shape}")
+    bad = np.argwhere(np.abs(weights) > config.w_max)
+    if len(bad):
+        row, out = bad[0]
+        raise DeviceError(ErrorCode.BAD_WEIGHTS,
+                          f"{len(bad)} weight(s) outside [-{config.w_max}, {config.w_max}], the "
+                          f"first {weights[row, out]} at row {row}, output {out}")
+    return weights
 
 
 def _check_matrix(value):
@@ -236,16 +262,7 @@ class Device:
         """
         (s,) = self._subarrays(subarray)
         cfg = self.config
-        weights = _as_int_array(weights, "weights")
-        if weights.shape != (cfg.rows, cfg.outs):
-            raise ValueError(f"weights must have shape (rows, outs) = ({cfg.rows}, {cfg.outs}), "
-                             f"not {weights.shape}")
-        bad = np.argwhere(np.abs(weights) > cfg.w_max)
-        if len(bad):
-            row, out = bad[0]
-            raise DeviceError(ErrorCode.BAD_WEIGHTS,
-                              f"{len(bad)} weight(s) outside [-{cfg.w_max}, {cfg.w_max}], the "
-                              f"first {weights[row, out]} at row {row}, output {out}")
+        weights = check_write(cfg, weights)
         self._commit(s, encode_trits(weights, cfg.w_trits).reshape(cfg.rows, cfg.cbls), None)
 
     def store(self, subarray, set):

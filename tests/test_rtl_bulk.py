@@ -18,9 +18,17 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "small_sess
 RTL_OPS = {"status", "mvm", "write"}
 
 
-@pytest.mark.parametrize("preset", ["small", "ternary"])
-def test_bulk_matches_golden_with_stalls(preset, seed):
-    built = bulk.build(Config.preset(preset))
+def _case(preset, simulator):
+    missing = rtl.simulator_missing(simulator)
+    marks = [pytest.mark.skip(reason=missing)] if missing else []
+    return pytest.param(preset, simulator, marks=marks, id=f"{preset}-{simulator}")
+
+
+@pytest.mark.parametrize("preset, simulator", [_case("small", "verilator"),
+                                               _case("ternary", "verilator"),
+                                               _case("small", "icarus")])
+def test_bulk_matches_golden_with_stalls(preset, simulator, seed):
+    built = bulk.build(Config.preset(preset), simulator)
     assert built.toplevel == bulk.HARNESS_TOPLEVEL
     # Raises, naming the failed cocotb test, on any mismatch against golden.device_mvm.
     rtl.run_cocotb(built, "tb.test_bulk", env={"TLCIM_SEED": str(seed),
