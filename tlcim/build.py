@@ -80,11 +80,18 @@ def _reports(config, out):
     write_json(out / "reports" / "restore_yield.json", data)
 
 
+def _cost_model(config, out):
+    # Density, energy, throughput and the paper's comparisons (docs/cost-model.md).
+    from .cost import CostModel, write_report
+    write_report(CostModel(config).report(), out / "reports" / "model")
+
+
 #: The stages of the main job, in order: (name, function(config, out_folder)).
 STAGES = [
     ("configuration", _config_files),
     ("golden demonstration", golden_demo),
     ("restore-yield report", _reports),
+    ("cost model report", _cost_model),
     ("Verilog and register map", _verilog),
 ]
 

@@ -22,7 +22,7 @@ from .networks import NETWORKS
 
 __all__ = ["Constants", "PAPER_CONSTANTS", "DESIGNS", "COMPONENTS", "TOLERANCE", "CostModel",
            "map_network", "load_area", "comparisons_markdown", "constants_markdown", "markdown",
-           "model_command"]
+           "model_command", "write_report"]
 
 #: Largest relative difference from the paper's headline figures that the model aims for.
 TOLERANCE = 0.15
@@ -803,15 +803,21 @@ def model_command(config, out=None, area=None):
     SVG); the folder is replaced atomically. ``area`` is an optional ``area.json`` path
     (:func:`load_area`).
     """
-    from .files import output_dir, write_json, write_text
+    from .files import output_dir
     model = CostModel(config, area=load_area(area) if area else None)
     report = model.report()
     if out is None:
         print(comparisons_markdown(report), end="")
         return 0
     with output_dir(out) as temp:
-        write_json(temp / "model.json", report)
-        write_text(temp / "model.md", markdown(report))
-        _plots(report, temp)
+        write_report(report, temp)
     print(f"model report written to {out}")
     return 0
+
+
+def write_report(report, folder):
+    """Write ``model.json``, ``model.md`` and the breakdown plots of ``report`` into ``folder``."""
+    from .files import write_json, write_text
+    write_json(folder / "model.json", report)
+    write_text(folder / "model.md", markdown(report))
+    _plots(report, folder)
