@@ -210,11 +210,17 @@ def infer(config, target="golden", limit=None, out=None, faults=False, seed=0, h
         study = fault_study(config, target, limit=limit, settings=settings)
     print(_table(report))
     if study is not None:
-        print("restore misreads at the ReRAM model's rates: accuracy by ReRAMs per cluster")
-        print(f"{'method':<10}" + "".join(f"{n:>7}" for n in study["cluster_sizes"]))
-        for method, entry in study["methods"].items():
-            print(f"{method:<10}" + "".join("refused".rjust(7) if a is None else f"{a:7.3f}"
-                                            for a in entry["accuracy"]))
+        print("restore misreads at the ReRAM model's rates, by ReRAMs per cluster")
+        print(f"{'':<32}" + "".join(f"{n:>7}" for n in study["cluster_sizes"]))
+        for method, policies in study["methods"].items():
+            rows = {"accuracy, check off": policies["unverified"]["accuracy"],
+                    "detection rate": policies["unverified"]["detection_rate"],
+                    "accuracy, check on": policies["enforced"]["accuracy"],
+                    "tiles refused, check on": policies["enforced"]["refused"]}
+            for label, values in rows.items():
+                print(f"{method + ' ' + label:<32}" + "".join(
+                    "-".rjust(7) if v is None else f"{v:7d}" if isinstance(v, int)
+                    else f"{v:7.3f}" for v in values))
     name = report["target"]
     for method, entry in report["methods"].items():
         if entry.get("weights_path") == "write":
