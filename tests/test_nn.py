@@ -346,7 +346,6 @@ def test_cli_infer(tmp_path, monkeypatch, capsys):
     assert "needs 13 weight sets" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_rtl_logits_equal_golden(tmp_path, trained):
     """The RTL runs the digits network with the same logits as golden (builds the Verilog)."""
     from sim.rtl import simulator_missing
