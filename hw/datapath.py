@@ -4,7 +4,7 @@ This is the block the top level wraps with registers and bus adapters; its ports
 :class:`hw.interfaces.DatapathSignature`.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from golden import Config
@@ -64,15 +64,21 @@ class Datapath(wiring.Component):
         Weight-set storage of the behavioural stub (:class:`hw.reram_array.ReramArray`):
         ``"verilog"`` (the ``tlcim_wsram`` module of ``hw/verilog``) for generated Verilog,
         ``"memory"`` for the Amaranth simulator.
+    fault_port : bool
+        Emulation only: give the stubs' fault maps the write port of ``nvm.fault_*`` (the
+        simulation builds of ``hw.generate.simulation_sources``); not part of a real macro.
     """
 
-    def __init__(self, config, *, black_box=False, storage="memory"):
+    def __init__(self, config, *, black_box=False, storage="memory", fault_port=False):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
+        if black_box and fault_port:
+            raise ValueError("fault_port needs the behavioural stub, not black_box")
         self.config = config
         self.geometry = Geometry(config)
         self.black_box = bool(black_box)
         self.storage = storage
+        self.fault_port = bool(fault_port)
         super().__init__(DatapathSignature(self.geometry))
 
     @property
@@ -109,7 +115,15 @@ class Datapath(wiring.Component):
         m.submodules.output = output = OutputStage(config, self.result_slots)
         subarray_class = SubarrayBlackBox if self.black_box else SubarrayStub
         m.submodules.nvm = nvm = NvmSystem(config, storage=self.storage,
-                                           black_box=self.black_box)
+                                           black_box=self.black_box,
+                                           fault_port=self.fault_port)
+        if self.fault_port:
+            # Emulation only: the host rewrites one fault-map row of one subarray.
+            for s in range(S):
+                m.d.comb += [nvm.fault_addr[s].eq(self.nvm.fault_row),
+                             nvm.fault_data[s].eq(self.nvm.fault_data),
+                             nvm.fault_we[s].eq(self.nvm.fault_we &
+                                                (self.nvm.fault_subarray == s))]
         subarrays = [nvm.subarray[s] for s in range(S)]
         valid = nvm.valid              # subarray s holds a complete weight matrix
         load_begin, load_end = Signal(S), Signal(S)
@@ -191,9 +205,13 @@ class Datapath(wiring.Component):
         last_row = w_row == config.rows - 1
         row_data = Cat(*staged, w.payload.data)[:geometry.row_bits]
         write_row = Signal()
+        read_rows = Array(subarray.row_rdata for subarray in subarrays)
+        m.d.comb += self.nvm.read_data.eq(read_rows[self.nvm.read_subarray])
         for s, subarray in enumerate(subarrays):
             m.d.comb += [
-                subarray.row_addr.eq(w_row),
+                # The host's SRAM readback row unless a weight row is being written (the
+                # row port is the datapath's only while no store/restore runs).
+                subarray.row_addr.eq(Mux(write_row, w_row, self.nvm.read_row)),
                 subarray.row_wdata.eq(row_data),
                 subarray.row_we.eq(write_row & (dest == s)),
             ]

@@ -30,7 +30,7 @@ FILES = ("tlcim_top.v", "tlcim_top_blackbox.v", "files.f", "regmap.md", "regmap.
          "tlcim_regs.h", "config.json")
 
 
-def verilog_text(config, *, blackbox=False, datapath=None):
+def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False):
     """Return the Verilog of :class:`hw.top.Top` for ``config`` as text.
 
     Parameters
@@ -39,6 +39,8 @@ def verilog_text(config, *, blackbox=False, datapath=None):
         Instantiate the subarrays as the port-only module ``tlcim_subarray``.
     datapath : wiring.Component or None
         Passed to :class:`hw.top.Top` (tests substitute a stand-in).
+    fault_port : bool
+        Emulation only: the stubs' fault maps get their write port (``FAULT_*`` registers).
 
     Raises
     ------
@@ -47,7 +49,8 @@ def verilog_text(config, *, blackbox=False, datapath=None):
     """
     # The weight sets as the behavioural Verilog memory (hw/verilog/tlcim_wsram.v): the
     # paper's storage generates in seconds that way (SPEC 9).
-    top = Top(config, blackbox=blackbox, datapath=datapath, storage="verilog")
+    top = Top(config, blackbox=blackbox, datapath=datapath, storage="verilog",
+              fault_port=fault_port)
     return verilog.convert(top, name=TOP_NAME, emit_src=False)
 
 
@@ -61,8 +64,10 @@ def library_sources(text):
 
 def simulation_sources(config, *, datapath=None):
     """Return ``{file name: text}`` of everything a simulator compiles for ``config``: the
-    library modules it instantiates and ``tlcim_top.v``, in compilation order."""
-    text = verilog_text(config, datapath=datapath)
+    library modules it instantiates and ``tlcim_top.v``, in compilation order. Simulation
+    builds of the real datapath have the emulation-only fault port (``FAULT_*`` registers),
+    which hosts use to mirror the golden device's faults (``sim.host.Host.inject``)."""
+    text = verilog_text(config, datapath=datapath, fault_port=datapath is None)
     return {**library_sources(text), "tlcim_top.v": text}
 
 

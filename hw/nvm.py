@@ -49,7 +49,8 @@ from .reram_array import MINIMUM_CYCLES, ReramArray
 
 __all__ = ["NvmOp", "NvmState", "DEFAULT_TIMING", "timing_layout", "command_layout",
            "effective_timing", "restore_cycles", "store_cycles", "REGISTER_BASE",
-           "nvm_registers", "NvmControlSignature", "NvmController", "NvmSystem"]
+           "nvm_registers", "readback_registers", "readback_words", "fault_words_count", "NvmControlSignature",
+           "NvmController", "NvmSystem"]
 
 #: Safe reset values of the phase-length registers: twice the macro's minimums.
 DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
@@ -175,6 +176,78 @@ def nvm_registers(config, timing_bits=8):
     return registers
 
 
+def readback_registers(config):
+    """Return the SRAM row readback registers (``0x300``) and the emulation-only fault port
+    registers (``0x400``) for ``config`` (``hw.regmap`` places them after the controller's).
+
+    Raises
+    ------
+    ValueError
+        If a row does not fit its register window.
+    """
+    return _readback_registers(config) + _fault_registers(config)
+
+
+#: Base addresses of the SRAM row readback and of the emulation-only fault port registers.
+READBACK_BASE, FAULT_BASE = 0x300, 0x400
+
+
+def readback_words(config):
+    """32-bit words of one SRAM row (weight cells, ``2 * cbls`` bits) in ``SRAM_DATA<i>``."""
+    return -(-2 * config.cbls // 32)
+
+
+def fault_words_count(config):
+    """32-bit words of one fault-map row (``hw.reram_array.fault_words``) in ``FAULT_DATA<i>``."""
+    from golden.checksum import spare_cells
+    return -(-6 * (config.cbls + spare_cells(config.cbls)) // 32)
+
+
+def _readback_registers(config):
+    # SRAM row readback (the host's `read`): select a row, read its bits a word at a time.
+    from .regmap import Access, Field, Register
+    words = readback_words(config)
+    if 4 * words > 0x100 - 0x20:
+        raise ValueError(f"cbls must be at most {(0x100 - 0x20) // 4 * 16} for the SRAM "
+                         f"readback registers, not {config.cbls}")
+    registers = [Register("SRAM_READ", READBACK_BASE, (
+        Field("row", 0, 16, Access.RW, 0, "Row to read."),
+        Field("subarray", 16, 8, Access.RW, 0, "Subarray to read."),
+    ), "SRAM row readback select; SRAM_DATA<i> show the row while the device is idle.")]
+    registers += [_word(f"SRAM_DATA{i}", READBACK_BASE + 0x20 + 4 * i, Access.RO,
+                        f"Bits {32 * i + 31}:{32 * i} of the selected SRAM row (cell c at "
+                        f"bits 2c, 2c + 1: Q1, Q2).") for i in range(words)]
+    return registers
+
+
+def _fault_registers(config):
+    # Emulation only (not part of a real macro): the behavioural stub's fault-map write port
+    # (hw.reram_array.ReramArray fault_port), so a host can make a restore read what the golden
+    # device model senses. Without a fault port (synthesis builds) writes have no effect.
+    from .regmap import Access, Field, Register
+    words = fault_words_count(config)
+    if 4 * words > 0x400 - 0x80:
+        raise ValueError(f"cbls must be smaller for the fault port registers (a fault-map "
+                         f"row needs at most {(0x400 - 0x80) // 4} words, {words} for "
+                         f"cbls = {config.cbls})")
+    registers = [Register("FAULT_SEL", FAULT_BASE, (
+        Field("row", 0, 16, Access.RW, 0, "Fault-map row to write."),
+        Field("subarray", 16, 8, Access.RW, 0, "Its subarray."),
+    ), "Emulation only: fault-map row select (simulation builds with a fault port)."),
+        Register("FAULT_WRITE", FAULT_BASE + 0x04, (
+            Field("write", 0, 1, Access.W1P, 0, "Write FAULT_DATA<i> into the selected row."),
+        ), "Emulation only: write one fault-map row.")]
+    registers += [_word(f"FAULT_DATA{i}", FAULT_BASE + 0x80 + 4 * i, Access.RW,
+                        f"Emulation only: bits {32 * i + 31}:{32 * i} of a fault-map row "
+                        f"(hw.reram_array.fault_words).") for i in range(words)]
+    return registers
+
+
+def _word(name, address, access, doc):
+    from .regmap import Field, Register
+    return Register(name, address, (Field("value", 0, 32, access, 0, doc),), doc)
+
+
 def _bits_for(count):
     return max(1, (count - 1).bit_length())
 
@@ -193,6 +266,11 @@ class NvmControlSignature(wiring.Signature):
     unverified, set_known : Out(subarrays)
     sets : Out(ArrayLayout(set bits, subarrays))
     error_subarray, error_row : Out
+    read_subarray, read_row : In; read_data : Out(2 * cbls)
+        SRAM row readback: the weight cells of that row, while the datapath is idle.
+    fault_subarray, fault_row, fault_data, fault_we : In
+        Emulation only: write a fault-map row (``hw.reram_array.fault_words``, zero-extended)
+        when the datapath has a fault port; ignored otherwise.
     """
 
     def __init__(self, config):
@@ -209,6 +287,15 @@ class NvmControlSignature(wiring.Signature):
                                          config.subarrays)),
             "error_subarray": Out(_bits_for(config.subarrays)),
             "error_row": Out(_bits_for(config.rows)),
+            # SRAM row readback (valid while the datapath is idle) and the emulation-only
+            # fault-map write port (ignored without hw.nvm.NvmSystem fault_port).
+            "read_subarray": In(_bits_for(config.subarrays)),
+            "read_row": In(_bits_for(config.rows)),
+            "read_data": Out(2 * config.cbls),
+            "fault_subarray": In(_bits_for(config.subarrays)),
+            "fault_row": In(_bits_for(config.rows)),
+            "fault_data": In(32 * fault_words_count(config)),
+            "fault_we": In(1),
         })
 
     @property

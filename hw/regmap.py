@@ -36,7 +36,7 @@ ADDRESS_BITS = 12
 #: Value of the ``ID`` register: ASCII "TLCM".
 ID = 0x544C434D
 #: (major, minor) version of the register map; the major number changes when a register moves.
-VERSION = (1, 1)
+VERSION = (1, 2)
 
 
 class Access(enum.Enum):
@@ -315,7 +315,8 @@ def register_map(config):
 
     Layout: ``0x000`` identification, ``0x010`` configuration readback (one register per
     :class:`golden.Config` parameter, in declaration order), ``0x080`` geometry readback,
-    ``0x100`` control and status, ``0x200-0x2ff`` the store/restore controller.
+    ``0x100`` control and status, ``0x200-0x2ff`` the store/restore controller, ``0x300`` SRAM
+    row readback, ``0x400`` the emulation-only fault port (``hw.nvm``).
 
     Raises
     ------
@@ -395,9 +396,10 @@ def register_map(config):
                       _value_register(f"{name}_HI", address + 4, 32, Access.RO,
                                       f"{doc}, bits 63:32.")]
     # The store/restore controller (issue 4): command, phase lengths, policy, verify results
-    # and the set each subarray holds, at 0x200-0x2ff (hw.nvm.nvm_registers).
-    from .nvm import nvm_registers
-    registers += nvm_registers(config)
+    # and the set each subarray holds, at 0x200-0x2ff; SRAM row readback at 0x300 and the
+    # emulation-only fault port at 0x400 (hw.nvm.nvm_registers).
+    from .nvm import nvm_registers, readback_registers
+    registers += nvm_registers(config) + readback_registers(config)
     return RegisterMap(registers, title=f"tlcim registers (version "
                                         f"{VERSION[0]}.{VERSION[1]})")
 

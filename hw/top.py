@@ -15,7 +15,7 @@ Ports (flat, so cocotbext-axi's ``from_prefix`` and vendor IP packagers bind the
   :func:`hw.interfaces.result_layout`.
 """
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -26,6 +26,7 @@ from .geometry import Geometry, WEIGHT_BEAT_BITS
 from .interfaces import (ERROR_SHAPE, NVM_PHASES, DatapathSignature, StatusSignature,
                          weight_layout)
 from .regmap import RegisterBlock, register_map
+from .nvm import fault_words_count, readback_words
 
 __all__ = ["Top", "StatusMonitor", "COUNTER_BITS", "ERROR_COUNT_BITS"]
 
@@ -101,6 +102,9 @@ class Top(wiring.Component):
         ``"verilog"`` instantiates ``hw/verilog/tlcim_wsram.v`` (what :mod:`hw.generate`
         uses: the ``paper`` storage generates in seconds), ``"memory"`` an Amaranth memory
         (FPGA flows and Python simulation of small configurations).
+    fault_port : bool
+        Emulation only: connect the ``FAULT_*`` registers to the behavioural stubs' fault maps
+        (:class:`hw.datapath.Datapath`); without it those registers have no effect.
 
     Raises
     ------
@@ -108,7 +112,8 @@ class Top(wiring.Component):
         If the hardware cannot be built for ``config`` (the reason is in the message).
     """
 
-    def __init__(self, config, *, blackbox=False, datapath=None, storage="memory"):
+    def __init__(self, config, *, blackbox=False, datapath=None, storage="memory",
+                 fault_port=False):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
         self._config = config
@@ -116,7 +121,7 @@ class Top(wiring.Component):
         try:
             self._regmap = register_map(config)  # raises ValueError for unbuildable configs
             if datapath is None:
-                datapath = _make_datapath(config, blackbox, storage)
+                datapath = _make_datapath(config, blackbox, storage, fault_port)
         except Exception:
             self._MustUse__silence = True  # refused: not an elaboratable someone forgot
             raise
@@ -210,6 +215,18 @@ class Top(wiring.Component):
         for s in range(self._config.subarrays):
             m.d.comb += [getattr(regs, f"nvm_set{s}_set").eq(nvm.sets[s]),
                          getattr(regs, f"nvm_set{s}_known").eq(nvm.set_known[s])]
+        # SRAM row readback and the emulation-only fault port (hw.nvm._readback_registers).
+        config = self._config
+        read_data = Signal(32 * readback_words(config))
+        fault_data = [getattr(regs, f"fault_data{i}_value")
+                      for i in range(fault_words_count(config))]
+        m.d.comb += [nvm.read_subarray.eq(regs.sram_read_subarray),
+                     nvm.read_row.eq(regs.sram_read_row), read_data.eq(nvm.read_data),
+                     nvm.fault_subarray.eq(regs.fault_sel_subarray),
+                     nvm.fault_row.eq(regs.fault_sel_row), nvm.fault_data.eq(Cat(*fault_data)),
+                     nvm.fault_we.eq(regs.fault_write_write)]
+        for i in range(readback_words(config)):
+            m.d.comb += getattr(regs, f"sram_data{i}_value").eq(read_data[32 * i:32 * i + 32])
 
 
 def _ports(signature):
@@ -218,8 +235,8 @@ def _ports(signature):
             if member.is_port]
 
 
-def _make_datapath(config, blackbox, storage):
+def _make_datapath(config, blackbox, storage, fault_port):
     from .datapath import Datapath
     if blackbox:
         return Datapath(config, black_box=True)
-    return Datapath(config, storage=storage)
+    return Datapath(config, storage=storage, fault_port=fault_port)

@@ -15,13 +15,13 @@ import abc
 
 import numpy as np
 
-from golden import Config, weights_to_sram_bits
-from golden.device import check_write
+from golden import Config, sram_bits_to_weights, weights_to_sram_bits
+from golden.device import Device, check_write
 from golden.errors import DeviceError, ErrorCode
 from hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from hw.regmap import register_map
 
-__all__ = ["Transport", "Host", "pack_weights", "pack_vectors", "unpack_results"]
+__all__ = ["Transport", "Host", "FaultEmulation", "pack_weights", "pack_vectors", "unpack_results"]
 
 
 class Transport(abc.ABC):
@@ -104,6 +104,18 @@ def unpack_results(config, frame):
     return (values ^ sign) - sign
 
 
+class FaultEmulation:
+    """What a host needs to give a simulated device the golden device's faults: a golden
+    :class:`~golden.device.Device` shadow fed the same operations (it decides what every
+    restore senses) and the fault-map rows already programmed (``{subarray: [word per row]}``,
+    all zero = fault-free at power-up). Kept across :class:`Host` objects, as the fault maps
+    survive a reset.
+    """
+
+    def __init__(self, config):
+        self.shadow = Device(config)
+        self.programmed = {}
+
 class Host:
     """Drives one device through ``transport``.
 
@@ -123,6 +135,9 @@ class Host:
         self.regmap = register_map(config)
         self.transport = transport
         self._requant = None
+        #: :class:`FaultEmulation` when the device has the emulation-only fault port (the
+        #: simulation builds): ``inject`` then works; None: ``inject`` is unsupported.
+        self.faults = None
 
     # -- registers ------------------------------------------------------------------------------
 
@@ -222,6 +237,7 @@ class Host:
             raise DeviceError(ErrorCode.BAD_SET, f"subarray {subarray} out of range "
                                                  f"0..{config.subarrays - 1}")
         weights = check_write(config, weights)
+        self._mirror("write", subarray, weights)
         await self.clear_error()
         await self.transport.send_weights(int(subarray), pack_weights(config, weights))
         code = await self.error()
@@ -344,6 +360,7 @@ class Host:
             ``BAD_SET``, ``WEIGHTS_INVALID`` (a chosen subarray's SRAM is not valid).
         """
         chosen = self._nvm_targets(subarray, set)
+        self._mirror("store", subarray, set)
         valid = await self.valid()
         code = await self._nvm_command("STORE", subarray, set)
         if code == ErrorCode.WEIGHTS_INVALID:
@@ -361,6 +378,7 @@ class Host:
             ``BAD_SET``, ``SET_EMPTY``, ``VERIFY_FAILED`` (with the first mismatch).
         """
         chosen = self._nvm_targets(subarray, set)
+        await self._program_faults(lambda shadow: shadow.restore(subarray, set), chosen)
         code = await self._nvm_command("RESTORE", subarray, set)
         if code == ErrorCode.SET_EMPTY:
             valid = await self.valid()
@@ -385,6 +403,7 @@ class Host:
         reset = getattr(self.transport, "reset", None)
         if reset is None:
             raise NotImplementedError("this transport cannot reset the device")
+        await self.prepare_reset()
         await reset()
         self._requant = None          # the registers are back at their reset values
         await self.boot_wait()
@@ -403,12 +422,86 @@ class Host:
         if code:
             raise DeviceError(code)
 
-    async def _unsupported(self, *args, **kwargs):
-        raise NotImplementedError("not supported on rtl yet (the SRAM has no read path to "
-                                  "the host, and faults reach only the behavioural stub's "
-                                  "fault port: docs/nvm.md)")
+    async def prepare_reset(self):
+        """Before a power cycle: give the stubs the misreads of the automatic boot restore
+        (with fault emulation; the fault maps survive ``rst``, like the ReRAMs)."""
+        await self._program_faults(lambda shadow: shadow.reset(),
+                                   range(self.config.subarrays))
 
-    read = inject = _unsupported
+    async def read(self, subarray):
+        """Return the weights held in ``subarray``'s SRAM, int64 [rows, outs], read row by row
+        through ``SRAM_READ``/``SRAM_DATA<i>``.
+
+        Raises
+        ------
+        DeviceError
+            ``BAD_SET`` (subarray out of range), ``WEIGHTS_INVALID`` (it holds no valid weights).
+        """
+        config = self.config
+        if not (isinstance(subarray, (int, np.integer)) and 0 <= subarray < config.subarrays):
+            raise DeviceError(ErrorCode.BAD_SET, f"subarray {subarray} out of range "
+                                                 f"0..{config.subarrays - 1}")
+        if not (await self.valid())[subarray]:
+            raise DeviceError(ErrorCode.WEIGHTS_INVALID,
+                              f"subarray {subarray} holds no valid weights")
+        words = sum(1 for register in self.regmap if register.name.startswith("SRAM_DATA"))
+        rows = np.zeros((config.rows, 32 * words), dtype=np.uint8)
+        for row in range(config.rows):
+            await self.write_reg("SRAM_READ", subarray=int(subarray), row=row)
+            for i in range(words):
+                word = await self.read_reg(f"SRAM_DATA{i}")
+                rows[row, 32 * i:32 * i + 32] = word >> np.arange(32) & 1
+        return sram_bits_to_weights(config, rows[:, :2 * config.cbls])
+
+    async def inject(self, fault):
+        """Inject a fault (``golden.device.check_fault``) into the fault emulation: the golden
+        device shadow decides what each later restore senses and the host programs that into
+        the stubs' fault maps before the restore.
+
+        Raises
+        ------
+        NotImplementedError
+            Without fault emulation (a device without the fault port).
+        """
+        if self.faults is None:
+            raise NotImplementedError("fault injection needs the simulation's emulation-only "
+                                      "fault port (docs/nvm.md)")
+        self.faults.shadow.inject(fault)
+
+    def _mirror(self, name, *args):
+        # Keep the golden shadow in step (its refusals are the device's, reported by it).
+        if self.faults is not None:
+            try:
+                getattr(self.faults.shadow, name)(*args)
+            except DeviceError:
+                pass
+
+    async def _program_faults(self, operation, subarrays):
+        # Run `operation` on the shadow, then make each subarray it sensed read exactly what
+        # the golden model read (hw.reram_array.sensed_fault_map), writing only changed rows.
+        if self.faults is None:
+            return
+        from hw.reram_array import fault_words, sensed_fault_map
+        try:
+            operation(self.faults.shadow)
+        except DeviceError:
+            pass
+        count = sum(1 for register in self.regmap if register.name.startswith("FAULT_DATA"))
+        for s in subarrays:
+            sensed = self.faults.shadow.sensed(s)
+            if sensed is None:
+                continue  # not read by this restore (set empty): its map does not matter
+            words = fault_words(self.config, sensed_fault_map(self.config, sensed))
+            old = self.faults.programmed.setdefault(s, [0] * self.config.rows)
+            for row, word in enumerate(words):
+                word = int(word)
+                if word == old[row]:
+                    continue
+                await self.write_reg("FAULT_SEL", subarray=s, row=row)
+                for i in range(count):
+                    await self.write_reg(f"FAULT_DATA{i}", value=word >> 32 * i & 0xFFFFFFFF)
+                await self.write_reg("FAULT_WRITE", write=1)
+                old[row] = word
 
     async def close(self):
         pass

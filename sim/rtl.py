@@ -514,6 +514,9 @@ async def serve(dut, conn):
     await tb.start()
     host = tb.host
     await host.check_identity()
+    # Simulation builds have the emulation-only fault port: scripts may inject faults.
+    from .host import FaultEmulation
+    host.faults = faults = FaultEmulation(config)
     while True:
         # Blocking here is fine: simulated time stands still until the next request.
         name, args = conn.recv()
@@ -522,8 +525,10 @@ async def serve(dut, conn):
             return
         try:
             if name == "reset":
+                await host.prepare_reset()
                 await tb.reset()
                 host = tb.host
+                host.faults = faults
                 await host.boot_wait()   # the store/restore controller's boot restore
                 value = None
             elif name == "counters":

@@ -1,5 +1,5 @@
 """``tlcim run --target rtl``: a session script on the simulated Verilog gives the same results
-file and outputs as ``--target golden`` (operations the RTL lacks answer "unsupported")."""
+file and outputs as ``--target golden`` (read and inject: tests/test_rtl_faults.py)."""
 
 import json
 
@@ -59,14 +59,14 @@ def test_rtl_matches_golden(tmp_path, rng):
         np.testing.assert_array_equal(np.load(tmp_path / name), expected, err_msg=name)
 
 
-def test_rtl_unsupported_and_unavailable(tmp_path, capsys):
+def test_rtl_refusal_and_unavailable(tmp_path, capsys):
     (tmp_path / "s.json").write_text(json.dumps([{"op": "read", "subarray": 0,
                                                   "out": "W.npy"}]))
     assert main(["run", "--config", "small", "--target", "rtl", "--script",
                  str(tmp_path / "s.json"), "--out", str(tmp_path / "r.json")]) == 0
     entry, = json.loads((tmp_path / "r.json").read_text())
-    assert (entry["status"], entry["error"]) == ("error", "unsupported")
-    assert "not supported on rtl yet" in entry["detail"]
+    assert (entry["status"], entry["error"]) == ("error", "weights_invalid")
+    assert entry["detail"] == "subarray 0 holds no valid weights"  # the golden device's words
     assert main(["run", "--config", "small", "--target", "rtl:vcs", "--script",
                  str(tmp_path / "s.json"), "--out", str(tmp_path / "r.json")]) == 2
     assert "rtl target option must be one of verilator, icarus, not 'vcs'" in \
