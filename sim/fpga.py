@@ -13,8 +13,6 @@ simulated serial line (``tests/test_fpga.py`` compares them with the golden targ
 """
 
 import asyncio
-import hashlib
-import shutil
 import time
 
 from hw.geometry import Geometry, WEIGHT_BEAT_BITS
@@ -356,45 +354,12 @@ def build_emulator(config, simulator="verilator", *, divisor=SIM_DIVISOR):
         If ``simulator`` is not available here.
     """
     from amaranth.back import verilog
-    from cocotb_tools.runner import get_runner
     from hw.generate import library_sources
     from hw.uart import UARTTop
     from sim import rtl
-    from tlcim.files import write_text
     start = time.perf_counter()
-    missing = rtl.simulator_missing(simulator)
-    if missing:
-        raise RuntimeError(f"cannot simulate with {simulator}: {missing}")
+    rtl.simulator_env()
     text = verilog.convert(UARTTop(config, divisor=divisor), name=rtl.TOPLEVEL,
                            emit_src=False)
     sources = {**library_sources(text), f"{rtl.TOPLEVEL}.v": text}
-    args = (["-Wall"] + [f"-Wno-{name}" for name in rtl.LINT_WAIVERS]
-            if simulator == "verilator" else [])
-    key = hashlib.sha256(config.to_json().encode()).hexdigest()[:16]
-    directory = rtl.sim_root() / f"{key}-{simulator}-fpga"
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = hashlib.sha256("\0".join([*sources.values(), *args]).encode()).hexdigest()
-    stamp_file = directory / "build.sha256"
-    rebuilt = not (stamp_file.exists() and stamp_file.read_text() == stamp)
-    if rebuilt:
-        # Start from an empty folder, as sim.rtl.build does: files of a failed or older build
-        # (precompiled headers, dependency lists) break later builds.
-        for item in directory.iterdir():
-            shutil.rmtree(item) if item.is_dir() else item.unlink()
-        for name, source in sources.items():
-            write_text(directory / name, source)
-        rtl.simulator_env()
-        runner = get_runner(simulator)
-        # The make flags the RTL builds need (the wheel's precompiled-header fix, -O0 for
-        # small models): sim.rtl's own helper, so both builds stay alike.
-        flags = rtl.make_flags(simulator, "\0".join(sources.values()))
-        if flags:
-            runner.env["MAKEFLAGS"] = " ".join(filter(None, (runner.env.get("MAKEFLAGS"),
-                                                             flags)))
-        runner.build(
-            sources=[directory / name for name in sources], hdl_toplevel=rtl.TOPLEVEL,
-            build_dir=directory, build_args=args, timescale=rtl.TIMESCALE, always=True,
-            log_file=directory / "build.log")
-        write_text(stamp_file, stamp)
-    return rtl.Build(config, simulator, directory, directory / f"{rtl.TOPLEVEL}.v", rebuilt,
-                     time.perf_counter() - start)
+    return rtl.compile_sources(config, simulator, sources, variant="fpga", start=start)

@@ -37,7 +37,7 @@ from golden.errors import DeviceError
 from .host import Transport
 
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "sim_root",
-           "Build", "build", "run_cocotb", "CocotbTransport", "RtlTarget", "open_target",
+           "Build", "build", "compile_sources", "run_cocotb", "CocotbTransport", "RtlTarget", "open_target",
            "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
@@ -200,11 +200,33 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
     """
     from hw.generate import simulation_sources
     start = time.perf_counter()
+    _require(simulator)
+    sources = simulation_sources(config, datapath=datapath)
+    sources.update({pathlib.Path(p).name: pathlib.Path(p).read_text() for p in extra_sources})
+    return compile_sources(config, simulator, sources, variant=variant, toplevel=toplevel,
+                           parameters=parameters, build_args=build_args, start=start)
+
+
+def _require(simulator):
     missing = simulator_missing(simulator)
     if missing:
         raise RuntimeError(f"cannot simulate with {simulator}: {missing}")
-    sources = simulation_sources(config, datapath=datapath)
-    sources.update({pathlib.Path(p).name: pathlib.Path(p).read_text() for p in extra_sources})
+
+
+def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL,
+                    parameters=None, build_args=(), start=None):
+    """Build Verilog ``sources`` ({file name: text}) of ``config`` for ``simulator`` into
+    ``<sim_root>/<config hash>-<simulator>[-<variant>]``, reusing the cached build when the
+    sources, top level, parameters and flags are unchanged (every simulator build of the
+    project goes through here). Returns a :class:`Build`.
+
+    Raises
+    ------
+    RuntimeError
+        If ``simulator`` is not available here.
+    """
+    start = time.perf_counter() if start is None else start
+    _require(simulator)
     parameters = dict(parameters or {})
     text = "\0".join(sources.values())
     key = hashlib.sha256(config.to_json().encode()).hexdigest()[:16]
@@ -212,11 +234,8 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
     directory.mkdir(parents=True, exist_ok=True)
     args = _build_args(simulator) + list(build_args)
     flags = make_flags(simulator, text)
-    # The toplevel and parameters join the stamp only when given, so default builds keep theirs.
-    harness = (toplevel, repr(sorted(parameters.items()))) if extra_sources else ()
-    stamp = hashlib.sha256("\0".join((text, " ".join(args), flags) + harness).encode()
-                           ).hexdigest()
-    verilog = directory / f"{TOPLEVEL}.v"
+    stamp = hashlib.sha256("\0".join((text, " ".join(args), flags, toplevel,
+                                      repr(sorted(parameters.items())))).encode()).hexdigest()
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp_file = directory / "build.sha256"
@@ -239,8 +258,8 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
                          build_dir=directory, build_args=args,
                          timescale=TIMESCALE, always=True, log_file=directory / "build.log")
             write_text(stamp_file, stamp)
-    return Build(config, simulator, directory, verilog, rebuilt, time.perf_counter() - start,
-                 toplevel)
+    return Build(config, simulator, directory, directory / f"{TOPLEVEL}.v", rebuilt,
+                 time.perf_counter() - start, toplevel)
 
 
 def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_dir=None):
