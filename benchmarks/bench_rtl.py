@@ -10,7 +10,7 @@ next to its baseline from the same run:
 2. Simulation speed of ``tlcim run --target rtl`` on ``paper`` (``--speed-config``): simulated
    cycles per second and MVMs per second of a session script (weights for every subarray, one batch of MVMs)
    through the host driver, per available simulator, with the bulk stream transport
-   (``sim.bulk``, the default) and with cocotbext-axi's streams (``TLCIM_BULK=0``, the
+   (``sim.transports.BulkTransport``, the default) and with cocotbext-axi's streams (``TLCIM_BULK=0``, the
    baseline: ratio bulk / cocotbext-axi of the MVM batch printed), both for the whole session
    and for the MVM batch alone; the golden target on the same script for scale.
 3. Generation time of the ``paper`` Verilog (``hw.generate.generated_files``, all seven files).

@@ -2,7 +2,7 @@
 
 :class:`Host` speaks to the generated top level (:mod:`hw.top`) through a :class:`Transport`
 that moves register accesses and whole stream frames: cocotbext-axi in simulation
-(:class:`sim.rtl.CocotbTransport`), a serial bridge on an FPGA. Register addresses and fields
+(:class:`sim.transports.CocotbTransport`), a serial bridge on an FPGA. Register addresses and fields
 come from :func:`hw.regmap.register_map` by name, never written down here; beats are packed
 as :mod:`hw.interfaces` documents, from the same :class:`hw.geometry.Geometry`.
 

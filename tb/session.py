@@ -6,11 +6,16 @@ until the target is closed.
 """
 
 import os
+import traceback
 from multiprocessing.connection import Listener
 
 import cocotb
 
-from sim.rtl import SESSION_ADDRESS, SESSION_KEY, serve
+from golden.errors import DeviceError
+from sim.host import FaultEmulation
+from sim.rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY
+from sim.transports import BulkTransport
+from tb.tb import TB, config_from_env
 
 
 @cocotb.test()
@@ -20,3 +25,41 @@ async def session(dut):
                   authkey=os.environ[SESSION_KEY].encode()) as listener:
         with listener.accept() as conn:
             await serve(dut, conn)
+
+
+async def serve(dut, conn):
+    """Serve Target calls from ``conn`` with a :class:`Host` on ``dut`` until ``close``
+    (the cocotb side of :class:`sim.rtl.RtlTarget`)."""
+    config = config_from_env()  # TLCIM_CONFIG
+    # The build decides: the bulk harness streams without per-cycle Python.
+    tb = TB(dut, config, BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)
+    await tb.start()
+    host = tb.host
+    await host.check_identity()
+    # Simulation builds have the emulation-only fault port: scripts may inject faults.
+    host.faults = faults = FaultEmulation(config)
+    while True:
+        # Blocking here is fine: simulated time stands still until the next request.
+        name, args = conn.recv()
+        if name == "close":
+            conn.send(("ok", None))
+            return
+        try:
+            if name == "reset":
+                await host.prepare_reset()
+                await tb.reset()
+                host = tb.host
+                host.faults = faults
+                await host.boot_wait()   # the store/restore controller's boot restore
+                value = None
+            elif name == "counters":
+                value = await host.counters()
+            else:
+                value = await getattr(host, name)(*args)
+            conn.send(("ok", value))
+        except DeviceError as error:
+            conn.send(("device_error", int(error.code), error.detail))
+        except NotImplementedError as error:
+            conn.send(("unsupported", str(error)))
+        except Exception:
+            conn.send(("error", traceback.format_exc()))

@@ -15,14 +15,9 @@ from cocotb.utils import get_sim_time
 
 from golden import Config
 from sim.host import Host
-from sim.rtl import CocotbTransport
+from sim.transports import CLOCK_NS, CocotbTransport
 
-__all__ = ["TB", "config_from_env", "seed_from_env", "random_weights", "random_inputs",
-           "CLOCK_NS"]
-
-#: Clock period in ns (the timescale is 1ns/1ps).
-CLOCK_NS = 10
-
+__all__ = ["TB", "config_from_env", "seed_from_env", "random_weights", "random_inputs"]
 
 def config_from_env():
     """Return the :class:`golden.Config` the simulation was started with."""
@@ -39,8 +34,8 @@ class TB:
 
     Members
     -------
-    dut, config, transport (:class:`sim.rtl.CocotbTransport`, or the one given, e.g.
-    :class:`sim.bulk.BulkTransport`), host (:class:`sim.host.Host`)
+    dut, config, transport (:class:`sim.transports.CocotbTransport`, or the one given, e.g.
+    :class:`sim.transports.BulkTransport`), host (:class:`sim.host.Host`)
     """
 
     def __init__(self, dut, config=None, transport=None):

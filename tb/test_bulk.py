@@ -12,7 +12,7 @@ import numpy as np
 
 import golden
 from golden.errors import DeviceError, ErrorCode
-from sim.bulk import BulkTransport
+from sim.transports import BulkTransport
 from tb.tb import TB, config_from_env, random_inputs, random_weights, seed_from_env
 
 

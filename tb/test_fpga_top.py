@@ -15,7 +15,8 @@ from cocotb.triggers import ClockCycles
 
 from sim.fpga import cocotb_host
 from sim.script import execute, load_script
-from tb.tb import CLOCK_NS, config_from_env
+from sim.transports import CLOCK_NS
+from tb.tb import config_from_env
 
 
 @cocotb.test()

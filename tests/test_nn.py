@@ -11,8 +11,8 @@ from tlcim import cli
 from tlcim.nn import (TrainSettings, input_integers, load_digits, load_or_train,
                       map_network, quantise, requant_params, run_network, software_logits,
                       train_mlp)
-from tlcim.nn.evaluate import evaluate, run_session
-from tlcim.nn.run import run_on_target
+from tlcim.nn.evaluate import evaluate
+from tlcim.nn.run import run_on_target, run_session
 
 # A few epochs are enough to test determinism and caching in milliseconds.
 TINY = TrainSettings(hidden=8, epochs=2, ternary_epochs=1)

@@ -1,4 +1,4 @@
-"""The bulk stream transport (``sim/bulk.py``, ``tb/tlcim_harness.v``): bit-exact results
+"""The bulk stream transport (``sim.transports.BulkTransport``, ``tb/tlcim_harness.v``): bit-exact results
 with random stalls, batches of several chunks, refusals, and ``tlcim run --target rtl``
 (which uses it by default) agreeing with ``--target golden``."""
 
@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from golden import Config
-from sim import bulk, rtl
+from sim import rtl, transports
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "small_session"
 #: Operations the rtl target supports so far (store/restore/read come with issue 4).
@@ -26,8 +26,8 @@ def _case(preset, simulator):
                                                _case("ternary", "verilator"),
                                                _case("small", "icarus")])
 def test_bulk_matches_golden_with_stalls(preset, simulator, seed):
-    built = bulk.build(Config.preset(preset), simulator)
-    assert built.toplevel == bulk.HARNESS_TOPLEVEL
+    built = rtl.build_harness(Config.preset(preset), simulator)
+    assert built.toplevel == rtl.HARNESS_TOPLEVEL
     # Raises, naming the failed cocotb test, on any mismatch against golden.device_mvm.
     rtl.run_cocotb(built, "tb.test_bulk", env={"TLCIM_SEED": str(seed),
                                                "TLCIM_BULK_CHUNK": "3"})
@@ -46,20 +46,20 @@ def test_run_rtl_matches_golden_on_example(tmp_path, against_golden):
 
 def test_bulk_switch(monkeypatch):
     monkeypatch.delenv("TLCIM_BULK", raising=False)
-    assert bulk.enabled()
+    assert rtl.bulk_enabled()
     monkeypatch.setenv("TLCIM_BULK", "0")
-    assert not bulk.enabled()
+    assert not rtl.bulk_enabled()
 
 
 def test_bulk_transport_refuses_bad_arguments():
     config = Config.preset("small")
     with pytest.raises(ValueError, match=r"chunk must be an int in 1\.\.64 .* not 0"):
-        bulk.BulkTransport(None, config, chunk=0)
+        transports.BulkTransport(None, config, chunk=0)
     with pytest.raises(ValueError, match=r"stall must be a probability in \[0, 1\), not 1\.5"):
-        bulk.BulkTransport(None, config, stall=1.5)
+        transports.BulkTransport(None, config, stall=1.5)
 
 
 def test_harness_parameters():
-    params = bulk.harness_parameters(Config.preset("paper"))
+    params = rtl.harness_parameters(Config.preset("paper"))
     assert params == {"X_WIDTH": 32, "Y_WIDTH": 32, "DEST_WIDTH": 3, "ADDR_WIDTH": 12,
                       "X_DEPTH": 64 * 384, "Y_DEPTH": 64 * 32}

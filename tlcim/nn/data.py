@@ -9,7 +9,8 @@ import functools
 
 import numpy as np
 
-__all__ = ["TEST_SIZE", "SPLIT_SEED", "PIXEL_MAX", "load_digits", "input_integers"]
+__all__ = ["TEST_SIZE", "SPLIT_SEED", "PIXEL_MAX", "load_digits", "input_integers",
+           "load_test_set"]
 
 #: Images held out for testing (20 % of 1,797), the same for every run and training seed.
 TEST_SIZE = 360
@@ -65,3 +66,19 @@ def input_integers(pixels, x_max):
                          f"{pixels.min()}..{pixels.max()}")
     # Exact integer rounding (half up) of pixel * x_max / 16, no float involved.
     return (pixels.astype(np.int64) * x_max * 2 + PIXEL_MAX) // (2 * PIXEL_MAX)
+
+
+def load_test_set(config, limit=None):
+    """Return ``(pixels, labels, x)`` of the first ``limit`` test images; x the device inputs.
+
+    Raises
+    ------
+    ValueError
+        If ``limit`` is not None or a positive integer.
+    """
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
+                              or limit < 1):
+        raise ValueError(f"limit must be a positive integer, not {limit!r}")
+    _, _, pixels, labels = load_digits()
+    pixels, labels = pixels[:limit], labels[:limit]
+    return pixels, labels, input_integers(pixels, config.x_max)

@@ -13,23 +13,16 @@ The *primary* method, whose figures also appear at the top level of ``accuracy.j
 paper's 8-bit weights truncated to ``w_trits`` trits, or ternary when ``w_trits`` is 1.
 """
 
-import asyncio
-
 import numpy as np
 
 from ..files import output_dir, save_npy, write_json
-from .data import PIXEL_MAX, input_integers, load_digits
-from .run import DEFAULT_BATCH, mapping_for, run_on_target, software_logits
+from .data import PIXEL_MAX, load_test_set
+from .run import (DEFAULT_BATCH, mapping_for, run_on_target, run_session, software_logits,
+                  target_name)
 from .quantisation import METHODS, quantise
 from .train import DEFAULT_CACHE, TrainSettings, load_or_train
 
-__all__ = ["infer", "evaluate", "run_session", "target_name", "primary_method", "accuracy",
-           "load_test_set"]
-
-
-def target_name(spec):
-    """Return the target's name without its option (``"rtl:verilator"`` -> ``"rtl"``)."""
-    return spec.partition(":")[0]
+__all__ = ["infer", "evaluate", "primary_method", "accuracy"]
 
 
 def primary_method(config):
@@ -37,57 +30,9 @@ def primary_method(config):
     return "ternary" if config.w_trits == 1 else "trunc8"
 
 
-def run_session(config, spec, session):
-    """Open target ``spec`` on ``config``, run ``await session(target)``, close it; return that.
-
-    Uses ``sim.script.run_session`` when the script module provides one (targets that run
-    inside a simulator process need it); otherwise opens the target and runs the session under
-    ``asyncio.run``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown target, or one that only runs whole session scripts in its own runner.
-    """
-    from sim import script
-    runner = getattr(script, "run_session", None)
-    if runner is not None:
-        return runner(config, spec, session)
-    name = target_name(spec)
-    registered = script.TARGETS.get(name)
-    if registered is not None and registered.runner is not None:
-        raise ValueError(f"target {name!r} runs only whole session scripts in its own runner; "
-                         f"tlcim infer needs sim.script.run_session to drive it")
-    target = script.open_target(config, spec)
-
-    async def main():
-        try:
-            return await session(target)
-        finally:
-            await target.close()
-
-    return asyncio.run(main())
-
-
 def accuracy(logits, labels):
     """Return the fraction of rows of ``logits`` whose largest entry is at the label."""
     return float(np.mean(np.argmax(logits, axis=1) == labels)) if len(labels) else 0.0
-
-
-def load_test_set(config, limit=None):
-    """Return ``(pixels, labels, x)`` of the first ``limit`` test images; x the device inputs.
-
-    Raises
-    ------
-    ValueError
-        If ``limit`` is not None or a positive integer.
-    """
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
-                              or limit < 1):
-        raise ValueError(f"limit must be a positive integer, not {limit!r}")
-    _, _, pixels, labels = load_digits()
-    pixels, labels = pixels[:limit], labels[:limit]
-    return pixels, labels, input_integers(pixels, config.x_max)
 
 
 def _float_logits(weights, pixels):

@@ -30,9 +30,9 @@ import numpy as np
 from golden import reram
 from golden.errors import DeviceError, ErrorCode
 from ..files import write_json
-from .evaluate import run_session, target_name, load_test_set
+from .data import load_test_set
 from .quantisation import METHODS, quantise
-from .run import DEFAULT_BATCH, mapping_for, program, run_network
+from .run import DEFAULT_BATCH, mapping_for, program, run_network, run_session, target_name
 from .train import DEFAULT_CACHE, TrainSettings, load_or_train
 
 __all__ = ["CLUSTER_SIZES", "POLICIES", "ROW_ERROR_BINS", "RestoreMonitor", "RestoreRefused",

@@ -9,13 +9,15 @@ a layer as :func:`golden.layer`'s tiling, idle slots add exactly zero and partia
 parts are added exactly (see :mod:`.mapping`).
 """
 
+import asyncio
+
 import numpy as np
 
 import golden
 from .mapping import map_network
 
 __all__ = ["DEFAULT_BATCH", "program", "tile_writer", "run_network", "run_on_target",
-           "software_logits", "mapping_for"]
+           "software_logits", "mapping_for", "target_name", "run_session"]
 
 #: Images per device batch (one restore of each tile per batch).
 DEFAULT_BATCH = 128
@@ -135,3 +137,40 @@ def software_logits(net, x, *, adc=True):
 def mapping_for(net):
     """Return :func:`map_network` of ``net``'s configuration and shapes."""
     return map_network(net.config, net.shapes)
+
+
+def target_name(spec):
+    """Return the target's name without its option (``"rtl:verilator"`` -> ``"rtl"``)."""
+    return spec.partition(":")[0]
+
+
+def run_session(config, spec, session):
+    """Open target ``spec`` on ``config``, run ``await session(target)``, close it; return that.
+
+    Uses ``sim.script.run_session`` when the script module provides one (targets that run
+    inside a simulator process need it); otherwise opens the target and runs the session under
+    ``asyncio.run``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown target, or one that only runs whole session scripts in its own runner.
+    """
+    from sim import script
+    runner = getattr(script, "run_session", None)
+    if runner is not None:
+        return runner(config, spec, session)
+    name = target_name(spec)
+    registered = script.TARGETS.get(name)
+    if registered is not None and registered.runner is not None:
+        raise ValueError(f"target {name!r} runs only whole session scripts in its own runner; "
+                         f"tlcim infer needs sim.script.run_session to drive it")
+    target = script.open_target(config, spec)
+
+    async def main():
+        try:
+            return await session(target)
+        finally:
+            await target.close()
+
+    return asyncio.run(main())

@@ -1,69 +1,113 @@
-"""Bulk stream transport: activation and result streams driven by a Verilog harness, not by
-per-cycle Python.
+"""The host driver's transports inside a cocotb simulation of the generated Verilog.
 
-cocotbext-axi's stream endpoints run Python coroutines every clock cycle, which bounds
-``tlcim run --target rtl`` to a few thousand simulated cycles per second. The
-simulation-only harness ``tb/tlcim_harness.v`` (toplevel ``tlcim_harness``) wraps
-``tlcim_top``: the host side writes a chunk of activation beats to a file, pulses
-``bulk_start``; the harness loads them with ``$readmemh``, sends them on ``s_axis_x`` and
-captures the ``m_axis_y`` beats, with an optional LFSR stall pattern on both streams; the host
-waits for ``bulk_done`` (one Python wake-up per chunk) and reads the captured beats back through
-``$writememh``. Registers (AXI4-Lite) and weight packets still go through cocotbext-axi
-(:class:`sim.rtl.CocotbTransport`, which :class:`BulkTransport` extends).
-
-``TLCIM_BULK=0`` makes the ``rtl`` target use cocotbext-axi's streams instead (the plain
-``tlcim_top`` build).
+:class:`CocotbTransport` moves registers, weight packets and both streams through
+cocotbext-axi on ``tlcim_top``. :class:`BulkTransport` (the ``rtl`` target's default) keeps
+registers and weight packets on cocotbext-axi but moves the streams in bulk through the
+simulation-only harness ``tb/tlcim_harness.v`` (:func:`sim.rtl.build_harness`): it writes a
+chunk of activation beats to a file and pulses ``bulk_start``; the harness loads them with
+``$readmemh``, sends them on ``s_axis_x`` and captures the ``m_axis_y`` beats, with an optional
+LFSR stall pattern on both streams; the transport waits for ``bulk_done`` (one Python wake-up
+per chunk) and reads the captured beats back through ``$writememh``.
 """
 
-import os
+import logging
 import pathlib
 
 from hw.geometry import Geometry
-from .rtl import CocotbTransport, build as build_rtl
+from .host import Transport
+from .rtl import CHUNK_VECTORS, X_FILE, Y_FILE, harness_parameters
 
-__all__ = ["HARNESS", "HARNESS_TOPLEVEL", "CHUNK_VECTORS", "X_FILE", "Y_FILE", "enabled",
-           "harness_parameters", "build", "BulkTransport"]
+__all__ = ["CLOCK_NS", "CocotbTransport", "BulkTransport"]
 
-#: The harness source and its module.
-HARNESS = pathlib.Path(__file__).resolve().parents[1] / "tb" / "tlcim_harness.v"
-HARNESS_TOPLEVEL = "tlcim_harness"
-#: Activation vectors per chunk the harness memories hold: large enough that the pipeline
-#: drain between chunks (about two MVMs) costs a few per cent, small enough to stay cheap.
-CHUNK_VECTORS = 64
-#: Files the harness reads and writes, relative to the simulator's working directory.
-X_FILE, Y_FILE = "tlcim_bulk_x.hex", "tlcim_bulk_y.hex"
+#: Clock period in ns (the timescale is 1ns/1ps).
+CLOCK_NS = 10
 
 
-def enabled():
-    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` is not ``0``)."""
-    return os.environ.get("TLCIM_BULK", "1") != "0"
+class CocotbTransport(Transport):
+    """The host driver's transport in a cocotb simulation, through cocotbext-axi.
 
+    Parameters
+    ----------
+    dut : the cocotb handle of ``tlcim_top``
+    streams : bool
+        Whether to drive the activation and result streams (False: a subclass moves them
+        another way, e.g. :class:`BulkTransport`; ``x`` and ``y`` are None).
+    """
 
-def harness_parameters(config, chunk=CHUNK_VECTORS):
-    """Return the Verilog parameters of ``tlcim_harness`` for ``config`` holding ``chunk``
-    vectors (beat widths from :class:`hw.geometry.Geometry`)."""
-    from hw.regmap import ADDRESS_BITS
-    geometry = Geometry(config)
-    return {"X_WIDTH": geometry.in_lanes * geometry.in_bits,
-            "Y_WIDTH": geometry.out_lanes * geometry.out_bits,
-            "DEST_WIDTH": max(1, (config.subarrays - 1).bit_length()),
-            "ADDR_WIDTH": ADDRESS_BITS,
-            "X_DEPTH": chunk * geometry.in_beats,
-            "Y_DEPTH": chunk * geometry.out_beats}
+    def __init__(self, dut, *, streams=True):
+        from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamSink,
+                                   AxiStreamSource)
+        self.dut = dut
+        for prefix in ("s_axil", "s_axis_x", "s_axis_w", "m_axis_y"):
+            # Per-transaction info logs cost time and bury the test output.
+            logging.getLogger(f"cocotb.{dut._name}.{prefix}").setLevel(logging.WARNING)
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        self.w = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_w"), dut.clk, dut.rst)
+        self.x = self.y = None
+        if streams:
+            self.x = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_x"), dut.clk,
+                                     dut.rst)
+            self.y = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_y"), dut.clk, dut.rst)
 
+    async def read(self, address):
+        from cocotbext.axi.constants import AxiResp
+        response = await self.axil.read(address, 4)
+        if response.resp != AxiResp.OKAY:
+            raise RuntimeError(f"read of {address:#05x} answered {response.resp.name}")
+        return int.from_bytes(response.data, "little")
 
-def build(config, simulator="verilator"):
-    """Build (cached) ``config`` wrapped in the harness for ``simulator``; see
-    :func:`sim.rtl.build`."""
-    # Only the harness's ports are accessed, so Verilator need not keep every signal visible
-    # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);
-    # tb/tlcim_harness.vlt keeps the harness's own signals visible.
-    verilator = simulator == "verilator"
-    args = ["--no-public-flat-rw"] if verilator else []
-    sources = [HARNESS] + ([HARNESS.with_suffix(".vlt")] if verilator else [])
-    return build_rtl(config, simulator, variant="bulk", extra_sources=sources,
-                     toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
-                     build_args=args)
+    async def write(self, address, value):
+        from cocotbext.axi.constants import AxiResp
+        response = await self.axil.write(address, value.to_bytes(4, "little"))
+        if response.resp != AxiResp.OKAY:
+            raise RuntimeError(f"write of {address:#05x} answered {response.resp.name}")
+
+    async def send_weights(self, subarray, frame):
+        from cocotbext.axi import AxiStreamFrame
+        await self.w.send(AxiStreamFrame(frame, tdest=subarray))
+        await self.w.wait()
+
+    async def send_vectors(self, frames):
+        for frame in frames:
+            self.x.send_nowait(frame)
+
+    async def flush(self):
+        await self.x.wait()
+
+    async def receive_vectors(self, count, *, timeout_cycles):
+        from cocotb.triggers import ClockCycles, First
+        frames = []
+        while len(frames) < count:
+            if not self.y.empty():
+                frames.append(bytes(self.y.recv_nowait().tdata))
+                continue
+            # Sleep until a frame arrives, or give up after timeout_cycles without one.
+            waited = await First(self.y.active_event.wait(),
+                                 ClockCycles(self.dut.clk, timeout_cycles))
+            if self.y.empty() and isinstance(waited, ClockCycles):
+                break
+            if self.y.empty():
+                await ClockCycles(self.dut.clk, 1)
+        return frames
+
+    async def discard(self, cycles):
+        from cocotb.triggers import ClockCycles
+        await ClockCycles(self.dut.clk, cycles)
+        dropped = self.y.count()
+        self.y.clear()
+        return dropped
+
+    async def reset(self, cycles=4):
+        """Hold ``rst`` for ``cycles`` clock cycles (the cocotbext-axi endpoints drop their
+        queues with it)."""
+        from cocotb.triggers import RisingEdge
+        self.dut.rst.value = 1
+        for _ in range(cycles):
+            await RisingEdge(self.dut.clk)
+        for endpoint in filter(None, (self.x, self.w, self.y)):
+            endpoint.clear()  # a reset loses whatever was queued or in flight
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
 
 
 class BulkTransport(CocotbTransport):
@@ -171,7 +215,6 @@ class BulkTransport(CocotbTransport):
     def _cycles(self, count):
         # One timer instead of ClockCycles, which wakes Python at every edge.
         from cocotb.triggers import Timer
-        from tb.tb import CLOCK_NS
         return Timer(count * CLOCK_NS, "ns")
 
     async def _collect(self):
