@@ -7,7 +7,7 @@ import re
 
 import pytest
 from amaranth.hdl import ClockSignal, Instance, Module, ResetSignal
-from amaranth.lib import wiring
+from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import Config
@@ -60,6 +60,34 @@ def test_black_boxes_are_kept_out_of_the_area():
     assert result.ge == 0
 
 
+class _WithMemory(wiring.Component):
+    addr: In(5)
+    data: In(12)
+    en: In(1)
+    q: Out(12)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.ram = ram = memory.Memory(shape=12, depth=32, init=[])
+        write, read = ram.write_port(), ram.read_port()
+        m.d.comb += [write.addr.eq(self.addr), write.data.eq(self.data), write.en.eq(self.en),
+                     read.addr.eq(self.addr), self.q.eq(read.data)]
+        return m
+
+
+def test_memories_are_counted_as_sram_macros():
+    result = synth.synthesise(_WithMemory(), name="ram")
+    assert result.memories == ({"name": "ram", "width": 12, "depth": 32, "bits": 384,
+                                "read_ports": 1, "write_ports": 1},)
+    # Kept whole: no flip-flop per bit (384 of them would be over 2,000 GE).
+    assert result.sequential_ge < 100 and "mem_v2" not in str(result.generic)
+    assert result.memory_ge == pytest.approx(
+        384 * synth.SRAM_UM2_PER_BIT_28NM / synth.UM2_PER_GE_28NM)
+    numbers = result.to_dict()
+    assert numbers["ge"] == pytest.approx(result.ge + result.memory_ge, abs=0.1)
+    assert numbers["logic_ge"] == pytest.approx(result.ge, abs=0.1)
+
+
 def test_hierarchy_blocks_of_the_top():
     groups = synth.hierarchy_blocks(synth.periphery_top(TINY))
     for block in ("encoder", "sequencer", "accumulate tree", "shift & add", "output stage",
@@ -78,6 +106,9 @@ def test_synth_command_smoke(tmp_path, capsys):
     assert "[1/" in printed and "whole periphery" in printed  # progress while running
     report = json.loads((out / "area.json").read_text())
     assert report["total_ge"] > 0 and report["whole"]["transistors"] > 0
+    assert report["total_ge"] == pytest.approx(
+        report["logic_ge"] + report["memory_bits"] * synth.SRAM_UM2_PER_BIT_28NM
+        / synth.UM2_PER_GE_28NM, abs=0.2)
     assert report["assumptions"]["um2_per_ge_28nm"] == synth.UM2_PER_GE_28NM
     array = TINY.subarrays * TINY.rows * TINY.cbls * synth.CELL_UM2
     assert report["array_fraction"] == pytest.approx(

@@ -12,6 +12,12 @@ own, then the whole top level; every netlist is
 3. converted to an *estimated transistor count* with the static-CMOS transistor count of each
    library cell (:data:`TRANSISTORS`).
 
+Memories (``amaranth.lib.memory.Memory``: the activation buffer) are not built from gates: a
+chip takes them from a memory compiler. They are kept whole (yosys' ``memory_map`` is not run)
+and counted as SRAM macros by their bits at :data:`SRAM_UM2_PER_BIT_28NM`; a block's ``ge``
+includes them as the gate equivalents of the same area (``memory_ge``), beside its
+``logic_ge``.
+
 Area in um^2 at 28 nm uses :data:`UM2_PER_GE_28NM`, an assumption stated in every report, and
 the *array fraction* divides it by the area of the compute cells at the paper's
 :data:`CELL_UM2` per cell (SPEC 1).
@@ -40,7 +46,7 @@ from amaranth.lib.wiring import In, Out
 
 from .files import output_dir, write_json, write_text
 
-__all__ = ["UM2_PER_GE_28NM", "CELL_UM2", "TRANSISTORS", "BLOCKS", "ABC_SCRIPT", "Netlist",
+__all__ = ["UM2_PER_GE_28NM", "SRAM_UM2_PER_BIT_28NM", "CELL_UM2", "TRANSISTORS", "BLOCKS", "ABC_SCRIPT", "Netlist",
            "find_tool", "blackbox_verilog", "synthesise", "periphery_top", "hierarchy_blocks",
            "full_adder_bound", "full_adder_ge", "area_quality", "area_report", "format_table",
            "synth"]
@@ -50,6 +56,12 @@ __all__ = ["UM2_PER_GE_28NM", "CELL_UM2", "TRANSISTORS", "BLOCKS", "ABC_SCRIPT",
 #: the upper end so the array fraction is not understated. (Ideal scaling of the Nangate 45 nm
 #: NAND2_X1, 0.798 um^2, by (28/45)^2 would give 0.31 um^2.)
 UM2_PER_GE_28NM = 0.5
+
+#: Area of one bit of a small two-port (one read, one write) SRAM macro in 28 nm, periphery
+#: included, in um^2. The 28 nm high-density 6T bit cell is 0.127 um^2; a two-port 8T cell is
+#: about 1.4x that (0.18 um^2), and a small compiled macro (tens of words) spends about 40 %
+#: of its area on decoders, sense amplifiers and write drivers: 0.18 / 0.6 = 0.3 um^2 per bit.
+SRAM_UM2_PER_BIT_28NM = 0.3
 
 #: Area of one compute cell (two 6T SRAM cells plus 240 TL-ReRAMs) in the paper, um^2 (SPEC 1).
 CELL_UM2 = 6.35
@@ -146,6 +158,9 @@ class Netlist:
         Estimated transistor count (:data:`TRANSISTORS`).
     blackboxes : dict
         Black-box cell type -> count (not in the area).
+    memories : tuple of dict
+        The memories kept whole (SRAM macros): ``name``, ``width``, ``depth``, ``bits``,
+        ``read_ports``, ``write_ports``. Not in ``ge``; see :attr:`memory_ge`.
     """
 
     generic: dict
@@ -154,6 +169,23 @@ class Netlist:
     sequential_ge: float
     transistors: int
     blackboxes: dict
+    memories: tuple = ()
+
+    @property
+    def memory_bits(self):
+        """Bits of all memories (SRAM macros)."""
+        return sum(memory["bits"] for memory in self.memories)
+
+    @property
+    def memory_ge(self):
+        """Area of the memories as SRAM macros (:data:`SRAM_UM2_PER_BIT_28NM`), in the gate
+        equivalents of the same area at :data:`UM2_PER_GE_28NM`."""
+        return self.memory_bits * SRAM_UM2_PER_BIT_28NM / UM2_PER_GE_28NM
+
+    @property
+    def total_ge(self):
+        """Logic plus memories, in gate equivalents."""
+        return self.ge + self.memory_ge
 
     @property
     def combinational_ge(self):
@@ -161,8 +193,12 @@ class Netlist:
         return self.ge - self.sequential_ge
 
     def to_dict(self):
-        """Return the numbers as plain data (GE rounded to 0.1)."""
-        return {"ge": round(self.ge, 1), "sequential_ge": round(self.sequential_ge, 1),
+        """Return the numbers as plain data (GE rounded to 0.1): ``ge`` is the total (logic
+        and memories), ``logic_ge`` the gates alone."""
+        return {"ge": round(self.total_ge, 1), "logic_ge": round(self.ge, 1),
+                "memory_bits": self.memory_bits, "memory_ge": round(self.memory_ge, 1),
+                "memories": [dict(memory) for memory in self.memories],
+                "sequential_ge": round(self.sequential_ge, 1),
                 "combinational_ge": round(self.combinational_ge, 1),
                 "transistors": self.transistors, "generic_cells": dict(sorted(
                     self.generic.items())),
@@ -233,7 +269,11 @@ def synthesise(design, *, name="top", workdir=None, liberty=None):
             lines.append("read_verilog -lib blackboxes.v")
         lines += [
             "read_rtlil design.il",
-            f"synth -flatten -noabc -top {name}",
+            # yosys' `synth` up to its fine stage, then that stage without `memory_map`:
+            # memories stay whole, to be counted as SRAM macros.
+            f"synth -flatten -noabc -top {name} -run begin:fine",
+            "opt -fast -full", "opt -full", "techmap", "opt -fast",
+            "select t:$mem_v2", "write_json -selected memories.json", "select -clear",
             "tee -q -o generic.json stat -json",
             "dfflibmap -liberty generic.lib",
             "abc -liberty generic.lib" + (f" -script {ABC_SCRIPT}" if ABC_SCRIPT else ""),
@@ -245,17 +285,36 @@ def synthesise(design, *, name="top", workdir=None, liberty=None):
              f"yosys synthesis of {name}")
         generic = json.loads((work / "generic.json").read_text())["design"]
         mapped = json.loads((work / "mapped.json").read_text())["design"]
+        memories = _memories(json.loads((work / "memories.json").read_text()))
     generic_cells = {_strip(k): v for k, v in generic.get("num_cells_by_type", {}).items()}
     cells, black = {}, {}
     for kind, count in mapped.get("num_cells_by_type", {}).items():
         kind = _strip(kind)
         (cells if kind in TRANSISTORS else black)[kind] = count
+    black.pop("$mem_v2", None)
     for kind in black:
         generic_cells.pop(kind, None)
+    generic_cells.pop("$mem_v2", None)
     return Netlist(generic=generic_cells, cells=cells, ge=float(mapped.get("area", 0.0)),
                    sequential_ge=float(mapped.get("sequential_area", 0.0)),
                    transistors=sum(TRANSISTORS[k] * n for k, n in cells.items()),
-                   blackboxes=black)
+                   blackboxes=black, memories=memories)
+
+
+def _memories(dump):
+    # The $mem_v2 cells of a yosys JSON dump, as the memory records of a Netlist.
+    found = []
+    for module in dump.get("modules", {}).values():
+        for cell_name, cell in sorted(module.get("cells", {}).items()):
+            if cell["type"] != "$mem_v2":
+                continue
+            number = {key: int(value, 2) for key, value in cell["parameters"].items()
+                      if key in ("WIDTH", "SIZE", "RD_PORTS", "WR_PORTS")}
+            found.append({"name": cell_name.lstrip("\\"), "width": number["WIDTH"],
+                          "depth": number["SIZE"], "bits": number["WIDTH"] * number["SIZE"],
+                          "read_ports": number["RD_PORTS"],
+                          "write_ports": number["WR_PORTS"]})
+    return tuple(found)
 
 
 def _resolve(path):
@@ -441,6 +500,11 @@ def _ge(ge):
     return f"{ge:,.0f}"
 
 
+def _memory_note(netlist):
+    # Progress-line suffix naming the SRAM bits inside a GE figure.
+    return f" (SRAM: {netlist.memory_bits:,} bits)" if netlist.memory_bits else ""
+
+
 def area_report(config, *, workdir=None, progress=print):
     """Synthesise the periphery of ``config`` block by block and whole; return the report dict.
 
@@ -462,10 +526,16 @@ def area_report(config, *, workdir=None, progress=print):
             netlist = synthesise(component, name="block", workdir=sub)
             entries.append({"class": type(component).__name__, "instances": count,
                             "per_instance": netlist.to_dict()})
-            progress(f"      {_ge(netlist.ge)} GE per instance ({time.monotonic() - t:.1f} s)")
+            progress(f"      {_ge(netlist.total_ge)} GE per instance"
+                     f"{_memory_note(netlist)} ({time.monotonic() - t:.1f} s)")
+
+        def total(key):
+            return sum(e["instances"] * e["per_instance"][key] for e in entries)
         blocks[block] = {
             "instances": sum(e["instances"] for e in entries),
-            "ge": round(sum(e["instances"] * e["per_instance"]["ge"] for e in entries), 1),
+            "ge": round(total("ge"), 1),
+            "logic_ge": round(total("logic_ge"), 1),
+            "memory_bits": total("memory_bits"),
             "transistors": sum(e["instances"] * e["per_instance"]["transistors"]
                                for e in entries),
             "components": entries,
@@ -475,50 +545,59 @@ def area_report(config, *, workdir=None, progress=print):
     t = time.monotonic()
     sub = None if workdir is None else pathlib.Path(workdir) / "top"
     whole = synthesise(top, name="top", workdir=sub)
-    progress(f"      {_ge(whole.ge)} GE ({time.monotonic() - t:.1f} s)")
+    progress(f"      {_ge(whole.total_ge)} GE{_memory_note(whole)} "
+             f"({time.monotonic() - t:.1f} s)")
     listed = sum(b["ge"] for b in blocks.values())
     array_um2 = config.subarrays * config.rows * config.cbls * CELL_UM2
-    total_um2 = whole.ge * UM2_PER_GE_28NM
+    total_um2 = whole.total_ge * UM2_PER_GE_28NM
     return {
         "config": config.to_dict(),
         "assumptions": {
             "um2_per_ge_28nm": UM2_PER_GE_28NM,
+            "sram_um2_per_bit_28nm": SRAM_UM2_PER_BIT_28NM,
             "cell_um2": CELL_UM2,
             "liberty": "tlcim/data/generic.lib (Nangate 45 nm OCL X1 areas / NAND2_X1)",
             "transistors": "static CMOS count per library cell (tlcim.synth.TRANSISTORS)",
         },
-        "total_ge": round(whole.ge, 1),
+        "total_ge": round(whole.total_ge, 1),
+        "logic_ge": round(whole.ge, 1),
+        "memory_bits": whole.memory_bits,
+        "memory_um2_28nm": round(whole.memory_bits * SRAM_UM2_PER_BIT_28NM, 1),
         "total_transistors": whole.transistors,
         "total_um2_28nm": round(total_um2, 1),
-        "per_subarray_ge": round(whole.ge / config.subarrays, 1),
+        "per_subarray_ge": round(whole.total_ge / config.subarrays, 1),
         "array_um2": round(array_um2, 1),
         "array_fraction": total_um2 / array_um2,
         "whole": whole.to_dict(),
         "blocks": blocks,
         # Glue outside the listed blocks; never negative (optimisation across block
         # boundaries in the whole design can make the whole smaller than its parts).
-        "other_ge": round(max(0.0, whole.ge - listed), 1),
-        "cross_boundary_savings_ge": round(max(0.0, listed - whole.ge), 1),
+        "other_ge": round(max(0.0, whole.total_ge - listed), 1),
+        "cross_boundary_savings_ge": round(max(0.0, listed - whole.total_ge), 1),
     }
 
 
 def format_table(report):
     """Return the readable (Markdown) table of an :func:`area_report`."""
     total = report["total_ge"] or 1.0
-    lines = ["| block | instances | GE | share | transistors |", "|---|---:|---:|---:|---:|"]
+    lines = ["| block | instances | GE | share | SRAM bits | transistors |",
+             "|---|---:|---:|---:|---:|---:|"]
     for block, entry in report["blocks"].items():
         if not entry["instances"]:
-            lines.append(f"| {block} | absent | - | - | - |")
+            lines.append(f"| {block} | absent | - | - | - | - |")
             continue
         lines.append(f"| {block} | {entry['instances']} | {_ge(entry['ge'])} | "
-                     f"{100 * entry['ge'] / total:.1f} % | {entry['transistors']:,} |")
+                     f"{100 * entry['ge'] / total:.1f} % | {entry.get('memory_bits', 0):,} | "
+                     f"{entry['transistors']:,} |")
     lines.append(f"| other (glue; whole minus blocks) | | {_ge(report['other_ge'])} | "
-                 f"{100 * report['other_ge'] / total:.1f} % | |")
+                 f"{100 * report['other_ge'] / total:.1f} % | | |")
     lines.append(f"| **whole periphery** | | **{_ge(report['total_ge'])}** | 100 % | "
-                 f"{report['total_transistors']:,} |")
+                 f"{report.get('memory_bits', 0):,} | {report['total_transistors']:,} |")
     a = report["assumptions"]
     lines += ["", f"Area at 28 nm: {report['total_um2_28nm']:,.0f} um^2 "
-              f"(assumed {a['um2_per_ge_28nm']} um^2 per GE); "
+              f"(assumed {a['um2_per_ge_28nm']} um^2 per GE of logic, "
+              f"{a.get('sram_um2_per_bit_28nm', SRAM_UM2_PER_BIT_28NM)} um^2 per SRAM bit; "
+              f"SRAM counted in GE by the same area, transistors count logic only); "
               f"per subarray {_ge(report['per_subarray_ge'])} GE.",
               f"Array: {report['array_um2']:,.0f} um^2 ({a['cell_um2']} um^2 per compute cell); "
               f"periphery / array = {100 * report['array_fraction']:.2f} %."]
