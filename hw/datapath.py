@@ -51,8 +51,9 @@ class Datapath(wiring.Component):
 
     Pipeline: encoder and activation buffer (double-buffered, so the next vector arrives while
     one computes), sequencer, one :class:`~hw.stub.SubarrayStub` per subarray, partial MACs
-    summed over subarrays, per-CBL Horner accumulators, result slots and output stage. The
-    ADCs convert every cycle of back-to-back MVMs: ``conversions_per_mvm`` cycles per MVM.
+    summed over subarrays, per-output Horner accumulators (:mod:`hw.mac`), result slots and
+    output stage. The ADCs convert every cycle of back-to-back MVMs: ``conversions_per_mvm``
+    cycles per MVM.
 
     Parameters
     ----------
@@ -85,9 +86,11 @@ class Datapath(wiring.Component):
     def result_slots(self):
         """Result slots of the output stage: enough that back-to-back MVMs never wait for
         one while ``y`` is ready (a slot is held from the MVM's first final step until its
-        last beat leaves, ``adc_share + stub latency + out_beats`` cycles)."""
+        last beat leaves, ``adc_share + stub latency + accumulator latency + out_beats``
+        cycles)."""
         config = self.config
-        held = config.adc_share + SubarrayStub.compute_latency + self.geometry.out_beats
+        held = (config.adc_share + SubarrayStub.compute_latency + Accumulator.latency
+                + self.geometry.out_beats)
         return max(1, -(-held // config.conversions_per_mvm))
 
     @property
@@ -96,11 +99,11 @@ class Datapath(wiring.Component):
         on ``y``, when the datapath was idle and ``y`` is ready: the vector is registered
         complete (1), the sequencer starts (``Sequencer.latency``) and issues
         ``conversions_per_mvm`` steps, the last one meets its ADC codes
-        (``compute_latency``), lands in its result slot (1) and leaves through the output
-        stage (``OutputStage.latency``)."""
+        (``compute_latency``), passes the accumulator (``Accumulator.latency``), lands in its
+        result slot (1) and leaves through the output stage (``OutputStage.latency``)."""
         stub = SubarrayBlackBox if self.black_box else SubarrayStub
         return (1 + Sequencer.latency + self.config.conversions_per_mvm - 1
-                + stub.compute_latency + 1 + OutputStage.latency)
+                + stub.compute_latency + Accumulator.latency + 1 + OutputStage.latency)
 
     def elaborate(self, platform):
         config, geometry = self.config, self.geometry
@@ -168,6 +171,7 @@ class Datapath(wiring.Component):
         m.d.comb += [
             storing.eq(accept_x & ~(x_active & x_drop) & (x_active | all_valid)),
             activations.wr_en.eq(storing),
+            activations.wr_index.eq(index),
             # Padding lanes of the last beat are not inputs: they never count as saturated.
             encoder.mask.eq(Mux(at_end, (1 << tail) - 1, (1 << lanes) - 1)),
         ]

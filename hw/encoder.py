@@ -4,14 +4,15 @@ Input trits are kept as the word-line pairs they drive (SPEC 4): trit ``i`` of a
 pair of bits ``[2i] = IN1``, ``[2i + 1] = IN2`` with +1 = (1, 1), 0 = (1, 0), -1 = (0, 0).
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from .geometry import Geometry
 from .stub import balanced_sum, index_shape
 
-__all__ = ["TernaryEncoder", "ActivationBuffer"]
+__all__ = ["TernaryEncoder", "ActivationBuffer", "encoder_table", "DIRECT_TABLE_BITS"]
 
 
 class TernaryEncoder(wiring.Component):
@@ -19,6 +20,8 @@ class TernaryEncoder(wiring.Component):
 
     Each value is clipped to ``+-x_max`` (the saturation flag of its lane is set when it was
     outside) and encoded into ``x_trits`` trits, least significant first, as word-line pairs.
+    Up to 5 trits (8-bit inputs) each lane is one lookup table of :func:`encoder_table`, a
+    short path on FPGAs; wider inputs compute the base-3 digits of the clipped value.
 
     Parameters
     ----------
@@ -62,13 +65,30 @@ class TernaryEncoder(wiring.Component):
 
     def elaborate(self, platform):
         config = self.config
+        in_bits = len(self.values[0])
         top = config.x_max
         m = Module()
+        if in_bits <= DIRECT_TABLE_BITS:
+            # One lookup table indexed by the raw input bits (8 bits for up to 5 trits): no
+            # clipping in front of it and no `% 3` / `// 3` chain, which was the FPGA critical
+            # path. It is one wide constant, word-selected: a shifter on a constant, which
+            # synthesis minimises into gates.
+            width = 2 * config.x_trits + 1
+            table = Const(sum(word << (i * width)
+                              for i, word in enumerate(encoder_table(config, in_bits))),
+                          width << in_bits)
         for lane in range(self.lanes):
             value = self.values[lane]
+            if in_bits <= DIRECT_TABLE_BITS:
+                entry = table.word_select(value.as_unsigned(), width)
+                m.d.comb += [self.trits[lane].eq(entry[:-1]),
+                             self.saturated[lane].eq(entry[-1])]
+                continue
+            # 6 to 8 trits (16-bit inputs): a table would have 3**x_trits entries, so the
+            # trits are computed: the base-3 digits of the clipped value's offset
+            # ``value + x_max`` (0 .. 3**T - 1) are the trits + 1.
             over, under = value > top, value < -top
             m.d.comb += self.saturated[lane].eq(over | under)
-            # Offset into 0 .. 3**T - 1: the base-3 digits of the offset value are the trits + 1.
             offset = Signal(range(2 * top + 1), name=f"offset_{lane}")
             m.d.comb += offset.eq(Mux(over, 2 * top, Mux(under, 0, value + top)))
             pairs = []
@@ -83,21 +103,53 @@ class TernaryEncoder(wiring.Component):
         return m
 
 
-class ActivationBuffer(wiring.Component):
-    """Double-buffered word-line pairs of one input vector for every subarray.
+#: Widest input (bits) encoded by one lookup table over every raw value (``2**bits`` entries):
+#: 8-bit inputs, i.e. up to 5 input trits.
+DIRECT_TABLE_BITS = 8
 
-    A vector is written beat by beat, as it arrives on the activation stream, into the *fill*
-    buffer, a shift register: after ``in_beats`` writes, input value ``i`` (beat
-    ``i // in_lanes``, lane ``i % in_lanes``) is in place ``i``. ``swap`` copies the vector
-    into the *compute* buffer in one cycle, so the next vector arrives while this one is
+
+def encoder_table(config, in_bits):
+    """Return the encoder's lookup table for ``in_bits``-bit inputs, one integer per entry.
+
+    Entry ``u`` is for the two's complement pattern ``u`` (``0 <= u < 2**in_bits``): bits
+    ``[0 : 2 * x_trits]`` are the word-line pairs of the value clipped to ``+-x_max`` (module
+    docstring), bit ``2 * x_trits`` is 1 when the value was outside (saturated).
+    """
+    top, trits = config.x_max, config.x_trits
+    half = 1 << (in_bits - 1)
+    table = []
+    for pattern in range(2 * half):
+        value = pattern - 2 * half if pattern >= half else pattern
+        clipped = min(max(value, -top), top)
+        rest, word = clipped + top, 0
+        for i in range(trits):
+            rest, digit = divmod(rest, 3)     # digit = trit + 1
+            word |= (int(digit != 0) | int(digit == 2) << 1) << (2 * i)
+        table.append(word | int(clipped != value) << (2 * trits))
+    return table
+
+
+class ActivationBuffer(wiring.Component):
+    """Double-buffered word-line pairs of one input vector for every subarray, in a memory.
+
+    Input value ``i`` of a vector drives row ``i % rows`` of subarray ``i // rows``. The values
+    live in one :class:`~amaranth.lib.memory.Memory` (an SRAM macro on a chip, block or
+    distributed RAM on an FPGA) of two *banks* (fill and compute) of ``compute_blocks`` words;
+    word ``b`` of a bank holds compute block ``b`` of every subarray with all its trits: value
+    (subarray ``s``, row ``a`` of the block) at bits ``[(s * active_rows + a) * 2 * x_trits]``
+    onwards, its trits as in the module docstring.
+
+    A vector is written beat by beat, as it arrives on the activation stream, into the fill
+    bank: beat ``wr_index`` carries values ``wr_index * in_lanes + lane``, and lanes past the
+    end of the vector (padding of the last beat) are not written. Every beat lands where its
+    index says, so a vector dropped half-way (``BAD_LENGTH``) and sent again overwrites the
+    dropped beats. ``swap`` exchanges the banks, so the next vector arrives while this one is
     computed.
 
-    In the compute buffer, input value ``i`` drives row ``i % rows`` of subarray
-    ``i // rows``. Each subarray's compute blocks form a ring: ``wl1``/``wl2`` show the
-    *current* block (the first after ``swap``) at input trit ``trit``, and ``next_block``
-    rotates every ring by one block. The sequencer walks the blocks in order, so no wide
-    multiplexer over blocks is needed: every stored bit only chooses between holding, the
-    next block and the fill buffer.
+    ``wl1``/``wl2`` show the *current* compute block (block 0 after ``swap``) at input trit
+    ``trit``; ``next_block`` makes the next block (cyclically) current. The memory's
+    synchronous read port reads, every cycle, the word that is current in the next cycle, and
+    a multiplexer after it picks the trit.
 
     Parameters
     ----------
@@ -106,11 +158,13 @@ class ActivationBuffer(wiring.Component):
     Members
     -------
     wr_en : In(1)
-        Shift ``wr_trits`` into the fill buffer as its newest beat.
+        Write ``wr_trits`` as beat ``wr_index`` of the vector in the fill bank.
+    wr_index : In(index_shape(in_beats))
+        Beat index within the vector (``0 <= wr_index < in_beats``).
     wr_trits : In(ArrayLayout(unsigned(2 * x_trits), in_lanes))
     swap : In(1)
-        Copy the fill buffer into the compute buffer, current block = block 0 (a write in
-        the same cycle lands in the fill buffer only).
+        Exchange the banks: the vector filled so far is computed, current block = block 0
+        (a write in the same cycle lands in the new fill bank).
     next_block : In(1)
         Make the next compute block (cyclically) current; ignored during ``swap``.
     trit : In(index_shape(x_trits))
@@ -129,6 +183,7 @@ class ActivationBuffer(wiring.Component):
         rows = data.ArrayLayout(unsigned(config.active_rows), config.subarrays)
         super().__init__({
             "wr_en": In(1),
+            "wr_index": In(index_shape(geometry.in_beats)),
             "wr_trits": In(data.ArrayLayout(unsigned(2 * config.x_trits), geometry.in_lanes)),
             "swap": In(1),
             "next_block": In(1),
@@ -137,30 +192,122 @@ class ActivationBuffer(wiring.Component):
             "wl2": Out(rows),
         })
 
+    @property
+    def group(self):
+        """Values written together through one write port: the largest power of two that
+        divides both ``in_lanes`` and ``active_rows``. A group never straddles two blocks,
+        so a beat is ``in_lanes // group`` groups, one write port each (one port when
+        ``active_rows`` is a multiple of ``in_lanes``, as in every preset)."""
+        lanes, rows = self.geometry.in_lanes, self.config.active_rows
+        return min(lanes, rows & -rows)
+
     def elaborate(self, platform):
         config, geometry = self.config, self.geometry
-        T, A, B = config.x_trits, config.active_rows, config.compute_blocks
-        beat_bits = geometry.in_lanes * 2 * T
-        block_bits = A * 2 * T
+        T, A, B, S = config.x_trits, config.active_rows, config.compute_blocks, config.subarrays
+        lanes, group = geometry.in_lanes, self.group
+        value_bits = 2 * T
+        groups = A // group                    # groups per block of one subarray
         m = Module()
-        fill = Signal(geometry.in_beats * beat_bits)
-        with m.If(self.wr_en):
-            m.d.sync += fill.eq(Cat(fill[beat_bits:], self.wr_trits.as_value()))
+        # `ram_style`: block RAM on FPGAs even when small (yosys would build the iCE40 preset's
+        # 384 bits from flip-flops and LUTs); ASIC synthesis keeps the memory whole anyway.
+        m.submodules.memory = memory = Memory(shape=unsigned(S * A * value_bits),
+                                              depth=2 * B, init=[],
+                                              attrs={"ram_style": "block"})
 
-        ring_bits = B * block_bits
-        for s in range(config.subarrays):
-            # One wide register per subarray: rotating it by a block is a single wide move.
-            ring = Signal(ring_bits, name=f"ring_{s}")
-            with m.If(self.swap):
-                base = s * config.rows * 2 * T
-                m.d.sync += ring.eq(fill[base:base + ring_bits])
-            with m.Elif(self.next_block):
-                m.d.sync += ring.eq(ring.rotate_right(block_bits))
+        def address(bank, block):
+            # Word `block` of `bank`: bank * B + block, a plain concatenation when B is a
+            # power of two.
+            if B & (B - 1) == 0:
+                return Cat(block[:(B - 1).bit_length()], bank)
+            return Mux(bank, block + B, block)
+
+        # -- read side: the word current in the next cycle, then the trit ----------------------
+        bank = Signal()                        # compute bank; the other one fills
+        block = Signal(index_shape(B))
+        next_bank = bank ^ self.swap
+        following = Mux(block == B - 1, 0, block + 1)
+        next_current = Mux(self.swap, 0, Mux(self.next_block, following, block))
+        m.d.sync += [bank.eq(next_bank), block.eq(next_current)]
+        read = memory.read_port(domain="sync")
+        m.d.comb += read.addr.eq(address(next_bank, next_current))
+        # The trit multiplexer as an AND-OR over one-hot selects decoded once: two AOI22 and
+        # a NAND per output bit for 5 trits, smaller than a tree of 2:1 multiplexers.
+        selects = [self.trit == t for t in range(T)]
+        for s in range(S):
             in1, in2 = [], []
             for a in range(A):
-                pairs = ring[a * 2 * T:(a + 1) * 2 * T]
-                pair = pairs.word_select(self.trit, 2) if T > 1 else pairs
-                in1.append(pair[0])
-                in2.append(pair[1])
+                pairs = read.data.word_select(s * A + a, value_bits)
+                in1.append(_or(pairs[2 * t] & selects[t] for t in range(T)))
+                in2.append(_or(pairs[2 * t + 1] & selects[t] for t in range(T)))
             m.d.comb += [self.wl1[s].eq(Cat(in1)), self.wl2[s].eq(Cat(in2))]
+
+        # -- write side: one port per group of a beat ------------------------------------------
+        fill_bank = ~next_bank                 # a write during `swap` goes to the new fill bank
+        beat = self.wr_trits.as_value()
+        for port_index in range(lanes // group):
+            first_lane = port_index * group
+            port = memory.write_port(granularity=group * value_bits)
+            subarray, row_block, slot = self._place(m, port_index)
+            chunk = beat[first_lane * value_bits:(first_lane + group) * value_bits]
+            # The group's values go to every slot of the word; the enable picks one slot.
+            # Padding of the last beat lies past the last subarray: no slot matches it.
+            m.d.comb += [
+                port.addr.eq(address(fill_bank, row_block)),
+                port.data.eq(Cat(chunk for _ in range(S * groups))),
+                port.en.eq(Cat(self.wr_en & (subarray == s) & (slot == q)
+                               for s in range(S) for q in range(groups))),
+            ]
         return m
+
+    def _place(self, m, port_index):
+        # (subarray, block, slot) of the group that write port `port_index` writes in beat
+        # `wr_index`: value v = wr_index * in_lanes + port_index * group is row
+        # a = v % rows of subarray v // rows, in block a // active_rows at slot
+        # (a % active_rows) // group.
+        config, geometry = self.config, self.geometry
+        A, B, S, rows = config.active_rows, config.compute_blocks, config.subarrays, config.rows
+        lanes, group = geometry.in_lanes, self.group
+        groups = A // group
+        first = port_index * group
+        if rows & (rows - 1) == 0 and A & (A - 1) == 0:
+            # Powers of two: the place is bit fields of the value index (wires only).
+            v = Cat(Const(first, (lanes - 1).bit_length()), self.wr_index)
+            slot_bits, block_bits = (groups - 1).bit_length(), (B - 1).bit_length()
+            low = group.bit_length() - 1
+            slot = v[low:low + slot_bits]
+            row_block = v[low + slot_bits:low + slot_bits + block_bits]
+            subarray = v[low + slot_bits + block_bits:]
+            return subarray, row_block, slot
+        # Otherwise counters: the place of the group in the current beat, advanced by one
+        # beat (lanes // group groups) after every write and restarted at beat 0.
+        def split(index):                       # group index in the vector -> place
+            value = index * group
+            return value // rows, value % rows // A, value % A // group
+        step_s, step_b, step_q = split(lanes // group)
+        start = split(port_index)
+        counters = [Signal(range(S + step_s + 1), name=f"subarray_{port_index}"),
+                    Signal(index_shape(B), name=f"block_{port_index}"),
+                    Signal(index_shape(groups), name=f"slot_{port_index}")]
+        restart = self.wr_index == 0
+        subarray, row_block, slot = (Mux(restart, init, counter)
+                                     for init, counter in zip(start, counters))
+        slot_sum = slot + step_q
+        slot_carry = slot_sum >= groups
+        block_sum = row_block + step_b + slot_carry
+        block_carry = block_sum >= B
+        with m.If(self.wr_en):
+            m.d.sync += [
+                counters[2].eq(Mux(slot_carry, slot_sum - groups, slot_sum)),
+                counters[1].eq(Mux(block_carry, block_sum - B, block_sum)),
+                counters[0].eq(subarray + step_s + block_carry),
+            ]
+        return subarray, row_block, slot
+
+
+def _or(terms):
+    # OR of one-bit terms, as a balanced tree.
+    terms = list(terms)
+    while len(terms) > 1:
+        terms = [terms[i] | terms[i + 1] if i + 1 < len(terms) else terms[i]
+                 for i in range(0, len(terms), 2)]
+    return terms[0]

@@ -1,13 +1,25 @@
-"""From ADC codes to per-CBL sums: partial MACs, the adder tree across subarrays, and the
-Horner accumulation over compute blocks and input trits (SPEC 5).
+"""From ADC codes to per-output sums: the adder tree across subarrays, and the Horner
+accumulation over weight trits, input trits and compute blocks (SPEC 5).
 
-The powers of three of SPEC 5, ``3**(t + k)``, are split in two: the accumulator applies
-``3**t`` by Horner's rule (input trits arrive most significant first; ``3 * acc`` is one shift
-and one add), and the output stage applies ``3**k`` when it combines the ``w_trits`` CBLs of a
-result the same way. So no general multiplier is needed and every width is exact.
+The powers of three of SPEC 5, ``3**(t + k)``, are applied by Horner's rule twice, so no
+general multiplier is needed and every width is exact:
+
+- the sequencer issues the mux positions of an ADC in descending order, so its CBLs arrive
+  from the most significant weight trit ``k`` down: a per-ADC *group register* ``g`` forms
+  ``sum_k 3**k p`` of one (input trit, compute block) group as ``g = 3 * g + p``;
+- once per group, the *piece accumulator* takes ``g``: ``acc = g`` (first group of the MVM),
+  ``3 * acc + g`` (first compute block of a less significant input trit) or ``acc + g``.
+
+A *piece* (:func:`adc_pieces`) is the run of one ADC's CBLs that belong to one output. On the
+paper's configuration (``adc_share == w_trits``) ADC ``j`` serves exactly output ``j``, so a
+piece is a whole output and its accumulator holds the result. An ADC serving several outputs
+has one piece per output; an output spanning several ADCs has one piece per ADC, and the
+output stage adds the pieces with their weights ``3**k_lo``.
 """
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+import typing
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -15,7 +27,8 @@ from golden import Config
 from .sequencer import Mode, StepSignature
 from .stub import balanced_sum, index_shape, pick
 
-__all__ = ["partial_mac_shape", "cbl_sum_shape", "PartialMac", "Accumulator"]
+__all__ = ["Piece", "adc_pieces", "partial_mac_shape", "group_shape", "piece_shape",
+           "group_preset", "group_update", "piece_update", "PartialMac", "Accumulator"]
 
 
 def _signed_for(bound):
@@ -28,21 +41,65 @@ def _check(config):
         raise TypeError(f"config must be a golden.Config, not {config!r}")
 
 
+class Piece(typing.NamedTuple):
+    """The CBLs ``j * adc_share + mux_lo .. j * adc_share + mux_hi`` of one ADC ``j``: weight
+    trits ``k_lo .. k_lo + mux_hi - mux_lo`` of ``output``."""
+
+    output: int
+    k_lo: int
+    mux_lo: int
+    mux_hi: int
+
+
+def adc_pieces(config):
+    """Return, for every ADC ``j``, its pieces in ascending mux order (a list of lists of
+    :class:`Piece`). CBL ``c = j * adc_share + mux`` is weight trit ``c % w_trits`` of output
+    ``c // w_trits`` (SPEC 5); a piece ends at an ADC or an output boundary."""
+    M, K = config.adc_share, config.w_trits
+    result = []
+    for j in range(config.adcs):
+        pieces = []
+        for mux in range(M):
+            output, k = divmod(j * M + mux, K)
+            if mux == 0 or k == 0:
+                pieces.append(Piece(output, k, mux, mux))
+            else:
+                pieces[-1] = pieces[-1]._replace(mux_hi=mux)
+        result.append(pieces)
+    return result
+
+
+def _piece_length(config):
+    return max(p.mux_hi - p.mux_lo + 1 for pieces in adc_pieces(config) for p in pieces)
+
+
 def partial_mac_shape(config):
     """Shape of one ADC's partial MAC summed over subarrays: ``|p| <= subarrays*active_rows``."""
     return _signed_for(config.subarrays * config.active_rows)
 
 
-def cbl_sum_shape(config):
-    """Shape of one CBL's accumulated sum over blocks, trits and subarrays:
-    ``|sum| <= subarrays * rows * x_max``."""
-    return _signed_for(config.subarrays * config.rows * config.x_max)
+def group_shape(config):
+    """Shape of a group register: ``|sum_k 3**k p| <= subarrays * active_rows * (3**L - 1)/2``
+    for pieces of at most ``L`` CBLs."""
+    return _signed_for(config.subarrays * config.active_rows * (3 ** _piece_length(config) - 1)
+                       // 2)
+
+
+def piece_shape(config):
+    """Shape of a piece's sum over blocks, input trits and subarrays:
+    ``|sum| <= subarrays * rows * x_max * (3**L - 1) / 2`` (``result_bits`` when pieces are
+    whole outputs)."""
+    return _signed_for(config.subarrays * config.rows * config.x_max
+                       * (3 ** _piece_length(config) - 1) // 2)
 
 
 class PartialMac(wiring.Component):
-    """ADC codes to partial MACs ``p = active_rows - code * adc_lsb``, summed over subarrays.
+    """ADC codes to partial MACs summed over subarrays:
+    ``p = subarrays * active_rows - (sum_s code[s]) * adc_lsb``.
 
-    Codes above ``2 * active_rows // adc_lsb`` cannot come from a discharge (SPEC 5 bounds D by
+    The raw unsigned codes are summed first (the narrowest operands) and the constant is
+    subtracted once; ``adc_lsb`` is a power of two, so its product is a shift. Codes above
+    ``2 * active_rows // adc_lsb`` cannot come from a discharge (SPEC 5 bounds D by
     ``2 * active_rows``); they are clamped to it, so even a misbehaving macro cannot push a sum
     beyond the widths derived from the configuration.
 
@@ -71,29 +128,41 @@ class PartialMac(wiring.Component):
 
     def elaborate(self, platform):
         config = self.config
-        A, lsb = config.active_rows, config.adc_lsb
+        S, A, lsb = config.subarrays, config.active_rows, config.adc_lsb
         limit = min(config.adc_max_code, 2 * A // lsb)
         shift = lsb.bit_length() - 1
+        total = unsigned((S * limit).bit_length())
         m = Module()
         for j in range(config.adcs):
-            terms = []
-            for s in range(config.subarrays):
+            codes = []
+            for s in range(S):
                 code = self.codes[s][j]
                 if limit < 2 ** len(code) - 1:
                     code = Mux(code > limit, limit, code)
-                terms.append(A - (code << shift))
-            m.d.comb += self.p[j].eq(balanced_sum(terms))
+                codes.append(code)
+            codes_sum = Signal(total, name=f"code_sum{j}")
+            m.d.comb += [codes_sum.eq(balanced_sum(codes)),
+                         self.p[j].eq(S * A - (codes_sum << shift))]
         return m
 
 
 class Accumulator(wiring.Component):
-    """Per-CBL accumulators: Horner over input trits, sums over compute blocks.
+    """Group registers and piece accumulators: Horner over weight trits, input trits, sums
+    over compute blocks (see the module docstring).
 
-    ADC ``j`` at mux position ``mux`` serves CBL ``j * adc_share + mux``; its accumulator is
-    updated on every valid step as ``step.mode`` says (:class:`~hw.sequencer.Mode`). On a
-    ``final`` step the updated values are the CBL results of the MVM: they appear on ``result``
-    in the same cycle (combinationally) with ``result_valid``, while the accumulators already
-    start the next MVM at the following step.
+    ADC ``j`` at mux position ``mux`` serves CBL ``j * adc_share + mux``; mux positions arrive
+    in descending order within a group, as :class:`~hw.sequencer.Sequencer` issues them. On
+    every step the group register takes ``p`` (first position of a piece) or ``3 * g + p``
+    (up to an offset that vanishes at the piece's last position: :func:`group_update`).
+    On the cycle after a step that closes a piece (its lowest mux position), the piece's
+    accumulator takes ``g`` as the step's ``mode`` says (:class:`~hw.sequencer.Mode`). After
+    a ``final`` step that update gives the piece's result: it appears on ``result`` in that
+    cycle (combinationally) with ``result_valid``, while the group registers already work on
+    the next group.
+
+    Contract: ``step.valid`` is low only before a step at mux position ``adc_share - 1`` (the
+    sequencer is idle or holds for a result slot only there), and an invalid step's ``mux``
+    is ``adc_share - 1``; the group registers do not hold, they need no enable.
 
     Parameters
     ----------
@@ -106,14 +175,16 @@ class Accumulator(wiring.Component):
     p : In(ArrayLayout(partial_mac_shape(config), adcs))
     result_valid : Out(1)
     result_mux : Out(index_shape(adc_share))
+        The mux position of the step the result comes from: ``result[j]`` is the sum of the
+        piece of ADC ``j`` whose ``mux_lo`` it is (don't care for ADCs without one).
     result_end : Out(1)
-        The last group of CBLs of the MVM.
-    result : Out(ArrayLayout(cbl_sum_shape(config), adcs))
-        ``sum_t 3**t sum_b p[b, t]`` of CBL ``j * adc_share + result_mux``.
+        The last results of the MVM.
+    result : Out(ArrayLayout(piece_shape(config), adcs))
+        ``sum_t 3**t sum_b sum_k 3**(k - k_lo) p[b, t, k]`` over the piece's weight trits.
     """
 
-    #: Cycles from ``step``/``p`` to ``result`` (combinational; the state is registered).
-    latency = 0
+    #: Cycles from ``step``/``p`` to ``result``: the group register.
+    latency = 1
 
     def __init__(self, config):
         _check(config)
@@ -124,33 +195,114 @@ class Accumulator(wiring.Component):
             "result_valid": Out(1),
             "result_mux": Out(index_shape(config.adc_share)),
             "result_end": Out(1),
-            "result": Out(data.ArrayLayout(cbl_sum_shape(config), config.adcs)),
+            "result": Out(data.ArrayLayout(piece_shape(config), config.adcs)),
         })
 
     def elaborate(self, platform):
         config = self.config
-        shape = cbl_sum_shape(config)
         step = self.step
         m = Module()
+        # The step that filled the group registers, one cycle on.
+        d_valid, d_final, d_end = Signal(), Signal(), Signal()
+        d_mux = Signal.like(step.mux)
+        d_mode = Signal(Mode)
+        m.d.sync += [d_valid.eq(step.valid), d_final.eq(step.final), d_end.eq(step.end),
+                     d_mux.eq(step.mux), d_mode.eq(step.mode)]
         m.d.comb += [
-            self.result_valid.eq(step.valid & step.final),
-            self.result_mux.eq(step.mux),
-            self.result_end.eq(step.end),
+            self.result_valid.eq(d_valid & d_final),
+            self.result_mux.eq(d_mux),
+            self.result_end.eq(d_end),
         ]
-        for j in range(config.adcs):
-            accs = [Signal(shape, name=f"acc_{j}_{k}") for k in range(config.adc_share)]
-            acc = pick(accs, step.mux)
-            old = Signal(shape, name=f"old_{j}")
-            new = Signal(shape, name=f"new_{j}")
-            m.d.comb += old.eq(acc)
-            with m.Switch(step.mode):
-                with m.Case(Mode.LOAD):
-                    m.d.comb += new.eq(self.p[j])
-                with m.Case(Mode.SCALE):
-                    m.d.comb += new.eq((old << 1) + old + self.p[j])
-                with m.Default():
-                    m.d.comb += new.eq(old + self.p[j])
-            with m.If(step.valid):
-                m.d.sync += acc.eq(new)
+        decoded = {}
+
+        def at(positions, mux):
+            # `mux` is one of `positions` (decoders shared between ADCs).
+            key = (frozenset(positions), mux.name)
+            if key not in decoded:
+                if len(key[0]) == config.adc_share:
+                    decoded[key] = 1
+                else:
+                    hit = Signal(name=f"{mux.name}_in_" + "_".join(map(str, sorted(key[0]))))
+                    m.d.comb += hit.eq(Cat(*(mux == v for v in sorted(positions))).any())
+                    decoded[key] = hit
+            return decoded[key]
+
+        scale = d_mode == Mode.SCALE
+        keep = d_mode != Mode.LOAD
+        for j, pieces in enumerate(adc_pieces(config)):
+            # No enable: a step is invalid only before mux position adc_share - 1, a first
+            # position, and by then the piece accumulator has taken the group value.
+            g = Signal(group_shape(config), name=f"g{j}")
+            first = at([piece.mux_hi for piece in pieces], step.mux)
+            preset = group_preset(config, pieces[-1].mux_hi - pieces[-1].mux_lo + 1)
+            for piece in pieces[:-1]:  # the preset of the piece starting here
+                length = piece.mux_hi - piece.mux_lo + 1
+                preset = Mux(step.mux == piece.mux_hi, group_preset(config, length), preset)
+            m.d.sync += g.eq(group_update(g, self.p[j], first, preset))
+
+            accs = [Signal(piece_shape(config), name=f"acc{j}_{q}")
+                    for q in range(len(pieces))]
+            owner = [next(q for q, piece in enumerate(pieces) if piece.mux_lo <= mux
+                          <= piece.mux_hi) for mux in range(config.adc_share)]
+            old = pick([accs[q] for q in owner], d_mux) if len(accs) > 1 else accs[0]
+            new = Signal(piece_shape(config), name=f"new{j}")
+            closing = d_valid & at([piece.mux_lo for piece in pieces], d_mux)
+            if all(piece.mux_hi > piece.mux_lo for piece in pieces):
+                scaling = d_valid & scale & at([piece.mux_hi for piece in pieces], d_mux)
+                m.d.comb += new.eq(piece_update(old, g, keep, closing=closing,
+                                                scaling=scaling))
+                update = 1  # `new` is `old` on the other cycles
+            else:
+                m.d.comb += new.eq(piece_update(old, g, keep, scale=scale))
+                update = closing
+            with m.If(update):
+                if len(accs) == 1:
+                    m.d.sync += accs[0].eq(new)
+                else:
+                    with m.Switch(d_mux):
+                        for mux, q in enumerate(owner):
+                            with m.Case(mux):
+                                m.d.sync += accs[q].eq(new)
             m.d.comb += self.result[j].eq(new)
         return m
+
+
+def group_preset(config, length):
+    """Return the constant the group register's Horner sum starts from for a piece of
+    ``length`` CBLs (see :func:`group_update`), as an unsigned ``group_shape`` integer."""
+    width = group_shape(config).width
+    bias = 1 << (partial_mac_shape(config).width - 1)
+    inverse = pow(3, -1, 1 << width)        # 3 is odd: invertible modulo 2**width
+    offset = 0                              # of the stored value after the last position
+    for _ in range(length):                 # step back: offset = 3 * before + bias
+        offset = (offset - bias) * inverse % (1 << width)
+    return offset
+
+
+def group_update(g, p, first, preset):
+    """Return the group register's next value (modulo ``2**len(g)``): ``3 * g + p``, starting
+    from ``preset`` at the ``first`` position of a piece.
+
+    ``p`` is taken with its sign bit inverted, ``p + 2**(len(p) - 1)`` as an unsigned number,
+    so the sum has no sign-extension columns; the bias each step adds is cancelled by starting
+    from :func:`group_preset` instead of 0: the stored value carries a known offset that is 0
+    exactly after the piece's last position, when the value is used (3 is invertible modulo a
+    power of two). The intermediate values are offset, the group value is exact.
+    """
+    prev = Mux(first, preset, g.as_unsigned())
+    return ((prev << 1) + prev + Cat(p[:-1], ~p[-1]))[:len(g)]
+
+
+def piece_update(old, g, keep, *, scale=None, closing=None, scaling=None):
+    """Return a piece accumulator's next value from ``old`` and the group value ``g``.
+
+    ``keep`` is low for :attr:`Mode.LOAD <hw.sequencer.Mode.LOAD>`. With ``scale`` (pieces of
+    one CBL; the update happens at every close): ``3 * old + g`` when ``scale``, else
+    ``old + g`` or ``g``, one three-operand sum. With ``closing`` and ``scaling`` (pieces of
+    two or more CBLs, where the accumulator is free on the cycle after the piece's first
+    step): ``3 * old`` while ``scaling``, ``old + g`` or ``g`` while ``closing``, ``old``
+    otherwise, so the same two-operand adder does both halves of ``3 * old + g``.
+    """
+    if scale is not None:
+        return Mux(scale, old << 1, 0) + Mux(keep, old, 0) + g
+    return Mux(~closing | keep, old, 0) + Mux(scaling, old << 1, Mux(closing, g, 0))

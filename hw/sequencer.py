@@ -35,9 +35,9 @@ class StepSignature(wiring.Signature):
     mux : Out(index_shape(adc_share))
     mode : Out(Mode)
     final : Out(1)
-        Last step of the CBLs at ``mux``: their accumulators hold results afterwards.
+        A step of the last (input trit, compute block) group of the MVM.
     end : Out(1)
-        Last step of the MVM (``final`` at the last mux position).
+        Last step of the MVM (``final`` at mux position 0).
     """
 
     def __init__(self, config):
@@ -55,11 +55,13 @@ class StepSignature(wiring.Signature):
 class Sequencer(wiring.Component):
     """Issue the ``conversions_per_mvm`` steps of every MVM, back to back.
 
-    Order: input trits from the most significant down (so the accumulator applies the powers of
-    three by Horner's rule), then compute blocks, then mux positions (innermost). An MVM starts
-    when ``start`` is high and the sequencer is idle or issuing the last step of the previous
-    one (``start_ack`` says so; the caller swaps its activation buffers then); its first step is
-    issued the next cycle, so back-to-back MVMs have no bubble.
+    Order: input trits from the most significant down, then compute blocks, then mux positions
+    (innermost) from ``adc_share - 1`` down to 0: every ADC meets its CBLs' weight trits most
+    significant first, so the accumulator applies the powers of three of both input and weight
+    trits by Horner's rule (:mod:`hw.mac`). An MVM starts when ``start`` is high and the
+    sequencer is idle or issuing the last step of the previous one (``start_ack`` says so; the
+    caller swaps its activation buffers then); its first step is issued the next cycle, so
+    back-to-back MVMs have no bubble. While no step is valid, ``step.mux`` is ``adc_share - 1``.
 
     Before the first ``final`` step of an MVM the sequencer waits for ``final_ok`` (a free
     result slot) and pulses ``alloc`` when it issues that step; steps are otherwise issued every
@@ -107,17 +109,18 @@ class Sequencer(wiring.Component):
         # Index shapes are at least one bit wide: no zero-width signals in the Verilog.
         block = Signal(index_shape(B))
         trit = Signal(index_shape(T), init=T - 1)
-        mux = Signal(index_shape(M))
+        mux = Signal(index_shape(M), init=M - 1)
         step = self.step
 
-        last_mux, last_block, last_trit = mux == M - 1, block == B - 1, trit == 0
+        last_mux, last_block, last_trit = mux == 0, block == B - 1, trit == 0
         final = last_trit & last_block
-        hold = final & (mux == 0) & ~self.final_ok
+        first_final = final & (mux == M - 1)
+        hold = first_final & ~self.final_ok
         m.d.comb += [
             step.block.eq(block), step.trit.eq(trit), step.mux.eq(mux),
             step.final.eq(final), step.end.eq(final & last_mux),
             step.valid.eq(running & ~hold),
-            self.alloc.eq(running & ~hold & final & (mux == 0)),
+            self.alloc.eq(running & ~hold & first_final),
             self.busy.eq(running),
         ]
         with m.If((block == 0) & (trit == T - 1)):
@@ -132,9 +135,9 @@ class Sequencer(wiring.Component):
         finishing = advance & final & last_mux
         m.d.comb += self.start_ack.eq(self.start & (~running | finishing))
         with m.If(advance):
-            m.d.sync += mux.eq(mux + 1)
+            m.d.sync += mux.eq(mux - 1)
             with m.If(last_mux):
-                m.d.sync += [mux.eq(0), block.eq(block + 1)]
+                m.d.sync += [mux.eq(M - 1), block.eq(block + 1)]
                 with m.If(last_block):
                     m.d.sync += [block.eq(0), trit.eq(trit - 1)]
                     with m.If(last_trit):

@@ -21,7 +21,8 @@ CONFIGS = {"small": PRESETS["small"], "ternary": PRESETS["ternary"],
            "ideal": PRESETS["ideal"], "odd": ODD}
 #: Further corners: one block per subarray and one ADC for all CBLs (ideal); single-row
 #: blocks and a 1-bit ADC; 6-trit inputs with three subarrays; 8 trits and a 12-bit ADC;
-#: beats wider than a block (in_lanes 64 > active_rows 16) in 2-cycle MVMs.
+#: beats wider than a block (in_lanes 64 > active_rows 16) in 2-cycle MVMs; pieces of two
+#: lengths.
 CORNERS = {
     "one_block": Config(rows=16, active_rows=16, cbls=8, x_trits=2, w_trits=4, adc_bits=None,
                         adc_share=8, subarrays=3, clusters=1, cluster_size=1),
@@ -33,6 +34,10 @@ CORNERS = {
                    adc_share=1, subarrays=1, clusters=1, cluster_size=1),
     "fast": Config(rows=32, active_rows=16, cbls=8, x_trits=1, w_trits=2, adc_bits=6,
                    adc_lsb=4, adc_share=1, subarrays=3, clusters=1, cluster_size=1),
+    # An ADC serving one whole output and one weight trit of the next (accumulator pieces of
+    # two lengths; the output stage adds the pieces of an output spanning two ADCs).
+    "mixed": Config(rows=32, active_rows=8, cbls=6, x_trits=3, w_trits=2, adc_bits=4,
+                    adc_share=3, subarrays=2, clusters=1, cluster_size=1),
 }
 
 
@@ -233,7 +238,7 @@ def test_back_to_back_throughput(name, rng):
     assert bench.y_first_cycles[0] - bench.x_last_cycles[0] == bench.dut.latency
 
 
-@pytest.mark.parametrize("name", ["small", "odd", "one_row", "three", "wide"])
+@pytest.mark.parametrize("name", ["small", "odd", "one_row", "three", "wide", "mixed"])
 def test_random_stalls_on_every_stream(name, rng):
     config = {**CONFIGS, **CORNERS}[name]
     bench, weights, load_all = loaded_bench(config, rng, stalls=0.3)

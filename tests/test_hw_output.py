@@ -1,19 +1,19 @@
-"""Result slots, the combination of weight trits, requantisation and the result stream."""
+"""Result slots, the combination of output pieces, requantisation and the result stream."""
 
 import gc
 import warnings
 
 import numpy as np
 import pytest
-from amaranth.hdl import UnusedElaboratable, signed
+from amaranth.hdl import Module, Signal, UnusedElaboratable, signed
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
 import golden
-from golden import PRESETS
+from golden import Config, PRESETS
 from hw.geometry import Geometry
-from hw.mac import cbl_sum_shape
-from hw.output import OutputStage
+from hw.mac import adc_pieces, piece_shape
+from hw.output import OutputStage, requant_product, requantise
 
 
 def unpack(config, beats):
@@ -24,9 +24,27 @@ def unpack(config, beats):
     return values[:config.outs], values[config.outs:]
 
 
-@pytest.mark.parametrize("name,slots", [("small", 1), ("ternary", 2), ("ideal", 3)])
+def piece_sums(config, sums):
+    """``{(adc, mux_lo): sum}`` of the pieces of per-CBL sums ``sums`` (SPEC 5 weights)."""
+    M, K = config.adc_share, config.w_trits
+    result = {}
+    for j, pieces in enumerate(adc_pieces(config)):
+        for piece in pieces:
+            result[j, piece.mux_lo] = sum(
+                3 ** ((j * M + mux) % K - piece.k_lo) * int(sums[j * M + mux])
+                for mux in range(piece.mux_lo, piece.mux_hi + 1))
+    return result
+
+
+#: An ADC serving the top weight trit of one output and the lowest of the next.
+MISALIGNED = Config(rows=32, active_rows=8, cbls=6, x_trits=2, w_trits=3, adc_bits=4,
+                    adc_share=2, subarrays=2, clusters=1, cluster_size=1)
+
+
+@pytest.mark.parametrize("name,slots", [("small", 1), ("ternary", 2), ("ideal", 3),
+                                        ("misaligned", 1)])
 def test_results_requantised_with_stalls(name, slots, rng):
-    config = PRESETS[name]
+    config = MISALIGNED if name == "misaligned" else PRESETS[name]
     stage = OutputStage(config, slots)
     M, J, K = config.adc_share, config.adcs, config.w_trits
     count = 5
@@ -54,11 +72,14 @@ def test_results_requantised_with_stalls(name, slots, rng):
             ctx.set(stage.alloc, 0)
             for _ in range(int(rng.integers(0, 3))):
                 await ctx.tick()
-            for mux in range(M):
+            pieces = piece_sums(config, sums[n])
+            for mux in reversed(range(M)):  # as the accumulator delivers them
                 ctx.set(stage.wr_valid, 1)
                 ctx.set(stage.wr_mux, mux)
-                ctx.set(stage.wr_end, mux == M - 1)
-                ctx.set(stage.wr_data, [int(sums[n, j * M + mux]) for j in range(J)])
+                ctx.set(stage.wr_end, mux == 0)
+                # ADCs without a piece closing here carry garbage: it must be ignored.
+                ctx.set(stage.wr_data, [pieces.get((j, mux), int(rng.integers(-9, 9)))
+                                        for j in range(J)])
                 await ctx.tick()
             ctx.set(stage.wr_valid, 0)
 
@@ -93,7 +114,8 @@ def test_results_requantised_with_stalls(name, slots, rng):
                     if setting["requant"] else y[n])
         assert values == expected.tolist(), f"result {n} with {setting}"
         assert padding == [0] * len(padding)
-    assert np.abs(sums).max() < 2 ** (cbl_sum_shape(config).width - 1)
+    largest = max(abs(v) for n in range(count) for v in piece_sums(config, sums[n]).values())
+    assert largest < 2 ** (piece_shape(config).width - 1)
 
 
 def test_slots_are_counted():
@@ -124,3 +146,68 @@ def test_rejects_bad_slots():
                                                  rf"not {slots!r}$"):
                 OutputStage(PRESETS["small"], slots)
             gc.collect()
+
+
+@pytest.mark.parametrize("name", ["small", "ternary"])
+def test_requantise_matches_golden(name, rng):
+    # The narrow rounding/clip of requant_scale against golden.requantise: every shift, both
+    # ReLU settings, results at the extremes and around every clip and rounding boundary.
+    config = PRESETS[name]
+    width = Geometry(config).result_bits
+    value, multiplier = Signal(signed(width)), Signal(16)
+    shift, relu = Signal(6), Signal()
+    out = Signal(signed(16))
+    m = Module()
+    m.d.comb += out.eq(requantise(config, value, multiplier, shift, relu))
+    top, low = 2 ** (width - 1) - 1, -2 ** (width - 1)
+    cases = [(v, mult, s, r) for s in range(64) for r in (0, 1)
+             for v, mult in ((top, 65535), (low, 65535), (low, 1), (0, 7),
+                             (int(rng.integers(low, top + 1)), int(rng.integers(1 << 16))))]
+    # Around the clip and rounding boundaries: products of (2 * x_max + d) * 2**(s - 1).
+    for s in range(1, 12):
+        for d in range(-4, 5):
+            for sign in (1, -1):
+                v = sign * (2 * config.x_max + d) * 2 ** (s - 1) + int(rng.integers(-1, 2))
+                if low <= v <= top:
+                    cases += [(v, 1, s, r) for r in (0, 1)]
+    got = []
+
+    async def testbench(ctx):
+        for v, mult, s, r in cases:
+            for signal, x in ((value, v), (multiplier, mult), (shift, s), (relu, r)):
+                ctx.set(signal, x)
+            got.append(ctx.get(out))
+
+    sim = Simulator(m)
+    sim.add_testbench(testbench)
+    sim.run()
+    expected = [int(golden.requantise(config, np.array([v]), multiplier=mult, shift=s,
+                                      relu=bool(r))[0]) for v, mult, s, r in cases]
+    assert got == expected
+
+
+@pytest.mark.parametrize("booth", [True, False])
+def test_requant_product_exact(booth, rng):
+    # The Booth multiplier (standard cells) and `*` (FPGA) against Python's product.
+    width = Geometry(PRESETS["paper"]).result_bits
+    value, multiplier = Signal(signed(width)), Signal(16)
+    out = Signal(signed(width + 16))
+    m = Module()
+    m.d.comb += out.eq(requant_product(value, multiplier, booth=booth))
+    low, high = -2 ** (width - 1), 2 ** (width - 1) - 1
+    cases = [(v, k) for v in (low, high, 0, -1, 1) for k in (0, 1, 2, 0x5555, 0xAAAA, 0x8000,
+                                                             0xFFFF)]
+    cases += [(int(rng.integers(low, high + 1)), int(rng.integers(1 << 16)))
+              for _ in range(300)]
+    got = []
+
+    async def testbench(ctx):
+        for v, k in cases:
+            ctx.set(value, v)
+            ctx.set(multiplier, k)
+            got.append(ctx.get(out))
+
+    sim = Simulator(m)
+    sim.add_testbench(testbench)
+    sim.run()
+    assert got == [v * k for v, k in cases]

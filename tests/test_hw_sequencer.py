@@ -16,10 +16,10 @@ def expected_steps(config):
     steps = []
     for t in reversed(range(T)):
         for b in range(B):
-            for mux in range(M):
+            for mux in reversed(range(M)):  # weight trits most significant first
                 mode = Mode.LOAD if (t, b) == (T - 1, 0) else Mode.SCALE if b == 0 else Mode.ADD
                 final = t == 0 and b == B - 1
-                steps.append((t, b, mux, mode, final, final and mux == M - 1, mux == M - 1))
+                steps.append((t, b, mux, mode, final, final and mux == 0, mux == 0))
     return steps
 
 
@@ -38,7 +38,7 @@ def test_steps_back_to_back_and_holding(config):
             step = sequencer.step
             issued = len([entry for entry in log if entry[0]])
             # Third MVM: withhold the result slot for a few cycles at its first final step.
-            first_final = ctx.get(step.final) and ctx.get(step.mux) == 0
+            first_final = ctx.get(step.final) and ctx.get(step.mux) == config.adc_share - 1
             withhold = first_final and issued >= 2 * P and held < hold_cycles
             held += withhold
             ctx.set(sequencer.final_ok, not withhold)
@@ -64,3 +64,5 @@ def test_steps_back_to_back_and_holding(config):
     assert sum(entry[1] for entry in log) == 3  # one slot per MVM
     assert [entry[3] for entry in log if entry[2]][:3] == [0, P, 2 * P]  # start_ack cycles
     assert all(not entry[1] for entry in log if not entry[0])  # no alloc while holding
+    # The accumulator's contract: steps are invalid only at the first mux position.
+    assert all(entry[4][2] == config.adc_share - 1 for entry in log if not entry[0])
