@@ -12,15 +12,22 @@ takes ``n * conversions_per_mvm`` cycles (SPEC 7, 400 on ``paper``); switching t
 layer's weights costs one restore, so the loss is ``restore / (restore + n * 400)``. The
 alternative without non-volatile weights, loading a subarray through the 32-bit weight stream
 (``rows * row_beats`` beats, one subarray at a time), is printed beside it.
+
+CRC engine trade (``python -m benchmarks.bench_nvm --chunks``, adds a few minutes): for
+several ``crc_chunk`` widths, the controller's area on ``paper`` (``tlcim.synth.synthesise``,
+GE) and its measured restore and store cycles (analog macro copy), against the default width
+in the same process.
 """
+
+import sys
 
 from amaranth.sim import Simulator
 
 from golden import Config
 from hw.geometry import Geometry
 from hw.interfaces import NVM_PHASES
-from hw.nvm import (DEFAULT_TIMING, NvmController, NvmOp, NvmState, restore_cycles,
-                    store_cycles)
+from hw.nvm import (DEFAULT_CRC_CHUNK, DEFAULT_TIMING, NvmController, NvmOp, NvmState,
+                    restore_cycles, store_cycles)
 
 #: Phase-length settings measured (register values; the controller raises them to minimums).
 SETTINGS = {
@@ -33,9 +40,15 @@ SETTINGS = {
 BATCHES = (1, 16, 256)
 
 
-def measure(config, timing, copy_cycles, op=NvmOp.RESTORE):
-    """Return the cycles from accepting a command to ``done``, measured in simulation."""
-    ctrl = NvmController(config, copy_cycles=copy_cycles)
+#: CRC engine widths (bits a cycle) of the area/latency table.
+CHUNKS = (32, 64, 160, 320)
+
+
+def measure(config, timing, copy_cycles, op=NvmOp.RESTORE, crc_chunk=DEFAULT_CRC_CHUNK,
+            every=True):
+    """Return the cycles from accepting a command (of every subarray, or of subarray 0) to
+    ``done``, measured in simulation."""
+    ctrl = NvmController(config, copy_cycles=copy_cycles, crc_chunk=crc_chunk)
     sim = Simulator(ctrl)
     sim.add_clock(1e-8)
     result = {}
@@ -48,7 +61,7 @@ def measure(config, timing, copy_cycles, op=NvmOp.RESTORE):
             await ctx.tick()
         await ctx.tick()                                   # weights "loaded": all valid
         ctx.set(ctrl.load_end, 0)
-        ctx.set(ctrl.cmd.payload, {"op": op, "all": 1, "subarray": 0, "set": 0})
+        ctx.set(ctrl.cmd.payload, {"op": op, "all": int(every), "subarray": 0, "set": 0})
         ctx.set(ctrl.cmd.valid, 1)
         await ctx.tick()
         ctx.set(ctrl.cmd.valid, 0)
@@ -63,7 +76,27 @@ def measure(config, timing, copy_cycles, op=NvmOp.RESTORE):
     return result["cycles"]
 
 
-def main():
+def chunk_table(config):
+    """Print the controller's area and cycles against ``crc_chunk`` (default first: baseline)."""
+    from tlcim.synth import synthesise
+    print(f"\nCRC engine width (crc_chunk) on paper, analog macro copy; default "
+          f"{DEFAULT_CRC_CHUNK} is the baseline")
+    print(f"{'crc_chunk':>9} {'controller GE':>13} {'restore':>8} {'store':>8} "
+          f"{'GE vs base':>10} {'restore vs base':>15}")
+    base = None
+    for chunk in (DEFAULT_CRC_CHUNK,) + tuple(c for c in CHUNKS if c != DEFAULT_CRC_CHUNK):
+        ge = synthesise(NvmController(config, copy_cycles=0, crc_chunk=chunk), name="top").ge
+        restore = measure(config, DEFAULT_TIMING, 0, crc_chunk=chunk)
+        store = measure(config, DEFAULT_TIMING, 0, NvmOp.STORE, crc_chunk=chunk)
+        assert restore == restore_cycles(config, DEFAULT_TIMING, 0, chunk), (chunk, restore)
+        assert store == store_cycles(config, DEFAULT_TIMING, 0, chunk), (chunk, store)
+        base = base or (ge, restore)
+        print(f"{chunk:9d} {ge:13.0f} {restore:8d} {store:8d} {ge / base[0]:10.3f} "
+              f"{restore / base[1]:15.3f}")
+
+
+def main(argv=None):
+    argv = argv or []
     config = Config()   # paper
     geometry = Geometry(config)
     stub_copy = config.rows + 2
@@ -83,6 +116,10 @@ def main():
     store = measure(config, DEFAULT_TIMING, stub_copy, NvmOp.STORE)
     assert store == store_cycles(config, DEFAULT_TIMING, stub_copy), store
     print(f"store, default lengths, stub copy: {store} cycles")
+    one = measure(config, DEFAULT_TIMING, 0, every=False)
+    assert one == restore_cycles(config, DEFAULT_TIMING, 0, subarrays=1), one
+    print(f"restore of one subarray, default lengths, analog macro: {one} cycles "
+          f"({one / baseline:.3f} x the baseline)")
 
     load = geometry.row_beats * config.rows * config.subarrays
     print(f"\nreload through the weight stream instead (all {config.subarrays} subarrays): "
@@ -93,7 +130,9 @@ def main():
         work = batch * config.conversions_per_mvm
         print(f"{batch:14d} {baseline / (baseline + work):11.1%} {macro / (macro + work):12.1%} "
               f"{load / (load + work):13.1%}")
+    if "--chunks" in argv:
+        chunk_table(config)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

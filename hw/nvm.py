@@ -9,12 +9,13 @@ Operation (one at a time; a command waits on ``cmd`` until the datapath is idle)
 
 - **store** (``op = STORE``) of ``set`` from one subarray or all: refused with ``BAD_SET``
   (index out of range) or ``WEIGHTS_INVALID`` (a chosen subarray's SRAM is not valid), nothing
-  changed. Otherwise: checksum pass (every row read, its CRC written into its spare cells,
-  2 cycles a row), ``store_reset``, ``store_set``, then ``copy_cycles`` for the macro to settle.
+  changed. Otherwise: checksum pass (every row read, its CRC written into its spare cells;
+  :func:`pass_cycles`), ``store_reset``, ``store_set``, then ``copy_cycles`` for the macro to
+  settle.
 - **restore** (``op = RESTORE``): ``BAD_SET`` as above, nothing changed. Otherwise the chosen
   subarrays become invalid at once, then ``precharge``, ``restore_left``, ``latch_left``,
   ``restore_right``, ``latch_right``, ``copy_cycles``, and a verify pass that reads every row
-  (``rows + 1`` cycles). Per subarray: the marker of row 0 at HRS = never stored
+  (:func:`pass_cycles`). Per subarray: the marker of row 0 at HRS = never stored
   (``SET_EMPTY``, stays invalid); a row whose checksum, checksum-cell pattern or marker is
   wrong = ``VERIFY_FAILED``, reported with the first (row, subarray) in scan order, the
   subarray invalid unless ``allow_unverified`` was set when the command started (then valid
@@ -29,6 +30,17 @@ raised to :data:`hw.reram_array.MINIMUM_CYCLES` if below it, so no register valu
 register write during an operation, can break the macro's protocol. :data:`DEFAULT_TIMING`
 gives safe reset values for the registers.
 
+Checksum and verify passes share one CRC engine (a parallel CRC tree per subarray would be
+most of the controller's area, docs/nvm.md): rows in order, and within a row the chosen
+subarrays in order, each subarray's row fed ``crc_chunk`` bits a cycle (:func:`crc_chunks`).
+A row costs ``chunks`` cycles per chosen subarray, plus one to address it (in a verify pass
+only the first row: the next row is addressed during a row's last cycle); the row of
+subarray ``s`` is written back (checksum pass) or checked (verify pass) in its last chunk's
+cycle. The first verify failure is therefore the first in (row, subarray) order, as in
+``golden.device``. The CRC is linear with initial value 0, so a row padded with
+leading zeros to ``chunks * chunk`` bits has the same CRC, and each chunk updates the state as
+``crc' = A crc ^ B chunk`` (:func:`crc_step_matrices`).
+
 MVMs: ``mvm_allowed`` is high only while no operation runs or waits and every subarray is
 valid; the datapath waits while ``busy`` and refuses (``WEIGHTS_INVALID``) when it is low and
 ``valid`` is not all ones. ``load_begin`` / ``load_end`` tell the controller that the datapath
@@ -37,6 +49,10 @@ started / completed writing a subarray's SRAM (honoured only while idle, when th
 
 
 
+import collections
+import itertools
+
+import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -48,7 +64,8 @@ from .interfaces import ERROR_SHAPE, NVM_PHASES, NvmPinsSignature, NvmRowSignatu
 from .reram_array import MINIMUM_CYCLES, ReramArray
 
 __all__ = ["NvmOp", "NvmState", "DEFAULT_TIMING", "timing_layout", "command_layout",
-           "effective_timing", "restore_cycles", "store_cycles", "REGISTER_BASE",
+           "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks", "crc_step_matrices",
+           "pass_cycles", "restore_cycles", "store_cycles", "REGISTER_BASE",
            "nvm_registers", "readback_registers", "readback_words", "fault_words_count", "NvmControlSignature",
            "NvmController", "NvmSystem"]
 
@@ -107,19 +124,84 @@ def _copy(config, copy_cycles):
     return max(1, ReramArray.copy_cycles(config) if copy_cycles is None else copy_cycles)
 
 
-def restore_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None):
-    """Cycles from accepting a restore command to its ``done`` strobe: the five restore phases,
-    the macro's copy (at least one cycle), the verify pass (``rows + 1``) and one to finish."""
+#: Row bits the CRC engine takes per cycle unless told otherwise (the area/latency trade of
+#: docs/nvm.md).
+DEFAULT_CRC_CHUNK = 160
+
+
+def crc_chunks(config, crc_chunk=DEFAULT_CRC_CHUNK):
+    """Return ``(chunk, chunks)``: the bits the CRC engine takes per cycle (``crc_chunk``, at
+    most the ``2 * cbls`` bits of a row) and the cycles it spends on one subarray's row.
+
+    Raises
+    ------
+    ValueError
+        If ``crc_chunk`` is not a positive integer.
+    """
+    if isinstance(crc_chunk, bool) or not isinstance(crc_chunk, int) or crc_chunk < 1:
+        raise ValueError(f"crc_chunk must be a positive integer, not {crc_chunk!r}")
+    chunk = min(crc_chunk, 2 * config.cbls)
+    return chunk, -(-2 * config.cbls // chunk)
+
+
+def crc_step_matrices(row_bits, chunk):
+    """Return ``(A, B)`` of the row CRC (``golden.checksum.crc_params(row_bits)``) fed ``chunk``
+    bits at a time: the state after a chunk is ``A @ state ^ B @ bits`` over GF(2), ``A`` of
+    shape ``[width, width]`` (``chunk`` zero bits fed into state bit ``j`` give column ``j``),
+    ``B = crc_matrix(chunk).T`` of shape ``[width, chunk]`` (bit 0 of the chunk fed first)."""
+    width, poly = crc_params(row_bits)
+    A = np.zeros((width, width), dtype=np.uint8)
+    for j in range(width):
+        reg = 1 << j
+        for _ in range(chunk):
+            reg = ((reg << 1) & ((1 << width) - 1)) ^ (poly if reg >> (width - 1) & 1 else 0)
+        A[:, j] = [(reg >> k) & 1 for k in range(width)]
+    return A, crc_matrix(chunk, width, poly).T
+
+
+def pass_cycles(config, crc_chunk=DEFAULT_CRC_CHUNK, subarrays=None, verify=False):
+    """Cycles of a checksum pass (or with ``verify`` a verify pass) over ``subarrays`` chosen
+    subarrays (default: all): one per chunk (:func:`crc_chunks`) of every chosen subarray's row,
+    plus one to address each row; a verify pass addresses the next row during a row's last
+    cycle, so it needs that cycle for the first row only (a checksum pass writes the row back in
+    that cycle).
+
+    Raises
+    ------
+    ValueError
+        If ``subarrays`` is not an integer from 1 to ``config.subarrays``, or as
+        :func:`crc_chunks`.
+    """
+    chunks = crc_chunks(config, crc_chunk)[1]
+    if subarrays is None:
+        subarrays = config.subarrays
+    if isinstance(subarrays, bool) or not isinstance(subarrays, int) \
+            or not 1 <= subarrays <= config.subarrays:
+        raise ValueError(f"subarrays must be an integer from 1 to {config.subarrays}, "
+                         f"not {subarrays!r}")
+    if verify:
+        return 1 + config.rows * subarrays * chunks
+    return config.rows * (1 + subarrays * chunks)
+
+
+def restore_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None,
+                   crc_chunk=DEFAULT_CRC_CHUNK, subarrays=None):
+    """Cycles from accepting a restore command of ``subarrays`` subarrays (default: all) to its
+    ``done`` strobe: the five restore phases, the macro's copy (at least one cycle), the verify
+    pass (:func:`pass_cycles`) and one to finish."""
     t = effective_timing(timing)
     return sum(t[name] for name in NVM_PHASES[:5]) + _copy(config, copy_cycles) + \
-        config.rows + 2
+        pass_cycles(config, crc_chunk, subarrays, verify=True) + 1
 
 
-def store_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None):
-    """Cycles from accepting a store command to its ``done`` strobe: the checksum pass
-    (``2 * rows``), both store phases, the macro's copy and one to finish."""
+def store_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None, crc_chunk=DEFAULT_CRC_CHUNK,
+                 subarrays=None):
+    """Cycles from accepting a store command of ``subarrays`` subarrays (default: all) to its
+    ``done`` strobe: the checksum pass (:func:`pass_cycles`), both store phases, the macro's
+    copy and one to finish."""
     t = effective_timing(timing)
-    return 2 * config.rows + t["store_reset"] + t["store_set"] + _copy(config, copy_cycles) + 1
+    return pass_cycles(config, crc_chunk, subarrays) + t["store_reset"] + t["store_set"] + \
+        _copy(config, copy_cycles) + 1
 
 
 #: Base of the controller's registers (``hw.regmap`` reserves ``0x200-0x2ff`` for them).
@@ -248,6 +330,40 @@ def _word(name, address, access, doc):
     return Register(name, address, (Field("value", 0, 32, access, 0, doc),), doc)
 
 
+def _any_of(values):
+    # The OR of `values`, as a balanced tree.
+    while len(values) > 1:
+        values = [values[i] | values[i + 1] if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
+
+
+def _xor_network(m, bits, rows, name):
+    """Return, for each row (indices into ``bits``), the XOR of those bits, with pairs common
+    to several rows computed once: Paar's greedy, repeatedly giving the pair shared by most
+    rows (the smallest on ties, so the netlist is reproducible) its own signal. On paper's CRC
+    step (10 outputs of 160 + 10 bits) it needs 391 XORs where separate trees need 802; abc
+    does not find that sharing itself (docs/nvm.md)."""
+    bits = list(bits)
+    rows = [set(row) for row in rows]
+    while True:
+        counts = collections.Counter(pair for row in rows
+                                     for pair in itertools.combinations(sorted(row), 2))
+        if not counts:
+            break
+        pair, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
+        if count < 2:
+            break
+        shared = Signal(name=f"{name}_x{len(bits)}")
+        m.d.comb += shared.eq(bits[pair[0]] ^ bits[pair[1]])
+        for row in rows:
+            if pair[0] in row and pair[1] in row:
+                row.difference_update(pair)
+                row.add(len(bits))
+        bits.append(shared)
+    return [Cat(*(bits[i] for i in sorted(row))).xor() for row in rows]
+
+
 def _bits_for(count):
     return max(1, (count - 1).bit_length())
 
@@ -320,6 +436,9 @@ class NvmController(wiring.Component):
         :meth:`~hw.reram_array.ReramArray.copy_cycles`; 0 for an analog macro).
     timing_bits : int
         Width of each phase-length field.
+    crc_chunk : int
+        Row bits the shared CRC engine takes per cycle (:func:`crc_chunks`): fewer is smaller
+        and slower (:func:`pass_cycles`).
 
     Members
     -------
@@ -348,10 +467,11 @@ class NvmController(wiring.Component):
     Raises
     ------
     ValueError
-        For a negative ``copy_cycles`` or a ``timing_bits`` too narrow for the minimums.
+        For a negative ``copy_cycles``, a ``timing_bits`` too narrow for the minimums or a
+        ``crc_chunk`` that is not a positive integer.
     """
 
-    def __init__(self, config, *, copy_cycles=None, timing_bits=8):
+    def __init__(self, config, *, copy_cycles=None, timing_bits=8, crc_chunk=DEFAULT_CRC_CHUNK):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
         if copy_cycles is None:
@@ -366,6 +486,8 @@ class NvmController(wiring.Component):
         if config.subarrays > 255 or config.weight_sets > 65535:
             raise ValueError(f"subarrays must be at most 255 and weight_sets at most 65535, "
                              f"not {config.subarrays!r} and {config.weight_sets!r}")
+        self.chunk, self.chunks = crc_chunks(config, crc_chunk)
+        self.crc_chunk = crc_chunk
         self.config = config
         self.copy_cycles = copy_cycles
         self.timing_bits = timing_bits
@@ -396,8 +518,12 @@ class NvmController(wiring.Component):
         # State visible to the formal harness (sim/formal.py).
         self.state = Signal(NvmState, init=NvmState.BOOT_WAIT)
         self.count = Signal(max(timing_bits, _bits_for(copy_cycles + 1), 1))
+        # Position in a checksum/verify pass: row, then (once the row is addressed,
+        # `fetched`) the subarray `sub` and its chunk `part` fed to the CRC engine.
         self.row = Signal(range(config.rows + 1))
-        self.half = Signal()
+        self.fetched = Signal()
+        self.sub = Signal(range(S))
+        self.part = Signal(range(self.chunks))
         self.op = Signal(NvmOp)
         self.boot = Signal()
         self.selected = Signal(S)
@@ -407,14 +533,50 @@ class NvmController(wiring.Component):
 
     # -- analysis helpers ------------------------------------------------------------------------
 
-    def restore_cycles(self, timing=DEFAULT_TIMING):
-        """Cycles from accepting a restore command to its ``done`` strobe
-        (:func:`restore_cycles`)."""
-        return restore_cycles(self.config, timing, self.copy_cycles)
+    def restore_cycles(self, timing=DEFAULT_TIMING, subarrays=None):
+        """Cycles from accepting a restore command of ``subarrays`` subarrays (default: all)
+        to its ``done`` strobe (:func:`restore_cycles`)."""
+        return restore_cycles(self.config, timing, self.copy_cycles, self.crc_chunk, subarrays)
 
-    def store_cycles(self, timing=DEFAULT_TIMING):
-        """Cycles from accepting a store command to its ``done`` strobe (:func:`store_cycles`)."""
-        return store_cycles(self.config, timing, self.copy_cycles)
+    def store_cycles(self, timing=DEFAULT_TIMING, subarrays=None):
+        """Cycles from accepting a store command of ``subarrays`` subarrays (default: all) to
+        its ``done`` strobe (:func:`store_cycles`)."""
+        return store_cycles(self.config, timing, self.copy_cycles, self.crc_chunk, subarrays)
+
+    def pass_cycles(self, subarrays=None, verify=False):
+        """Cycles of a checksum (or verify) pass over ``subarrays`` subarrays (default: all;
+        :func:`pass_cycles`)."""
+        return pass_cycles(self.config, self.crc_chunk, subarrays, verify)
+
+    # Expressions of the state for the formal harness (sim/formal.py); the pass is a verify
+    # pass when ``op`` is RESTORE.
+
+    def pass_length(self):
+        """The length of the pass of ``op`` over the latched ``selected`` subarrays
+        (:func:`pass_cycles`)."""
+        R, K = self.config.rows, self.chunks
+        chosen = sum(self.selected[s] for s in range(self.config.subarrays))
+        return Mux(self.op == NvmOp.RESTORE, 1 + R * chosen * K, R * (1 + chosen * K))
+
+    def pass_elapsed(self):
+        """Cycles spent so far in the current pass: once the row is addressed, ``1 + (chosen
+        subarrays before sub) * chunks + part``, plus ``row`` times the cycles of a row (one
+        more in a checksum pass, whose every row is addressed on its own)."""
+        S, K = self.config.subarrays, self.chunks
+        chosen = sum(self.selected[s] for s in range(S))
+        before = sum(self.selected[s] & (self.sub > s) for s in range(S))
+        within = Mux(self.fetched, 1 + before * K + self.part, 0)
+        return within + self.row * Mux(self.op == NvmOp.RESTORE, chosen * K, 1 + chosen * K)
+
+    def pass_invariant(self):
+        """What holds in every reachable state of a pass: some subarray is chosen, the
+        position is in range, ``part`` is 0 until the row is addressed (in a verify pass, only
+        row 0 is addressed on its own), then ``sub`` is a chosen subarray."""
+        S = self.config.subarrays
+        in_range = (self.row < self.config.rows) & (self.sub < S) & (self.part < self.chunks)
+        unaddressed = (self.part == 0) & ((self.op == NvmOp.STORE) | (self.row == 0))
+        return in_range & self.selected.any() & \
+            Mux(self.fetched, self.selected.bit_select(self.sub, 1), unaddressed)
 
     # -- hardware --------------------------------------------------------------------------------
 
@@ -422,7 +584,8 @@ class NvmController(wiring.Component):
         config = self.config
         S, R, C = config.subarrays, config.rows, config.cbls
         m = Module()
-        state, count, row, half = self.state, self.count, self.row, self.half
+        state, count, row = self.state, self.count, self.row
+        fetched, sub, part = self.fetched, self.sub, self.part
         lengths = self.lengths
 
         # -- status registers ------------------------------------------------------------------
@@ -476,32 +639,66 @@ class NvmController(wiring.Component):
         def enter(name):
             return [state.eq(PHASE_STATE[name]), count.eq(length(name))]
 
-        # -- checksum and verify logic per subarray ---------------------------------------------
+        # -- the shared CRC engine (checksum and verify passes) ----------------------------------
         width, _ = crc_params(2 * C)
-        matrix = crc_matrix(2 * C)
-        row_ok = Signal(S)
-        row_empty = Signal(S)
-        spare_out = []
+        A, B = crc_step_matrices(2 * C, self.chunk)
+        W, K = self.chunk, self.chunks
+        last = fetched & (part == K - 1)         # the current subarray's last chunk
+        sub_hot = Signal(S)
+        part_hot = Signal(K)
+        m.d.comb += [sub_hot[s].eq(sub == s) for s in range(S)]
+        m.d.comb += [part_hot[k].eq(part == k) for k in range(K)]
+        # Only the chosen subarrays are scanned: the first, and the next after `sub`.
+        later = Signal(S)
+        first_chosen, next_chosen = Signal.like(sub), Signal.like(sub)
+        # (Subarray 0 is never after `sub`; `sub < 0` would be a constant comparison.)
+        m.d.comb += [later[s].eq(self.selected[s] & (sub < s)) for s in range(1, S)]
+        for s in reversed(range(S)):        # the lowest index is assigned last, so it wins
+            with m.If(self.selected[s]):
+                m.d.comb += first_chosen.eq(s)
+            with m.If(later[s]):
+                m.d.comb += next_chosen.eq(s)
+        # A verify pass addresses the next row in a row's last cycle (its data comes a cycle
+        # after the address), so only its first row costs a cycle of its own.
+        row_done = last & ~later.any()
+        next_row = (state == NvmState.VERIFY) & row_done & (row != R - 1)
+        address = Mux(next_row, row + 1, row)
         for s in range(S):
-            port = self.nvm_row[s]
-            m.d.comb += port.row_addr.eq(row[:len(port.row_addr)])
-            weights = port.row_rdata[:2 * C]
-            spare = port.row_rdata[2 * C:]
-            # One signal, so each XOR tree is built once however often the CRC is used.
-            crc = Signal(width, name=f"crc{s}")
-            m.d.comb += crc.eq(Cat(Cat(weights[i] for i in range(2 * C) if matrix[i, k]).xor()
-                                   for k in range(width)))
-            q1 = Cat(spare[2 * b] for b in range(width + 1))
-            q2 = Cat(spare[2 * b + 1] for b in range(width + 1))
-            pattern_ok = q1[:width] == q2[:width]
-            crc_ok = ~q1[:width] == crc
-            marker_ok = ~q1[width] & ~q2[width]
-            m.d.comb += [row_ok[s].eq(pattern_ok & crc_ok & marker_ok),
-                         row_empty[s].eq(q1[width] & q2[width])]
-            # The row written back by the checksum pass: weights kept, spare cells replaced
-            # (checksum bit b as LRS (0, 0) for 1, HRS (1, 1) for 0; the marker LRS).
-            spare_out.append(Cat(weights, Cat(Cat(~crc[b], ~crc[b]) for b in range(width)),
-                                 Const(0, 2)))
+            m.d.comb += self.nvm_row[s].row_addr.eq(address[:len(self.nvm_row[s].row_addr)])
+        # Leading zeros do not change a CRC with initial value 0 (golden.checksum).
+        padded = [Cat(Const(0, K * W - 2 * C), self.nvm_row[s].row_rdata[:2 * C])
+                  for s in range(S)]
+        chunk = Signal(W)
+        spare = Signal(2 * (width + 1))
+        # The chunk multiplexer over subarrays x chunks, the largest part of the controller
+        # (about 2,500 GE on paper), as one-hot AND-OR (abc gives an Array index the same
+        # area within 3 %).
+        m.d.comb += [
+            chunk.eq(_any_of([Mux(sub_hot[s] & part_hot[k], padded[s][k * W:(k + 1) * W], 0)
+                              for s in range(S) for k in range(K)])),
+            spare.eq(_any_of([Mux(sub_hot[s], self.nvm_row[s].row_rdata[2 * C:], 0)
+                              for s in range(S)])),
+        ]
+        crc = Signal(width)                      # the state after the chunks fed so far
+        crc_in = Mux(part == 0, 0, crc)          # a subarray's row starts from 0
+        crc_next = Signal(width)                 # the state after this cycle's chunk
+        m.d.comb += crc_next.eq(Cat(*_xor_network(
+            m, [crc_in[j] for j in range(width)] + [chunk[i] for i in range(W)],
+            [[j for j in range(width) if A[k, j]] + [width + i for i in range(W) if B[k, i]]
+             for k in range(width)], "crc")))
+        m.d.sync += crc.eq(crc_next)
+        # The current subarray's row as it should be (with `last`: the CRC is complete).
+        q1 = Cat(spare[2 * b] for b in range(width + 1))
+        q2 = Cat(spare[2 * b + 1] for b in range(width + 1))
+        row_ok = (q1[:width] == q2[:width]) & (~q1[:width] == crc_next) & \
+            ~q1[width] & ~q2[width]
+        row_empty = q1[width] & q2[width]
+        # The row written back by the checksum pass: weights kept, spare cells replaced
+        # (checksum bit b as LRS (0, 0) for 1, HRS (1, 1) for 0; the marker LRS).
+        spare_out = Cat(Cat(~crc_next[b], ~crc_next[b]) for b in range(width)), Const(0, 2)
+        for s in range(S):
+            m.d.comb += self.nvm_row[s].row_wdata.eq(Cat(self.nvm_row[s].row_rdata[:2 * C],
+                                                         spare_out))
 
         empty = Signal(S)            # restore: row 0 marker at HRS (never stored)
         failed = Signal(S)           # restore: a row failed verification
@@ -523,9 +720,27 @@ class NvmController(wiring.Component):
         def start(selected, set_index, op, boot):
             stmts = [self.selected.eq(selected), self.set_index.eq(set_index),
                      self.op.eq(op), self.boot.eq(boot), self.allow.eq(self.allow_unverified),
-                     empty.eq(0), failed.eq(0), located.eq(0), row.eq(0), half.eq(0)]
+                     empty.eq(0), failed.eq(0), located.eq(0), row.eq(0), fetched.eq(0),
+                     sub.eq(0), part.eq(0)]
             stmts += [lengths[name].eq(clamped(name)) for name in NVM_PHASES]
             return stmts
+
+        def advance(after, pipelined):
+            # One cycle of a pass: address the row (in a pipelined pass, the first row only),
+            # then feed every chosen subarray's chunks in turn; `after` once the last row is
+            # done.
+            with m.If(~fetched):
+                m.d.sync += [fetched.eq(1), sub.eq(first_chosen)]
+            with m.Elif(part != K - 1):
+                m.d.sync += part.eq(part + 1)
+            with m.Else():
+                m.d.sync += part.eq(0)
+                with m.If(later.any()):
+                    m.d.sync += sub.eq(next_chosen)
+                with m.Else():
+                    m.d.sync += [row.eq(row + 1), fetched.eq(pipelined), sub.eq(first_chosen)]
+                    with m.If(row == R - 1):
+                        m.d.sync += [fetched.eq(0), *after]
 
         with m.Switch(state):
             with m.Case(NvmState.BOOT_WAIT):
@@ -556,15 +771,9 @@ class NvmController(wiring.Component):
                                          count.eq(clamped("precharge") - 1)]
 
             with m.Case(NvmState.CHECKSUM):
-                # Half 0 addresses row `row`; half 1 has its data and writes it back.
-                m.d.sync += half.eq(~half)
-                with m.If(half):
-                    for s in range(S):
-                        m.d.comb += [self.nvm_row[s].row_wdata.eq(spare_out[s]),
-                                     self.nvm_row[s].row_we.eq(self.selected[s])]
-                    m.d.sync += row.eq(row + 1)
-                    with m.If(row == R - 1):
-                        m.d.sync += enter("store_reset")
+                for s in range(S):
+                    m.d.comb += self.nvm_row[s].row_we.eq(last & sub_hot[s] & self.selected[s])
+                advance(enter("store_reset"), pipelined=False)
 
             phases = [("store_reset", "store_set"), ("store_set", None),
                       ("precharge", "restore_left"), ("restore_left", "latch_left"),
@@ -583,7 +792,7 @@ class NvmController(wiring.Component):
             with m.Case(NvmState.COPY):
                 # Counts up to copy_cycles (count starts at 0), then the next pass.
                 with m.If(count >= self.copy_cycles - 1 if self.copy_cycles else Const(1)):
-                    m.d.sync += [count.eq(0), row.eq(0)]
+                    m.d.sync += [count.eq(0), row.eq(0), fetched.eq(0), sub.eq(0), part.eq(0)]
                     with m.If(self.op == NvmOp.STORE):
                         m.d.sync += state.eq(NvmState.FINISH)
                     with m.Else():
@@ -592,26 +801,19 @@ class NvmController(wiring.Component):
                     m.d.sync += count.eq(count + 1)
 
             with m.Case(NvmState.VERIFY):
-                # Row r is addressed in cycle r and checked in cycle r + 1.
-                m.d.sync += row.eq(row + 1)
-                checking = row != 0
-                checked = row - 1
-                at_row0 = row == 1
-                new_empty = Signal(S)
-                new_fail = Signal(S)
+                chosen_now = (self.selected & sub_hot).any()
+                new_empty = Signal()
+                new_fail = Signal()
                 m.d.comb += [
-                    new_empty.eq(Mux(checking & at_row0, row_empty & self.selected, 0)),
-                    new_fail.eq(Mux(checking, ~row_ok & self.selected & ~empty & ~new_empty,
-                                    0)),
+                    new_empty.eq(last & (row == 0) & chosen_now & row_empty),
+                    new_fail.eq(last & chosen_now & ~(empty & sub_hot).any() & ~new_empty &
+                                ~row_ok),
                 ]
-                m.d.sync += [empty.eq(empty | new_empty), failed.eq(failed | new_fail)]
-                with m.If(new_fail.any() & ~located):
-                    m.d.sync += [located.eq(1), error_row.eq(checked)]
-                    for s in reversed(range(S)):
-                        with m.If(new_fail[s]):
-                            m.d.sync += error_subarray.eq(s)
-                with m.If(row == R):
-                    m.d.sync += state.eq(NvmState.FINISH)
+                m.d.sync += [empty.eq(empty | Mux(new_empty, sub_hot, 0)),
+                             failed.eq(failed | Mux(new_fail, sub_hot, 0))]
+                with m.If(new_fail & ~located):
+                    m.d.sync += [located.eq(1), error_row.eq(row), error_subarray.eq(sub)]
+                advance([state.eq(NvmState.FINISH)], pipelined=True)
 
             with m.Case(NvmState.FINISH):
                 m.d.comb += done.eq(1)
@@ -643,6 +845,8 @@ class NvmSystem(wiring.Component):
     black_box : bool
         Instantiate :class:`hw.reram_array.NvmSubarrayBlackBox` (the analog macro's ports)
         instead of the behavioural stubs.
+    crc_chunk : int
+        As for :class:`NvmController`.
 
     Members
     -------
@@ -663,14 +867,14 @@ class NvmSystem(wiring.Component):
                    "error", "error_code", "error_subarray", "error_row")
 
     def __init__(self, config, *, storage="memory", fault_port=False, timing_bits=8,
-                 black_box=False):
+                 black_box=False, crc_chunk=DEFAULT_CRC_CHUNK):
         from .reram_array import NvmSubarray, NvmSubarrayBlackBox
         from .stub import SubarraySignature
         if black_box and fault_port:
             raise ValueError("fault_port needs the behavioural stub, not black_box")
         self.config = config
         S = config.subarrays
-        self.controller = NvmController(config, timing_bits=timing_bits)
+        self.controller = NvmController(config, timing_bits=timing_bits, crc_chunk=crc_chunk)
         self.subarrays = [NvmSubarrayBlackBox(config) if black_box else
                           NvmSubarray(config, storage=storage, fault_port=fault_port)
                           for _ in range(S)]
@@ -686,13 +890,13 @@ class NvmSystem(wiring.Component):
                 members[name] = In(member.shape).array(S)
         super().__init__(members)
 
-    def restore_cycles(self, timing=DEFAULT_TIMING):
+    def restore_cycles(self, timing=DEFAULT_TIMING, subarrays=None):
         """See :meth:`NvmController.restore_cycles`."""
-        return self.controller.restore_cycles(timing)
+        return self.controller.restore_cycles(timing, subarrays)
 
-    def store_cycles(self, timing=DEFAULT_TIMING):
+    def store_cycles(self, timing=DEFAULT_TIMING, subarrays=None):
         """See :meth:`NvmController.store_cycles`."""
-        return self.controller.store_cycles(timing)
+        return self.controller.store_cycles(timing, subarrays)
 
     def elaborate(self, platform):
         from .stub import SubarraySignature

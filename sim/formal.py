@@ -50,7 +50,7 @@ __all__ = ["FORMAL_CONFIG", "COVERS", "NvmProperties", "missing_tools", "run"]
 
 #: Cover statements: a boot restore, a store command and a restore command completing
 #: (without error; the restore leaves every subarray valid). The last two need a boot
-#: restore first, so they need about twice the depth (33 cycles) and take minutes.
+#: restore first, so they need about twice the depth (about 37 cycles) and take minutes.
 COVERS = ("boot", "store", "restore")
 
 #: The smallest interesting configuration: two subarrays, two rows, two weight sets.
@@ -87,7 +87,7 @@ class NvmProperties(Elaboratable):
 
     def elaborate(self, platform):
         config = self.config
-        S, R = config.subarrays, config.rows
+        S = config.subarrays
         m = Module()
         m.domains.sync = cd = self.cd
         m.d.comb += cd.rst.eq(AnySeq(1))
@@ -178,7 +178,7 @@ class NvmProperties(Elaboratable):
             m.d.sync += elapsed.eq(elapsed + 1)
         copy = max(self.copy_cycles, 1)
         restore_phases = sum(length[name] for name in NVM_PHASES[:5])
-        store_phases = 2 * R + length["store_reset"] + length["store_set"]
+        store_phases = ctrl.pass_length() + length["store_reset"] + length["store_set"]
         op_phases = Mux(ctrl.op == NvmOp.STORE, store_phases, restore_phases)
         expected = Signal(width + 2)
         offsets = {}
@@ -186,13 +186,13 @@ class NvmProperties(Elaboratable):
         for name in NVM_PHASES[:5]:
             offsets[name] = total
             total = total + length[name]
-        offsets["store_reset"] = 2 * R
-        offsets["store_set"] = 2 * R + length["store_reset"]
+        offsets["store_reset"] = ctrl.pass_length()
+        offsets["store_set"] = ctrl.pass_length() + length["store_reset"]
         count = ctrl.count
         with m.Switch(state):
             with m.Case(NvmState.CHECKSUM):
-                m.d.comb += expected.eq(2 * ctrl.row + ctrl.half)
-                m.d.comb += Assert(ctrl.row < R)
+                m.d.comb += expected.eq(ctrl.pass_elapsed())
+                m.d.comb += Assert(ctrl.pass_invariant())
             for name in NVM_PHASES:
                 with m.Case(PHASE_STATE[name]):
                     m.d.comb += expected.eq(offsets[name] + length[name] - 1 - count)
@@ -201,10 +201,11 @@ class NvmProperties(Elaboratable):
                 m.d.comb += expected.eq(op_phases + count)
                 m.d.comb += Assert(count < copy)
             with m.Case(NvmState.VERIFY):
-                m.d.comb += expected.eq(restore_phases + copy + ctrl.row)
-                m.d.comb += Assert(ctrl.row <= R)
+                m.d.comb += expected.eq(restore_phases + copy + ctrl.pass_elapsed())
+                m.d.comb += Assert(ctrl.pass_invariant())
             with m.Case(NvmState.FINISH):
-                m.d.comb += expected.eq(op_phases + copy + Mux(ctrl.op == NvmOp.STORE, 0, R + 1))
+                m.d.comb += expected.eq(op_phases + copy + Mux(ctrl.op == NvmOp.STORE, 0,
+                                                               ctrl.pass_length()))
             with m.Case(NvmState.BOOT_WAIT):
                 m.d.comb += Assert(count <= self.copy_cycles)
         with m.If(~waiting):
@@ -212,7 +213,7 @@ class NvmProperties(Elaboratable):
             # The bound: the last state (FINISH) is entered at most this many cycles after the
             # start, so `done` follows within restore_cycles / store_cycles.
             m.d.comb += Assert(elapsed <= op_phases + copy + Mux(ctrl.op == NvmOp.STORE, 0,
-                                                                 R + 1))
+                                                                 ctrl.pass_length()))
         # Every phase lasts exactly its latched length: checked when a phase pin falls.
         run = Signal(width)
         prev_state = Signal.like(state)
@@ -289,8 +290,8 @@ def _sby_text(task_depths):
 
 #: Task -> (sby mode, depth). k-induction needs only a small k: the properties state the
 #: exact elapsed time in every state, so they are inductive on their own. The cover depth
-#: suits every cover of :data:`COVERS` (the boot restore alone completes at step 16).
-TASKS = {"prove": ("prove", 4), "cover": ("cover", 36)}
+#: suits every cover of :data:`COVERS` (the boot restore alone completes at step 17).
+TASKS = {"prove": ("prove", 4), "cover": ("cover", 42)}
 
 
 def run(tasks=("prove", "cover"), *, workdir=None, harness=None, depth=None, timeout=900):

@@ -23,7 +23,7 @@ def test_controller_properties_proven_by_induction(tmp_path):
 def test_boot_restore_covered(tmp_path):
     harness = formal.NvmProperties(covers=("boot",))
     (passed, log), = formal.run(["cover"], workdir=tmp_path, harness=harness,
-                                depth=18).values()
+                                depth=19).values()
     assert passed, log
 
 

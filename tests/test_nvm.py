@@ -1,6 +1,7 @@
 """Store/restore controller (hw/nvm.py) and weight-set storage (hw/reram_array.py) in the
 Amaranth simulator: round trips, refusals, boot restore, verification, protocol corruption."""
 
+import functools
 import gc
 import os
 import shutil
@@ -21,7 +22,8 @@ from golden.device import Device
 from golden.errors import DeviceError, ErrorCode
 from golden.trits import WEIGHT_Q, weights_to_cbl_trits
 from hw.interfaces import NVM_PHASES, nvm_row_bits
-from hw.nvm import DEFAULT_TIMING, NvmController, NvmOp, NvmState, restore_cycles
+from hw.nvm import (DEFAULT_CRC_CHUNK, DEFAULT_TIMING, NvmController, NvmOp, NvmState,
+                    pass_cycles, restore_cycles)
 from hw.reram_array import (MINIMUM_CYCLES, ReramArray, fault_words, identity_fault_map,
                             sensed_fault_map, variation_fault_map)
 
@@ -33,9 +35,9 @@ class Bench(Elaboratable):
     """Controller + one ReramArray and one SRAM (rows x extended row) per subarray; the
     testbench writes SRAM rows through its own port when neither block uses it."""
 
-    def __init__(self, config, fault_maps=None, fault_port=False):
+    def __init__(self, config, fault_maps=None, fault_port=False, crc_chunk=DEFAULT_CRC_CHUNK):
         self.config = config
-        self.ctrl = NvmController(config)
+        self.ctrl = NvmController(config, crc_chunk=crc_chunk)
         self.arrays = [ReramArray(config, fault_map=None if fault_maps is None else
                                   fault_maps[s], fault_port=fault_port)
                        for s in range(config.subarrays)]
@@ -110,7 +112,10 @@ class SubsystemBench(Elaboratable):
         return m
 
 
-BENCHES = {"bench": Bench, "stub": SubsystemBench}
+#: "chunked": the CRC engine fed 3 bits a cycle (TINY's 8-bit rows: 3 chunks, one zero pad
+#: bit), so the multi-chunk paths run as on paper (160 bits a cycle over 320-bit rows).
+BENCHES = {"bench": Bench, "stub": SubsystemBench,
+           "chunked": functools.partial(Bench, crc_chunk=3)}
 
 
 def _rows_bits(trits):
@@ -226,10 +231,61 @@ def test_store_two_sets_and_restore_each(rng, kind):
         assert d.status() == {"valid": [True, True], "sets": [2, 2],
                               "unverified": [False, False]}
         assert (await d.read(0) == a).all() and (await d.read(1) == a).all()
-        assert (await d.command(NvmOp.RESTORE, 3, subarray=1))[1] is None
+        # One subarray: only its rows are verified.
+        cycles, error = await d.command(NvmOp.RESTORE, 3, subarray=1)
+        assert error is None and cycles == bench.ctrl.restore_cycles(subarrays=1) < \
+            bench.ctrl.restore_cycles()
         assert (await d.read(1) == b).all() and (await d.read(0) == a).all()
         assert d.status()["sets"] == [2, 3]
         assert not any(d.ctx.get(arr.protocol_error) for arr in bench.arrays)
+
+    _run(bench, body)
+
+
+@pytest.mark.parametrize("row_bits, chunk", [(320, DEFAULT_CRC_CHUNK), (320, 64), (320, 7),
+                                             (320, 1), (320, 320), (8, 3)])
+def test_crc_in_chunks_equals_the_row_crc(rng, row_bits, chunk):
+    # What the shared engine computes: leading zero padding, then crc' = A crc ^ B chunk.
+    from hw.nvm import crc_step_matrices
+    A, B = crc_step_matrices(row_bits, chunk)
+    bits = rng.integers(0, 2, (50, row_bits))
+    chunks = -(-row_bits // chunk)
+    padded = np.concatenate([np.zeros((50, chunks * chunk - row_bits), dtype=int), bits], 1)
+    state = np.zeros((50, A.shape[0]), dtype=int)
+    for k in range(chunks):
+        state = (state @ A.T + padded[:, k * chunk:(k + 1) * chunk] @ B.T) % 2
+    assert (state @ (1 << np.arange(A.shape[0])) == checksum.row_checksums(bits)).all()
+
+
+#: TINY with 24-bit rows: 5 chunks of 5 bits, enough for every CRC state bit to feed back.
+WIDE = Config(rows=8, active_rows=4, cbls=12, w_trits=2, adc_share=2, clusters=2,
+              cluster_size=2, subarrays=2, boot_set=1)
+
+
+@pytest.mark.parametrize("config, crc_chunk", [(TINY, DEFAULT_CRC_CHUNK), (TINY, 3), (TINY, 5),
+                                               (WIDE, 5)], ids=["tiny", "tiny-3", "tiny-5",
+                                                                "wide-5"])
+def test_checksum_pass_writes_golden_spare_cells_of_chosen_subarray_only(rng, config,
+                                                                         crc_chunk):
+    bench = Bench(config, crc_chunk=crc_chunk)
+    w = [rng.integers(-1, 2, (config.rows, config.cbls)) for _ in range(config.subarrays)]
+    C2 = 2 * config.cbls
+
+    async def body(d):
+        await d.wait_idle()
+        for s in range(config.subarrays):
+            await d.write(s, w[s], spare_garbage=0x1A5)
+        assert (await d.command(NvmOp.STORE, 0, subarray=1))[1] is None
+        for s in range(config.subarrays):
+            for r, value in enumerate(_rows_bits(w[s])):
+                d.ctx.set(bench.tb_addr, r)
+                await d.tick()
+                row = d.ctx.get(bench.tb_rdata[s])
+                assert row & ((1 << C2) - 1) == value       # weights kept
+                bits = np.array([(value >> i) & 1 for i in range(C2)])
+                spare = checksum.spare_sram_bits(bits)
+                expected = sum(int(b) << i for i, b in enumerate(spare)) if s == 1 else 0x1A5
+                assert row >> C2 == expected, (s, r)
 
     _run(bench, body)
 
@@ -323,7 +379,8 @@ def test_boot_restore_and_reset_mid_operation(rng, kind):
         assert (await d.read(1) == w).all()
         # Reset during store_set: the cells were erased and not all set; the set reads as
         # never stored (marker at HRS), so nothing is restored and nothing is valid.
-        await store_then_reset(d, 2 * config.rows + DEFAULT_TIMING["store_reset"] + 1,
+        ctrl = getattr(bench.ctrl, "controller", bench.ctrl)
+        await store_then_reset(d, ctrl.pass_cycles() + DEFAULT_TIMING["store_reset"] + 1,
                                "store_set")
         assert d.status()["valid"] == [False, False]
         assert d.ctx.get(bench.arrays[0].protocol_error) == 1   # the macro saw the cut
@@ -377,8 +434,9 @@ def test_mvm_blocked_and_register_writes_ignored_during_operation(rng):
     _run(bench, body)
 
 
+@pytest.mark.parametrize("crc_chunk", [DEFAULT_CRC_CHUNK, 3])
 @pytest.mark.parametrize("allow", [False, True])
-def test_misread_detected_and_located(rng, allow):
+def test_misread_detected_and_located(rng, allow, crc_chunk):
     config = TINY
     faults = [identity_fault_map(config) for _ in range(config.subarrays)]
     w = rng.integers(-1, 2, (config.rows, config.cbls))
@@ -386,7 +444,7 @@ def test_misread_detected_and_located(rng, allow):
     faults[1][5, 2, 2] = 0          # subarray 1, row 5, CBL 2: LRS reads MRS
     faults[1][6, 1, :] = -1         # row 6, CBL 1 stuck at HRS (if it holds something else)
     w[6, 1] = 0
-    bench = Bench(config, faults)
+    bench = Bench(config, faults, crc_chunk=crc_chunk)
 
     async def body(d):
         await d.wait_idle()
@@ -581,7 +639,13 @@ def test_register_description(config):
 def test_timing_defaults_are_safe():
     assert all(DEFAULT_TIMING[name] >= MINIMUM_CYCLES[name] for name in NVM_PHASES)
     assert restore_cycles(TINY) == sum(DEFAULT_TIMING[n] for n in NVM_PHASES[:5]) + \
-        ReramArray.copy_cycles(TINY) + TINY.rows + 2
+        ReramArray.copy_cycles(TINY) + pass_cycles(TINY, verify=True) + 1
+    # A pass: per row, one cycle to address it and one per chunk of every subarray.
+    assert pass_cycles(TINY) == TINY.rows * (1 + TINY.subarrays)      # 8-bit rows: one chunk
+    assert pass_cycles(TINY, 3) == TINY.rows * (1 + TINY.subarrays * 3)
+    assert pass_cycles(TINY, 3, subarrays=1) == TINY.rows * (1 + 3)
+    # A verify pass addresses each next row during the row before: one cycle for the first.
+    assert pass_cycles(TINY, 3, verify=True) == 1 + TINY.rows * TINY.subarrays * 3
     assert checksum.spare_cells(TINY.cbls) == 9
 
 
@@ -590,6 +654,12 @@ def test_timing_defaults_are_safe():
      "copy_cycles must be a non-negative integer, not -1"),
     (lambda: NvmController(TINY, timing_bits=2),
      "timing_bits must be an integer of at least 4, not 2"),
+    (lambda: NvmController(TINY, crc_chunk=0), "crc_chunk must be a positive integer, not 0"),
+    (lambda: pass_cycles(TINY, subarrays=3), "subarrays must be an integer from 1 to 2, not 3"),
+    (lambda: restore_cycles(TINY, subarrays=0),
+     "subarrays must be an integer from 1 to 2, not 0"),
+    (lambda: NvmController(TINY, crc_chunk=True),
+     "crc_chunk must be a positive integer, not True"),
     (lambda: ReramArray(TINY, storage="flops"),
      "storage must be 'memory' or 'verilog', not 'flops'"),
     (lambda: ReramArray(TINY, fault_map=np.zeros((2, 2, 3), dtype=np.int8)),
