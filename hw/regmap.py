@@ -10,7 +10,9 @@ host drivers look addresses and fields up by name in it (:meth:`RegisterMap.addr
 Bus conventions (documented in the generated Markdown too): 32-bit registers at word-aligned
 byte addresses in a 4 KiB window. An access to an address that holds no register answers
 ``SLVERR``: a read returns 0, a write changes nothing. Writes to read-only fields are ignored
-(``OKAY``). Byte strobes apply to read/write fields.
+(``OKAY``). Byte strobes apply to read/write fields. *Emulation-only* registers
+(:attr:`Register.emulation`: the behavioural stub's fault port) are in every map, but live only
+in builds with that port; elsewhere they read 0, ignore writes (``OKAY``) and cost no hardware.
 """
 
 import dataclasses
@@ -36,7 +38,9 @@ ADDRESS_BITS = 12
 #: Value of the ``ID`` register: ASCII "TLCM".
 ID = 0x544C434D
 #: (major, minor) version of the register map; the major number changes when a register moves.
-VERSION = (1, 2)
+#: 1.3: emulation-only registers are marked (``emulation`` in the JSON) and read 0 in builds
+#: without the fault port.
+VERSION = (1, 3)
 
 
 class Access(enum.Enum):
@@ -110,12 +114,17 @@ class Register:
         Byte address, a multiple of 4.
     fields : tuple of Field
     doc : str
+    emulation : bool
+        Emulation only: the register exists (at its address, answering ``OKAY``) in every
+        build, but only builds with the emulation fault port implement it; in the others it
+        reads 0, ignores writes and generates no hardware (:class:`RegisterBlock`).
     """
 
     name: str
     address: int
     fields: tuple
     doc: str = ""
+    emulation: bool = False
 
     def __post_init__(self):
         if not self.name.isidentifier() or self.name != self.name.upper():
@@ -234,7 +243,7 @@ class RegisterMap:
             "unmapped": "SLVERR; reads return 0, writes change nothing",
             "registers": [{
                 "name": register.name, "address": register.address,
-                "reset": register.reset, "doc": register.doc,
+                "reset": register.reset, "doc": register.doc, "emulation": register.emulation,
                 "fields": [{"name": f.name, "lsb": f.lsb, "width": f.width,
                             "access": f.access.value, "reset": f.reset, "doc": f.doc}
                            for f in register.fields],
@@ -253,12 +262,16 @@ class RegisterMap:
                  f"AXI4-Lite window. Accesses to addresses without a register answer `SLVERR` "
                  f"(reads return 0, writes change nothing); writes to read-only fields are "
                  f"ignored. 64-bit counters are split into `_LO`/`_HI` words: read HI, LO, HI "
-                 f"and retry if HI changed.", "",
+                 f"and retry if HI changed. Registers marked *(emulation)* exist at their "
+                 f"addresses in every build but work only in simulation builds with the "
+                 f"emulation fault port; in every other build they read 0 and ignore writes.",
+                 "",
                  "Access: " + "; ".join(f"`{a.value}` = {_ACCESS_DOC[a]}" for a in Access), "",
                  "| address | register | reset | description |", "|---|---|---|---|"]
         for register in self.registers:
+            mark = "*(emulation)* " if register.emulation else ""
             lines.append(f"| `{register.address:#05x}` | `{register.name}` | "
-                         f"`{register.reset:#x}` | {register.doc} |")
+                         f"`{register.reset:#x}` | {mark}{register.doc} |")
         lines += ["", "## Fields", "", "| register | field | bits | access | reset | description |",
                   "|---|---|---|---|---|---|"]
         for register in self.registers:
@@ -281,7 +294,9 @@ class RegisterMap:
                  f"#define TLCIM_REG_WINDOW_BYTES {1 << ADDRESS_BITS}u", ""]
         for register in self.registers:
             prefix = f"TLCIM_{register.name}"
-            lines.append(f"/* {register.doc} */")
+            mark = "(emulation only: reads 0 without the fault port) " if register.emulation \
+                else ""
+            lines.append(f"/* {mark}{register.doc} */")
             lines.append(f"#define {prefix} {register.address:#05x}u")
             for f in register.fields:
                 name = f"{prefix}_{f.name.upper()}"
@@ -398,8 +413,12 @@ def register_map(config):
     # The store/restore controller (issue 4): command, phase lengths, policy, verify results
     # and the set each subarray holds, at 0x200-0x2ff; SRAM row readback at 0x300 and the
     # emulation-only fault port at 0x400 (hw.nvm.nvm_registers).
-    from .nvm import nvm_registers, readback_registers
-    registers += nvm_registers(config) + readback_registers(config)
+    from .nvm import FAULT_BASE, nvm_registers, readback_registers
+    registers += nvm_registers(config)
+    # The fault port's registers (hw.nvm: everything from FAULT_BASE on) are emulation-only.
+    registers += [dataclasses.replace(register, emulation=True)
+                  if register.address >= FAULT_BASE else register
+                  for register in readback_registers(config)]
     return RegisterMap(registers, title=f"tlcim registers (version "
                                         f"{VERSION[0]}.{VERSION[1]})")
 
@@ -447,12 +466,16 @@ class RegisterBlock(wiring.Component):
     Parameters
     ----------
     regmap : RegisterMap
+    emulation : bool
+        Implement the emulation-only registers (:attr:`Register.emulation`). Without it they
+        are decoded (``OKAY``) but read 0, ignore writes and have no ports and no flip-flops.
     """
 
-    def __init__(self, regmap):
+    def __init__(self, regmap, *, emulation=False):
         self._regmap = regmap
+        self._emulation = bool(emulation)
         members = {"bus": In(RegisterBusSignature())}
-        for register in regmap:
+        for register in self._implemented():
             for field in register.fields:
                 if field.access is Access.RW:
                     members[port_name(register, field)] = Out(field.width, init=field.reset)
@@ -468,6 +491,16 @@ class RegisterBlock(wiring.Component):
     def regmap(self):
         """The register map this block implements."""
         return self._regmap
+
+    @property
+    def emulation(self):
+        """Whether the emulation-only registers are implemented."""
+        return self._emulation
+
+    def _implemented(self):
+        # The registers with hardware behind them.
+        return [register for register in self._regmap
+                if self._emulation or not register.emulation]
 
     def _read_value(self, register):
         # The register as read: fields at their positions, unused bits and W1P fields 0.
@@ -490,8 +523,13 @@ class RegisterBlock(wiring.Component):
         word = bus.addr[2:]
         # Bit mask of the bytes the write strobes enable.
         strobe_mask = Cat(*(bit.replicate(8) for bit in bus.w_strb))
+        inert = [] if self._emulation else \
+            [register.address >> 2 for register in self._regmap if register.emulation]
         with m.Switch(word):
-            for register in self._regmap:
+            if inert:
+                with m.Case(*inert):
+                    pass  # decoded (no SLVERR), read 0, writes ignored
+            for register in self._implemented():
                 with m.Case(register.address >> 2):
                     m.d.comb += bus.r_data.eq(self._read_value(register))
                     for field in register.fields:

@@ -104,7 +104,9 @@ class Top(wiring.Component):
         (FPGA flows and Python simulation of small configurations).
     fault_port : bool
         Emulation only: connect the ``FAULT_*`` registers to the behavioural stubs' fault maps
-        (:class:`hw.datapath.Datapath`); without it those registers have no effect.
+        (:class:`hw.datapath.Datapath`). Without it (or with a ``datapath`` whose
+        ``fault_port`` attribute is false or missing) those registers read 0, ignore writes and
+        generate no hardware (:class:`hw.regmap.RegisterBlock` ``emulation``).
 
     Raises
     ------
@@ -129,6 +131,8 @@ class Top(wiring.Component):
             raise TypeError(f"datapath must have signature DatapathSignature(Geometry(config)), "
                             f"not {datapath.signature!r}")
         self._datapath = datapath
+        # The emulation-only registers get hardware only if the datapath has the fault port.
+        self._emulation = bool(getattr(datapath, "fault_port", False))
         dest_bits = weight_layout(geometry).size - WEIGHT_BEAT_BITS - 1
         #: (prefix, signature as the transmitter sees it, whether the top receives it)
         self._buses = (
@@ -155,11 +159,17 @@ class Top(wiring.Component):
         """The :class:`hw.regmap.RegisterMap` of this top level."""
         return self._regmap
 
+    @property
+    def fault_port(self):
+        """Whether the emulation-only ``FAULT_*`` registers are implemented (the datapath has
+        the behavioural stubs' fault port); otherwise they read 0 and cost nothing."""
+        return self._emulation
+
     def elaborate(self, platform):
         m = Module()
         m.submodules.datapath = datapath = self._datapath
         m.submodules.axil = axil = AXI4LiteSlave()
-        m.submodules.regs = regs = RegisterBlock(self._regmap)
+        m.submodules.regs = regs = RegisterBlock(self._regmap, emulation=self._emulation)
         m.submodules.monitor = monitor = StatusMonitor(self._geometry)
 
         views = {prefix: FlatView(self, prefix, signature)
@@ -218,15 +228,17 @@ class Top(wiring.Component):
         # SRAM row readback and the emulation-only fault port (hw.nvm._readback_registers).
         config = self._config
         read_data = Signal(32 * readback_words(config))
-        fault_data = [getattr(regs, f"fault_data{i}_value")
-                      for i in range(fault_words_count(config))]
         m.d.comb += [nvm.read_subarray.eq(regs.sram_read_subarray),
-                     nvm.read_row.eq(regs.sram_read_row), read_data.eq(nvm.read_data),
-                     nvm.fault_subarray.eq(regs.fault_sel_subarray),
-                     nvm.fault_row.eq(regs.fault_sel_row), nvm.fault_data.eq(Cat(*fault_data)),
-                     nvm.fault_we.eq(regs.fault_write_write)]
+                     nvm.read_row.eq(regs.sram_read_row), read_data.eq(nvm.read_data)]
         for i in range(readback_words(config)):
             m.d.comb += getattr(regs, f"sram_data{i}_value").eq(read_data[32 * i:32 * i + 32])
+        if self._emulation:
+            fault_data = [getattr(regs, f"fault_data{i}_value")
+                          for i in range(fault_words_count(config))]
+            m.d.comb += [nvm.fault_subarray.eq(regs.fault_sel_subarray),
+                         nvm.fault_row.eq(regs.fault_sel_row),
+                         nvm.fault_data.eq(Cat(*fault_data)),
+                         nvm.fault_we.eq(regs.fault_write_write)]
 
 
 def _ports(signature):

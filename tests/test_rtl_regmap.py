@@ -102,21 +102,17 @@ def test_unbuildable_configuration_refused():
         register_map(Config(rows=16, cbls=5, adc_share=5, w_trits=5, subarrays=33))
 
 
-def _bench(regmap):
+def _bench(regmap, **kwargs):
     m = Module()
     m.submodules.axil = axil = AXI4LiteSlave()
-    m.submodules.regs = regs = RegisterBlock(regmap)
+    m.submodules.regs = regs = RegisterBlock(regmap, **kwargs)
     from amaranth.lib import wiring
     wiring.connect(m, axil.bus, regs.bus)
     return m, axil.axil, regs
 
 
-def test_register_block_over_axi_lite():
-    """Writes with strobes, W1P pulses, ROC clear strobes and SLVERR, cycle by cycle."""
-    regmap = register_map(Config.preset("small"))
-    m, bus, regs = _bench(regmap)
-    seen = {"clear": 0, "error_clear": 0}
-
+def _accessors(bus):
+    # AXI4-Lite write and read of one register, returning the response (and the data).
     async def write(ctx, address, data, strobe=0xF):
         ctx.set(bus.awaddr, address)
         ctx.set(bus.wdata, data)
@@ -148,6 +144,16 @@ def test_register_block_over_axi_lite():
         await ctx.tick()
         return result
 
+    return write, read
+
+
+def test_register_block_over_axi_lite():
+    """Writes with strobes, W1P pulses, ROC clear strobes and SLVERR, cycle by cycle."""
+    regmap = register_map(Config.preset("small"))
+    m, bus, regs = _bench(regmap)
+    write, read = _accessors(bus)
+    seen = {"clear": 0, "error_clear": 0}
+
     async def watch(ctx):
         async for clk_edge, rst, clear, error_clear in ctx.tick().sample(
                 regs.ctrl_clear, regs.error_clear):
@@ -174,3 +180,55 @@ def test_register_block_over_axi_lite():
     sim.add_testbench(testbench)
     sim.add_process(watch)
     sim.run()
+
+
+def test_emulation_registers_are_marked():
+    """The fault port's registers (0x400 on) are emulation-only in every view of the map."""
+    regmap = register_map(Config.preset("small"))
+    emulation = [register.name for register in regmap if register.emulation]
+    assert emulation and all(name.startswith("FAULT_") for name in emulation)
+    assert all(regmap.address(name) >= 0x400 for name in emulation)
+    assert not any(register.emulation for register in regmap
+                   if register.name.startswith(("SRAM_", "NVM_")))
+    data = json.loads(regmap.json())
+    assert [r["name"] for r in data["registers"] if r["emulation"]] == emulation
+    markdown = regmap.markdown()
+    assert f"| `{regmap.address('FAULT_SEL'):#05x}` | `FAULT_SEL` | `0x0` | *(emulation)* " \
+        in markdown
+    assert "/* (emulation only: reads 0 without the fault port) " in regmap.c_header()
+    assert regmap["VERSION"].decode(regmap["VERSION"].reset) == {"major": 1, "minor": 3}
+
+
+@pytest.mark.parametrize("emulation", [False, True])
+def test_emulation_registers_only_with_the_fault_port(emulation):
+    """Without ``emulation`` the FAULT_* registers answer OKAY, read 0, ignore writes and have
+    no ports; with it they hold what is written."""
+    regmap = register_map(Config.preset("small"))
+    m, bus, regs = _bench(regmap, emulation=emulation)
+    assert regs.emulation is emulation
+    ports = {name for name in regs.signature.members if name.startswith("fault_")}
+    assert bool(ports) is emulation
+    write, read = _accessors(bus)
+    address = regmap.address("FAULT_DATA0")
+
+    async def testbench(ctx):
+        assert await write(ctx, address, 0x12345678) == RESP_OKAY
+        assert await read(ctx, address) == (0x12345678 if emulation else 0, RESP_OKAY)
+        assert await write(ctx, regmap.address("FAULT_WRITE"), 1) == RESP_OKAY
+        assert await read(ctx, regmap.address("REQ_MULT")) == (1, RESP_OKAY)  # untouched
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(testbench)
+    sim.run()
+
+
+def test_flip_flops_are_the_read_write_bits():
+    """Synthesised without emulation, the register block's only flip-flops are its read/write
+    bits (the fault registers cost nothing; the SRAM readback is not copied)."""
+    from tlcim.synth import synthesise
+    regmap = register_map(Config.preset("small"))
+    rw_bits = sum(field.width for register in regmap if not register.emulation
+                  for field in register.fields if field.access is Access.RW)
+    netlist = synthesise(RegisterBlock(regmap), name="top")
+    assert sum(netlist.cells.get(kind, 0) for kind in ("DFF", "DFFR", "DFFS")) == rw_bits

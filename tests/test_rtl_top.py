@@ -64,3 +64,24 @@ def test_simulator_environment():
     assert env["VERILATOR_ROOT"].endswith("verilator")
     with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, not 'vcs'"):
         rtl.simulator_missing("vcs")
+
+
+def test_fault_registers_only_with_the_fault_port():
+    """Only simulation builds with the stubs' fault port implement the emulation-only FAULT_*
+    registers; the FPGA build (default), the black-box top and a datapath without the port
+    do not (hw.regmap.RegisterBlock ``emulation``)."""
+    from hw.datapath import Datapath
+    from hw.top import Top
+    config = Config.preset("small")
+
+    def fault_port(**kwargs):
+        top = Top(config, **kwargs)
+        # Only the constructor is under test: not elaborating is intended.
+        top._MustUse__silence = top._datapath._MustUse__silence = True
+        return top.fault_port
+
+    assert fault_port(fault_port=True) is True
+    assert fault_port(datapath=Datapath(config, fault_port=True)) is True
+    assert fault_port() is False
+    assert fault_port(blackbox=True) is False
+    assert fault_port(datapath=Datapath(config), fault_port=True) is False
