@@ -82,11 +82,12 @@ TRANSISTORS = {
 #: source tree are skipped; a block without instances in the design is reported as absent.
 #:
 #: How the datapath (``hw/mac.py``, ``hw/output.py``) maps onto the paper's blocks: the
-#: *accumulate tree* is :class:`hw.mac.PartialMac` (ADC codes to partial MACs, summed across
-#: subarrays); *shift & add* is :class:`hw.mac.Accumulator` (per-CBL accumulators: Horner's
-#: rule over input trits, ``3 * acc + p``, and sums over compute blocks); the combination of
-#: the ``w_trits`` CBLs of a result by powers of three, the result slots and the
-#: requantisation are the *output stage*.
+#: *accumulate tree* is :class:`hw.mac.PartialMac` (ADC codes summed across subarrays, then
+#: turned into partial MACs); *shift & add* is :class:`hw.mac.Accumulator` (per ADC a group
+#: register, Horner's rule over the weight trits ``3 * g + p``, and per output piece an
+#: accumulator, Horner's rule over input trits ``3 * acc + g`` and sums over compute
+#: blocks); the result slots, the combination of pieces when an output spans several ADCs
+#: and the requantisation are the *output stage*.
 BLOCKS = {
     "encoder": ("hw.encoder:TernaryEncoder",),
     "activation buffer": ("hw.encoder:ActivationBuffer",),
@@ -272,6 +273,8 @@ def synthesise(design, *, name="top", workdir=None, liberty=None):
             # yosys' `synth` up to its fine stage, then that stage without `memory_map`:
             # memories stay whole, to be counted as SRAM macros.
             f"synth -flatten -noabc -top {name} -run begin:fine",
+            # Constant tables (the encoder's lookup) are logic, not SRAM: map the ROMs.
+            "memory_map -rom-only",
             "opt -fast -full", "opt -full", "techmap", "opt -fast",
             "select t:$mem_v2", "write_json -selected memories.json", "select -clear",
             "tee -q -o generic.json stat -json",
@@ -415,7 +418,7 @@ def _chain(terms):
 
 
 def _naive_partial_mac(config):
-    # hw.mac.PartialMac's function with its balanced tree replaced by a chain of `+`.
+    # hw.mac.PartialMac's function as SPEC 5 writes it: signed terms chained with `+`.
     from hw.mac import partial_mac_shape
     A, lsb, S = config.active_rows, config.adc_lsb, config.subarrays
     limit = min(config.adc_max_code, 2 * A // lsb)
@@ -444,36 +447,74 @@ def area_quality(config, *, progress=print):
     """Compare the accumulate tree and shift & add with naive versions and the full-adder
     lower bound of the same sums; return the report dict.
 
-    - *Accumulate tree*: :class:`hw.mac.PartialMac` as built (partial MACs of all ADCs, summed
-      across subarrays), against the same function with a chain of ``+`` per ADC, and against
-      ``adcs x full_adder_bound(subarrays x adc_code_bits -> bits of the largest sum)`` full
-      adders (the constant ``subarrays * active_rows`` folds into the carry-in for free).
-    - *Shift & add*: the Horner update of one accumulator as :class:`hw.mac.Accumulator`
-      writes it, ``(acc << 1) + acc + p``, against ``acc + acc + acc + p`` and against the
-      bound of ``3 * acc + p`` (operands ``acc << 1`` without its zero bit, ``acc`` and ``p``
-      into the accumulator width), isolated from the block's registers and muxes, per ADC.
+    - *Accumulate tree*: :class:`hw.mac.PartialMac` as built (per ADC, the raw codes of all
+      subarrays summed, then subtracted once from ``subarrays * active_rows``), against SPEC
+      5's formula written plainly (the signed terms ``active_rows - code * adc_lsb`` chained
+      with ``+``), and against ``adcs x full_adder_bound(subarrays x adc_code_bits -> bits of
+      the largest code sum)`` full adders (the constant folds into the carry-in for free).
+    - *Shift & add*: the combinational update of one ADC of :class:`hw.mac.Accumulator`, as
+      built (:func:`hw.mac.group_update` for the longest piece and :func:`hw.mac.piece_update`,
+      with their operand gating and selection), isolated from the registers and decoders,
+      x ``adcs``; against
+      the same function with every sum a chain of ``+`` (``g + g + g + p``, ``acc + acc +
+      acc``, ``acc + g``) and the results selected; and against the bound of its sums: the
+      group sum ``3 * g + p`` (operands ``g << 1`` without its zero bit, ``g``, ``p`` into the
+      group width) plus the accumulator sum ``3 * acc + g`` (operands ``acc << 1``, ``acc``
+      and ``g``), which for pieces of two or more CBLs is done in two halves by one adder, so
+      its bound is the larger half (``acc + (acc << 1)`` or ``acc + g``). Selection logic has
+      no bound: it counts against the design.
 
     The target is at most 1.3x the bound and smaller than naive (issue 5).
     """
-    from hw.mac import PartialMac, cbl_sum_shape, partial_mac_shape
+    from amaranth.hdl import Cat
+    from hw.mac import (PartialMac, adc_pieces, group_preset, group_shape, group_update,
+                        partial_mac_shape, piece_shape, piece_update)
     fa = full_adder_ge()
-    acc, p = Shape.cast(cbl_sum_shape(config)), Shape.cast(partial_mac_shape(config))
+    g, p, acc = (Shape.cast(shape(config)) for shape in
+                 (group_shape, partial_mac_shape, piece_shape))
     S, code_bits = config.subarrays, config.adc_code_bits
     largest = S * min(config.adc_max_code, 2 * config.active_rows // config.adc_lsb)
+    lengths = [piece.mux_hi - piece.mux_lo + 1 for pieces in adc_pieces(config)
+               for piece in pieces]
+    split = min(lengths) > 1
+    preset = group_preset(config, max(lengths))
+    controls = ("first", "keep", "closing", "scaling") if split else ("first", "keep", "scale")
+    shapes = {"g": g, "p": p, "acc": acc, **{name: 1 for name in controls}}
+
+    def built(g_, p_, acc_, first, keep, *selects):
+        named = dict(zip(controls[2:], selects))
+        return Cat(group_update(g_, p_, first, preset),
+                   piece_update(acc_, g_, keep, **named)[:acc.width])
+
+    def naive(g_, p_, acc_, first, keep, *selects):
+        added = Mux(keep, _chain([acc_, g_]), g_)
+        if split:
+            closing, scaling = selects
+            piece = Mux(scaling, _chain([acc_, acc_, acc_]), Mux(closing, added, acc_))
+        else:
+            piece = Mux(selects[0], _chain([acc_, acc_, acc_, g_]), added)
+        return Cat(Mux(first, p_, _chain([g_, g_, g_, p_]))[:g.width], piece[:acc.width])
+
+    group_fa = full_adder_bound([g.width - 1, g.width, p.width], g.width)
+    if split:
+        piece_fa = max(full_adder_bound([acc.width, acc.width - 1], acc.width),
+                       full_adder_bound([acc.width, g.width], acc.width))
+    else:
+        piece_fa = full_adder_bound([acc.width - 1, acc.width, g.width], acc.width)
     cases = {
         "accumulate tree": (
             (PartialMac(config), 1), _naive_partial_mac(config),
             config.adcs * full_adder_bound([code_bits] * S, largest.bit_length())),
         "shift & add": (
-            (_Sum({"acc": acc, "p": p}, acc, lambda a, q: (a << 1) + a + q), config.adcs),
-            (_Sum({"acc": acc, "p": p}, acc, lambda a, q: a + a + a + q), config.adcs),
-            config.adcs * full_adder_bound([acc.width - 1, acc.width, p.width], acc.width)),
+            (_Sum(shapes, g.width + acc.width, built), config.adcs),
+            (_Sum(shapes, g.width + acc.width, naive), config.adcs),
+            config.adcs * (group_fa + piece_fa)),
     }
     report = {"full_adder_ge": round(fa, 2), "target_vs_bound": 1.3}
-    for name, ((design, copies), (naive, naive_copies), bound_fa) in cases.items():
+    for name, ((design, copies), (naive_design, naive_copies), bound_fa) in cases.items():
         progress(f"area quality: {name} ...")
         actual = synthesise(design, name="actual").ge * copies
-        naive_ge = synthesise(naive, name="naive").ge * naive_copies
+        naive_ge = synthesise(naive_design, name="naive").ge * naive_copies
         bound = bound_fa * fa
         report[name] = {
             "ge": round(actual, 1), "naive_ge": round(naive_ge, 1),
