@@ -25,9 +25,9 @@ from amaranth.sim import Simulator
 
 from golden import Config
 from hw.geometry import Geometry
-from hw.interfaces import NVM_PHASES
-from hw.nvm import (DEFAULT_CRC_CHUNK, DEFAULT_TIMING, NvmController, NvmOp, NvmState,
-                    restore_cycles, store_cycles)
+from hw.interfaces import NVM_PHASES, NvmOp
+from hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, restore_cycles, store_cycles
+from hw.reram_array import DEFAULT_TIMING
 
 #: Phase-length settings measured (register values; the controller raises them to minimums).
 SETTINGS = {

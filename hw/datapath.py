@@ -46,8 +46,8 @@ class Datapath(wiring.Component):
     restore makes them valid. New vectors and new weight packets wait while the controller
     is ``busy`` (a command waiting or running; the boot restore after reset); a command starts
     only when no vector or packet is in flight. ``nvm`` carries the commands and reports
-    (:class:`hw.nvm.NvmControlSignature`); the controller's refusals and verify failures come
-    out as ``status.error``.
+    (:class:`hw.interfaces.NvmControlSignature`); the controller's refusals and verify failures
+    come out as ``status.error``.
 
     Pipeline: encoder and activation buffer (double-buffered, so the next vector arrives while
     one computes), sequencer, one :class:`~hw.stub.SubarrayStub` per subarray, partial MACs

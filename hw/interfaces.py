@@ -5,15 +5,18 @@ testbenches pack and unpack beats with the same layout objects the hardware uses
 """
 
 from amaranth.hdl import unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from golden.checksum import spare_cells
 from golden.errors import ErrorCode
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 
 __all__ = ["ERROR_SHAPE", "activation_layout", "weight_layout", "result_layout",
            "ControlSignature", "StatusSignature", "DatapathSignature",
-           "NVM_PHASES", "nvm_row_bits", "NvmPinsSignature", "NvmRowSignature"]
+           "NVM_PHASES", "nvm_row_bits", "NvmPinsSignature", "NvmRowSignature",
+           "NvmOp", "command_layout", "timing_layout", "readback_words", "fault_words_count",
+           "NvmControlSignature"]
 
 #: Shape of an error code on status signals and in the ``ERROR`` register.
 ERROR_SHAPE = unsigned(4)
@@ -106,14 +109,13 @@ class DatapathSignature(wiring.Signature):
     y : Out(stream.Signature(result_layout))
     ctrl : In(ControlSignature)
     status : Out(StatusSignature)
-    nvm : Out(hw.nvm.NvmControlSignature)
+    nvm : Out(NvmControlSignature)
         Store/restore commands, phase lengths and policy in; controller status out.
     """
 
     def __init__(self, geometry):
         if not isinstance(geometry, Geometry):
             raise TypeError(f"geometry must be a Geometry, not {geometry!r}")
-        from .nvm import NvmControlSignature   # hw.nvm imports this module
         super().__init__({
             "x": In(stream.Signature(activation_layout(geometry))),
             "w": In(stream.Signature(weight_layout(geometry))),
@@ -132,14 +134,18 @@ NVM_PHASES = ("precharge", "restore_left", "latch_left", "restore_right", "latch
               "store_reset", "store_set")
 
 
+def _bits_for(count):
+    # Bits of an index 0 .. count - 1, at least one (so every port is a real Verilog port).
+    return max(1, (count - 1).bit_length())
+
+
 def _index_shape(count):
-    return unsigned(max(1, (count - 1).bit_length()))
+    return unsigned(_bits_for(count))
 
 
 def nvm_row_bits(config):
     """Bits of an SRAM row including the checksum spare cells (``golden.checksum``):
     ``2 * (cbls + spare_cells(cbls))``; spare cell ``i`` at bits ``[2 (cbls + i)], [.. + 1]``."""
-    from golden.checksum import spare_cells
     return 2 * (config.cbls + spare_cells(config.cbls))
 
 
@@ -207,3 +213,90 @@ class NvmRowSignature(wiring.Signature):
 
     def __repr__(self):
         return f"NvmRowSignature({self.config!r})"
+
+
+class NvmOp(enum.Enum, shape=1):
+    """Operation of a store/restore command (``op`` of :func:`command_layout`)."""
+    STORE = 0
+    RESTORE = 1
+
+
+def command_layout():
+    """A store/restore command: ``subarray`` (ignored when ``all``) and ``set``.
+
+    The fields are wider than any configuration needs so that out-of-range values written to
+    the registers reach the controller, which refuses them (``BAD_SET``).
+    """
+    return data.StructLayout({"op": NvmOp, "all": 1, "subarray": unsigned(8),
+                              "set": unsigned(16)})
+
+
+def timing_layout(bits=8):
+    """Phase lengths in cycles, one ``bits``-wide field per pin of :data:`NVM_PHASES`."""
+    return data.StructLayout({name: unsigned(bits) for name in NVM_PHASES})
+
+
+def readback_words(config):
+    """32-bit words of one SRAM row (weight cells, ``2 * cbls`` bits) in ``SRAM_DATA<i>``."""
+    return -(-2 * config.cbls // 32)
+
+
+def fault_words_count(config):
+    """32-bit words of one fault-map row (``hw.reram_array.fault_words``) in ``FAULT_DATA<i>``."""
+    return -(-6 * (config.cbls + spare_cells(config.cbls)) // 32)
+
+
+class NvmControlSignature(wiring.Signature):
+    """The store/restore side of the datapath's ports (as seen from the datapath): what the
+    registers give the controller and read back from it (:class:`hw.nvm.NvmController`
+    members of the same names).
+
+    Members
+    -------
+    cmd : In(stream.Signature(command_layout()))
+    timing : In(timing_layout())
+    allow_unverified : In(1)
+    busy, done : Out(1)
+    unverified, set_known : Out(subarrays)
+    sets : Out(ArrayLayout(set bits, subarrays))
+    error_subarray, error_row : Out
+    read_subarray, read_row : In; read_data : Out(2 * cbls)
+        SRAM row readback: the weight cells of that row, while the datapath is idle.
+    fault_subarray, fault_row, fault_data, fault_we : In
+        Emulation only: write a fault-map row (``hw.reram_array.fault_words``, zero-extended)
+        when the datapath has a fault port; ignored otherwise.
+    """
+
+    def __init__(self, config):
+        self._config = config
+        super().__init__({
+            "cmd": In(stream.Signature(command_layout())),
+            "timing": In(timing_layout()),
+            "allow_unverified": In(1),
+            "busy": Out(1),
+            "done": Out(1),
+            "unverified": Out(config.subarrays),
+            "set_known": Out(config.subarrays),
+            "sets": Out(data.ArrayLayout(_index_shape(config.weight_sets), config.subarrays)),
+            "error_subarray": Out(_bits_for(config.subarrays)),
+            "error_row": Out(_bits_for(config.rows)),
+            # SRAM row readback (valid while the datapath is idle) and the emulation-only
+            # fault-map write port (ignored without hw.nvm.NvmSystem fault_port).
+            "read_subarray": In(_bits_for(config.subarrays)),
+            "read_row": In(_bits_for(config.rows)),
+            "read_data": Out(2 * config.cbls),
+            "fault_subarray": In(_bits_for(config.subarrays)),
+            "fault_row": In(_bits_for(config.rows)),
+            "fault_data": In(32 * fault_words_count(config)),
+            "fault_we": In(1),
+        })
+
+    @property
+    def config(self):
+        return self._config
+
+    def __eq__(self, other):
+        return isinstance(other, NvmControlSignature) and other.config == self.config
+
+    def __repr__(self):
+        return f"NvmControlSignature({self.config!r})"

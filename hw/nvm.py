@@ -27,8 +27,9 @@ Operation (one at a time; a command waits on ``cmd`` until the datapath is idle)
 
 Phase lengths come from ``timing`` (registers): each is sampled when the operation starts and
 raised to :data:`hw.reram_array.MINIMUM_CYCLES` if below it, so no register value, and no
-register write during an operation, can break the macro's protocol. :data:`DEFAULT_TIMING`
-gives safe reset values for the registers.
+register write during an operation, can break the macro's protocol.
+:data:`hw.reram_array.DEFAULT_TIMING` gives safe reset values for the registers
+(:func:`hw.regmap.nvm_registers`).
 
 Checksum and verify passes share one CRC engine (a parallel CRC tree per subarray would be
 most of the controller's area, docs/nvm.md): rows in order, and within a row the chosen
@@ -47,35 +48,26 @@ valid; the datapath waits while ``busy`` and refuses (``WEIGHTS_INVALID``) when 
 started / completed writing a subarray's SRAM (honoured only while idle, when they can occur).
 """
 
-
-
 import collections
 import itertools
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import Config
 from golden.checksum import crc_matrix, crc_params
 from golden.errors import ErrorCode
-from .interfaces import ERROR_SHAPE, NVM_PHASES, NvmPinsSignature, NvmRowSignature
-from .reram_array import MINIMUM_CYCLES, ReramArray
+from .interfaces import (ERROR_SHAPE, NVM_PHASES, NvmOp, NvmPinsSignature, NvmRowSignature,
+                         command_layout, timing_layout)
+from .reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, NvmSubarray, NvmSubarrayBlackBox,
+                          ReramArray)
+from .stub import SubarraySignature, index_shape
 
-__all__ = ["NvmOp", "NvmState", "DEFAULT_TIMING", "timing_layout", "command_layout",
-           "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks", "crc_step_matrices",
-           "pass_cycles", "restore_cycles", "store_cycles", "REGISTER_BASE",
-           "nvm_registers", "readback_registers", "readback_words", "fault_words_count", "NvmControlSignature",
+__all__ = ["NvmState", "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks",
+           "crc_step_matrices", "pass_cycles", "restore_cycles", "store_cycles",
            "NvmController", "NvmSystem"]
-
-#: Safe reset values of the phase-length registers: twice the macro's minimums.
-DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
-
-
-class NvmOp(enum.Enum, shape=1):
-    STORE = 0
-    RESTORE = 1
 
 
 class NvmState(enum.Enum, shape=4):
@@ -97,21 +89,6 @@ class NvmState(enum.Enum, shape=4):
 
 #: Phase state of each pin.
 PHASE_STATE = {name: NvmState[name.upper()] for name in NVM_PHASES}
-
-
-def timing_layout(bits=8):
-    """Phase lengths in cycles, one ``bits``-wide field per pin of ``NVM_PHASES``."""
-    return data.StructLayout({name: unsigned(bits) for name in NVM_PHASES})
-
-
-def command_layout():
-    """A store/restore command: ``subarray`` (ignored when ``all``) and ``set``.
-
-    The fields are wider than any configuration needs so that out-of-range values written to
-    the registers reach the controller, which refuses them (``BAD_SET``).
-    """
-    return data.StructLayout({"op": NvmOp, "all": 1, "subarray": unsigned(8),
-                              "set": unsigned(16)})
 
 
 def effective_timing(timing):
@@ -204,132 +181,6 @@ def store_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None, crc_chunk=DEFA
         _copy(config, copy_cycles) + 1
 
 
-#: Base of the controller's registers (``hw.regmap`` reserves ``0x200-0x2ff`` for them).
-REGISTER_BASE = 0x200
-
-
-def nvm_registers(config, timing_bits=8):
-    """Return the controller's registers (``hw.regmap.Register`` objects) for ``config``.
-
-    ``NVM_CMD`` holds a command's arguments, ``NVM_START`` starts it (the command waits,
-    ``NVM_STATUS.pending``, until the datapath is idle); phase lengths with safe reset values
-    (:data:`DEFAULT_TIMING`); the policy; where the last verify failure was found; and per
-    subarray the set it holds.
-    """
-    from .regmap import Access, Field, Register
-    S = config.subarrays
-    registers = [
-        Register("NVM_CMD", REGISTER_BASE, (
-            Field("op", 0, 1, Access.RW, 0, "0 = store, 1 = restore."),
-            Field("all", 1, 1, Access.RW, 0, "Every subarray (subarray ignored)."),
-            Field("subarray", 8, 8, Access.RW, 0, "Subarray (>= subarrays: bad_set)."),
-            Field("set", 16, 16, Access.RW, 0, "Weight set cluster * cluster_size + index "
-                                                "(>= weight_sets: bad_set)."),
-        ), "Store/restore command arguments."),
-        Register("NVM_START", REGISTER_BASE + 0x04, (
-            Field("start", 0, 1, Access.W1P, 0, "Start the command in NVM_CMD."),
-        ), "Start a store/restore."),
-        Register("NVM_STATUS", REGISTER_BASE + 0x08, (
-            Field("busy", 0, 1, Access.RO, 0, "A store/restore waits or runs (MVMs wait)."),
-        ), "Store/restore status."),
-        Register("NVM_UNVERIFIED", REGISTER_BASE + 0x0C, (
-            Field("value", 0, S, Access.RO, 0, "Bit s: subarray s is valid only by the "
-                                               "allow_unverified policy."),
-        ), "Weights kept after a failed verification."),
-        Register("NVM_ERROR_AT", REGISTER_BASE + 0x10, (
-            Field("row", 0, 16, Access.RO, 0, "Row of the first verify mismatch."),
-            Field("subarray", 16, 8, Access.RO, 0, "Its subarray."),
-        ), "Where the last verify_failed restore found its first mismatch."),
-        Register("NVM_POLICY", REGISTER_BASE + 0x14, (
-            Field("allow_unverified", 0, 1, Access.RW, 0,
-                  "Keep weights that failed verification valid (flagged)."),
-        ), "Integrity policy; sampled when a command starts."),
-    ]
-    for index, name in enumerate(NVM_PHASES):
-        registers.append(Register(f"NVM_T_{name.upper()}", REGISTER_BASE + 0x20 + 4 * index, (
-            Field("cycles", 0, timing_bits, Access.RW, DEFAULT_TIMING[name],
-                  f"Cycles of the {name} phase; raised to {MINIMUM_CYCLES[name]} if below."),
-        ), f"Length of the {name} phase; sampled when a command starts."))
-    for s in range(S):
-        registers.append(Register(f"NVM_SET{s}", REGISTER_BASE + 0x80 + 4 * s, (
-            Field("set", 0, 16, Access.RO, 0, "Weight set restored last."),
-            Field("known", 31, 1, Access.RO, 0, "1: the SRAM holds that set (valid)."),
-        ), f"The weight set subarray {s} holds."))
-    return registers
-
-
-def readback_registers(config):
-    """Return the SRAM row readback registers (``0x300``) and the emulation-only fault port
-    registers (``0x400``) for ``config`` (``hw.regmap`` places them after the controller's).
-
-    Raises
-    ------
-    ValueError
-        If a row does not fit its register window.
-    """
-    return _readback_registers(config) + _fault_registers(config)
-
-
-#: Base addresses of the SRAM row readback and of the emulation-only fault port registers.
-READBACK_BASE, FAULT_BASE = 0x300, 0x400
-
-
-def readback_words(config):
-    """32-bit words of one SRAM row (weight cells, ``2 * cbls`` bits) in ``SRAM_DATA<i>``."""
-    return -(-2 * config.cbls // 32)
-
-
-def fault_words_count(config):
-    """32-bit words of one fault-map row (``hw.reram_array.fault_words``) in ``FAULT_DATA<i>``."""
-    from golden.checksum import spare_cells
-    return -(-6 * (config.cbls + spare_cells(config.cbls)) // 32)
-
-
-def _readback_registers(config):
-    # SRAM row readback (the host's `read`): select a row, read its bits a word at a time.
-    from .regmap import Access, Field, Register
-    words = readback_words(config)
-    if 4 * words > 0x100 - 0x20:
-        raise ValueError(f"cbls must be at most {(0x100 - 0x20) // 4 * 16} for the SRAM "
-                         f"readback registers, not {config.cbls}")
-    registers = [Register("SRAM_READ", READBACK_BASE, (
-        Field("row", 0, 16, Access.RW, 0, "Row to read."),
-        Field("subarray", 16, 8, Access.RW, 0, "Subarray to read."),
-    ), "SRAM row readback select; SRAM_DATA<i> show the row while the device is idle.")]
-    registers += [_word(f"SRAM_DATA{i}", READBACK_BASE + 0x20 + 4 * i, Access.RO,
-                        f"Bits {32 * i + 31}:{32 * i} of the selected SRAM row (cell c at "
-                        f"bits 2c, 2c + 1: Q1, Q2).") for i in range(words)]
-    return registers
-
-
-def _fault_registers(config):
-    # Emulation only (not part of a real macro): the behavioural stub's fault-map write port
-    # (hw.reram_array.ReramArray fault_port), so a host can make a restore read what the golden
-    # device model senses. Without a fault port (synthesis builds) writes have no effect.
-    from .regmap import Access, Field, Register
-    words = fault_words_count(config)
-    if 4 * words > 0x400 - 0x80:
-        raise ValueError(f"cbls must be smaller for the fault port registers (a fault-map "
-                         f"row needs at most {(0x400 - 0x80) // 4} words, {words} for "
-                         f"cbls = {config.cbls})")
-    registers = [Register("FAULT_SEL", FAULT_BASE, (
-        Field("row", 0, 16, Access.RW, 0, "Fault-map row to write."),
-        Field("subarray", 16, 8, Access.RW, 0, "Its subarray."),
-    ), "Emulation only: fault-map row select (simulation builds with a fault port)."),
-        Register("FAULT_WRITE", FAULT_BASE + 0x04, (
-            Field("write", 0, 1, Access.W1P, 0, "Write FAULT_DATA<i> into the selected row."),
-        ), "Emulation only: write one fault-map row.")]
-    registers += [_word(f"FAULT_DATA{i}", FAULT_BASE + 0x80 + 4 * i, Access.RW,
-                        f"Emulation only: bits {32 * i + 31}:{32 * i} of a fault-map row "
-                        f"(hw.reram_array.fault_words).") for i in range(words)]
-    return registers
-
-
-def _word(name, address, access, doc):
-    from .regmap import Field, Register
-    return Register(name, address, (Field("value", 0, 32, access, 0, doc),), doc)
-
-
 def _any_of(values):
     # The OR of `values`, as a balanced tree.
     while len(values) > 1:
@@ -362,67 +213,6 @@ def _xor_network(m, bits, rows, name):
                 row.add(len(bits))
         bits.append(shared)
     return [Cat(*(bits[i] for i in sorted(row))).xor() for row in rows]
-
-
-def _bits_for(count):
-    return max(1, (count - 1).bit_length())
-
-
-class NvmControlSignature(wiring.Signature):
-    """The store/restore side of the datapath's ports (as seen from the datapath): what the
-    registers give the controller and read back from it (:class:`NvmController` members of
-    the same names).
-
-    Members
-    -------
-    cmd : In(stream.Signature(command_layout()))
-    timing : In(timing_layout())
-    allow_unverified : In(1)
-    busy, done : Out(1)
-    unverified, set_known : Out(subarrays)
-    sets : Out(ArrayLayout(set bits, subarrays))
-    error_subarray, error_row : Out
-    read_subarray, read_row : In; read_data : Out(2 * cbls)
-        SRAM row readback: the weight cells of that row, while the datapath is idle.
-    fault_subarray, fault_row, fault_data, fault_we : In
-        Emulation only: write a fault-map row (``hw.reram_array.fault_words``, zero-extended)
-        when the datapath has a fault port; ignored otherwise.
-    """
-
-    def __init__(self, config):
-        self._config = config
-        super().__init__({
-            "cmd": In(stream.Signature(command_layout())),
-            "timing": In(timing_layout()),
-            "allow_unverified": In(1),
-            "busy": Out(1),
-            "done": Out(1),
-            "unverified": Out(config.subarrays),
-            "set_known": Out(config.subarrays),
-            "sets": Out(data.ArrayLayout(unsigned(_bits_for(config.weight_sets)),
-                                         config.subarrays)),
-            "error_subarray": Out(_bits_for(config.subarrays)),
-            "error_row": Out(_bits_for(config.rows)),
-            # SRAM row readback (valid while the datapath is idle) and the emulation-only
-            # fault-map write port (ignored without hw.nvm.NvmSystem fault_port).
-            "read_subarray": In(_bits_for(config.subarrays)),
-            "read_row": In(_bits_for(config.rows)),
-            "read_data": Out(2 * config.cbls),
-            "fault_subarray": In(_bits_for(config.subarrays)),
-            "fault_row": In(_bits_for(config.rows)),
-            "fault_data": In(32 * fault_words_count(config)),
-            "fault_we": In(1),
-        })
-
-    @property
-    def config(self):
-        return self._config
-
-    def __eq__(self, other):
-        return isinstance(other, NvmControlSignature) and other.config == self.config
-
-    def __repr__(self):
-        return f"NvmControlSignature({self.config!r})"
 
 
 class NvmController(wiring.Component):
@@ -492,7 +282,7 @@ class NvmController(wiring.Component):
         self.copy_cycles = copy_cycles
         self.timing_bits = timing_bits
         S = config.subarrays
-        set_bits = _bits_for(config.weight_sets)
+        set_shape = index_shape(config.weight_sets)
         super().__init__({
             "cmd": In(stream.Signature(command_layout())),
             "timing": In(timing_layout(timing_bits)),
@@ -508,16 +298,16 @@ class NvmController(wiring.Component):
             "valid": Out(S),
             "unverified": Out(S),
             "set_known": Out(S),
-            "sets": Out(data.ArrayLayout(unsigned(set_bits), S)),
+            "sets": Out(data.ArrayLayout(set_shape, S)),
             "done": Out(1),
             "error": Out(1),
             "error_code": Out(ERROR_SHAPE),
-            "error_subarray": Out(_bits_for(S)),
-            "error_row": Out(_bits_for(config.rows)),
+            "error_subarray": Out(index_shape(S)),
+            "error_row": Out(index_shape(config.rows)),
         })
         # State visible to the formal harness (sim/formal.py).
         self.state = Signal(NvmState, init=NvmState.BOOT_WAIT)
-        self.count = Signal(max(timing_bits, _bits_for(copy_cycles + 1), 1))
+        self.count = Signal(max(timing_bits, index_shape(copy_cycles + 1).width))
         # Position in a checksum/verify pass: row, then (once the row is addressed,
         # `fetched`) the subarray `sub` and its chunk `part` fed to the CRC engine.
         self.row = Signal(range(config.rows + 1))
@@ -527,7 +317,7 @@ class NvmController(wiring.Component):
         self.op = Signal(NvmOp)
         self.boot = Signal()
         self.selected = Signal(S)
-        self.set_index = Signal(set_bits)
+        self.set_index = Signal(set_shape)
         self.lengths = Signal(timing_layout(timing_bits))
         self.allow = Signal()
 
@@ -868,8 +658,6 @@ class NvmSystem(wiring.Component):
 
     def __init__(self, config, *, storage="memory", fault_port=False, timing_bits=8,
                  black_box=False, crc_chunk=DEFAULT_CRC_CHUNK):
-        from .reram_array import NvmSubarray, NvmSubarrayBlackBox
-        from .stub import SubarraySignature
         if black_box and fault_port:
             raise ValueError("fault_port needs the behavioural stub, not black_box")
         self.config = config
@@ -899,7 +687,6 @@ class NvmSystem(wiring.Component):
         return self.controller.store_cycles(timing, subarrays)
 
     def elaborate(self, platform):
-        from .stub import SubarraySignature
         m = Module()
         m.submodules.controller = ctrl = self.controller
         for name in self._CONTROLLER:

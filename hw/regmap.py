@@ -26,9 +26,11 @@ from amaranth.lib.wiring import In, Out
 from golden import Config
 from golden.errors import ErrorCode
 from .geometry import Geometry
-from .interfaces import ERROR_SHAPE
+from .interfaces import ERROR_SHAPE, NVM_PHASES, fault_words_count, readback_words
+from .reram_array import DEFAULT_TIMING, MINIMUM_CYCLES
 
 __all__ = ["Access", "Field", "Register", "Reserved", "RegisterMap", "register_map",
+           "REGISTER_BASE", "READBACK_BASE", "FAULT_BASE", "nvm_registers", "readback_registers",
            "RegisterBusSignature", "RegisterBlock", "DATA_BITS", "ADDRESS_BITS", "ID", "VERSION"]
 
 #: Width of a register and of the AXI4-Lite data bus.
@@ -321,8 +323,124 @@ _ACCESS_DOC = {
 }
 
 
-def _value_register(name, address, width, access, doc, reset=0):
-    return Register(name, address, (Field("value", 0, width, access, reset, doc),), doc)
+def _value_register(name, address, width, access, doc, reset=0, *, emulation=False):
+    return Register(name, address, (Field("value", 0, width, access, reset, doc),), doc,
+                    emulation=emulation)
+
+
+# -- the store/restore controller (issue 4, hw.nvm) --------------------------------------------
+
+#: Base of the store/restore controller's registers (:func:`nvm_registers`, ``0x200-0x2ff``).
+REGISTER_BASE = 0x200
+#: Base addresses of the SRAM row readback and of the emulation-only fault port registers
+#: (:func:`readback_registers`).
+READBACK_BASE, FAULT_BASE = 0x300, 0x400
+
+
+def nvm_registers(config, timing_bits=8):
+    """Return the registers of the store/restore controller (:class:`hw.nvm.NvmController`)
+    for ``config``, from :data:`REGISTER_BASE`.
+
+    ``NVM_CMD`` holds a command's arguments, ``NVM_START`` starts it (the command waits,
+    ``NVM_STATUS.busy``, until the datapath is idle); phase lengths with safe reset values
+    (:data:`hw.reram_array.DEFAULT_TIMING`); the policy; where the last verify failure was
+    found; and per subarray the set it holds.
+    """
+    S = config.subarrays
+    registers = [
+        Register("NVM_CMD", REGISTER_BASE, (
+            Field("op", 0, 1, Access.RW, 0, "0 = store, 1 = restore."),
+            Field("all", 1, 1, Access.RW, 0, "Every subarray (subarray ignored)."),
+            Field("subarray", 8, 8, Access.RW, 0, "Subarray (>= subarrays: bad_set)."),
+            Field("set", 16, 16, Access.RW, 0, "Weight set cluster * cluster_size + index "
+                                                "(>= weight_sets: bad_set)."),
+        ), "Store/restore command arguments."),
+        Register("NVM_START", REGISTER_BASE + 0x04, (
+            Field("start", 0, 1, Access.W1P, 0, "Start the command in NVM_CMD."),
+        ), "Start a store/restore."),
+        Register("NVM_STATUS", REGISTER_BASE + 0x08, (
+            Field("busy", 0, 1, Access.RO, 0, "A store/restore waits or runs (MVMs wait)."),
+        ), "Store/restore status."),
+        Register("NVM_UNVERIFIED", REGISTER_BASE + 0x0C, (
+            Field("value", 0, S, Access.RO, 0, "Bit s: subarray s is valid only by the "
+                                               "allow_unverified policy."),
+        ), "Weights kept after a failed verification."),
+        Register("NVM_ERROR_AT", REGISTER_BASE + 0x10, (
+            Field("row", 0, 16, Access.RO, 0, "Row of the first verify mismatch."),
+            Field("subarray", 16, 8, Access.RO, 0, "Its subarray."),
+        ), "Where the last verify_failed restore found its first mismatch."),
+        Register("NVM_POLICY", REGISTER_BASE + 0x14, (
+            Field("allow_unverified", 0, 1, Access.RW, 0,
+                  "Keep weights that failed verification valid (flagged)."),
+        ), "Integrity policy; sampled when a command starts."),
+    ]
+    for index, name in enumerate(NVM_PHASES):
+        registers.append(Register(f"NVM_T_{name.upper()}", REGISTER_BASE + 0x20 + 4 * index, (
+            Field("cycles", 0, timing_bits, Access.RW, DEFAULT_TIMING[name],
+                  f"Cycles of the {name} phase; raised to {MINIMUM_CYCLES[name]} if below."),
+        ), f"Length of the {name} phase; sampled when a command starts."))
+    for s in range(S):
+        registers.append(Register(f"NVM_SET{s}", REGISTER_BASE + 0x80 + 4 * s, (
+            Field("set", 0, 16, Access.RO, 0, "Weight set restored last."),
+            Field("known", 31, 1, Access.RO, 0, "1: the SRAM holds that set (valid)."),
+        ), f"The weight set subarray {s} holds."))
+    return registers
+
+
+def readback_registers(config):
+    """Return the SRAM row readback registers (from :data:`READBACK_BASE`) and the
+    emulation-only fault port registers (from :data:`FAULT_BASE`, :attr:`Register.emulation`)
+    for ``config``.
+
+    Raises
+    ------
+    ValueError
+        If a row does not fit its register window.
+    """
+    return _readback_registers(config) + _fault_registers(config)
+
+
+def _readback_registers(config):
+    # SRAM row readback (the host's `read`): select a row, read its bits a word at a time.
+    words = readback_words(config)
+    if 4 * words > 0x100 - 0x20:
+        raise ValueError(f"cbls must be at most {(0x100 - 0x20) // 4 * 16} for the SRAM "
+                         f"readback registers, not {config.cbls}")
+    registers = [Register("SRAM_READ", READBACK_BASE, (
+        Field("row", 0, 16, Access.RW, 0, "Row to read."),
+        Field("subarray", 16, 8, Access.RW, 0, "Subarray to read."),
+    ), "SRAM row readback select; SRAM_DATA<i> show the row while the device is idle.")]
+    registers += [_value_register(f"SRAM_DATA{i}", READBACK_BASE + 0x20 + 4 * i, 32, Access.RO,
+                                  f"Bits {32 * i + 31}:{32 * i} of the selected SRAM row (cell c "
+                                  f"at bits 2c, 2c + 1: Q1, Q2).") for i in range(words)]
+    return registers
+
+
+def _fault_registers(config):
+    # Not part of a real macro: the behavioural stub's fault-map write port
+    # (hw.reram_array.ReramArray fault_port), so a host can make a restore read what the golden
+    # device model senses. Emulation-only since map 1.3: in every map, but builds without the
+    # fault port read them as 0, ignore writes and generate no hardware for them.
+    words = fault_words_count(config)
+    if 4 * words > 0x400 - 0x80:
+        raise ValueError(f"cbls must be smaller for the fault port registers (a fault-map "
+                         f"row needs at most {(0x400 - 0x80) // 4} words, {words} for "
+                         f"cbls = {config.cbls})")
+    registers = [
+        Register("FAULT_SEL", FAULT_BASE, (
+            Field("row", 0, 16, Access.RW, 0, "Fault-map row to write."),
+            Field("subarray", 16, 8, Access.RW, 0, "Its subarray."),
+        ), "Emulation only: fault-map row select (simulation builds with a fault port).",
+            emulation=True),
+        Register("FAULT_WRITE", FAULT_BASE + 0x04, (
+            Field("write", 0, 1, Access.W1P, 0, "Write FAULT_DATA<i> into the selected row."),
+        ), "Emulation only: write one fault-map row.", emulation=True),
+    ]
+    registers += [_value_register(f"FAULT_DATA{i}", FAULT_BASE + 0x80 + 4 * i, 32, Access.RW,
+                                  f"Emulation only: bits {32 * i + 31}:{32 * i} of a fault-map "
+                                  f"row (hw.reram_array.fault_words).", emulation=True)
+                  for i in range(words)]
+    return registers
 
 
 def register_map(config):
@@ -331,7 +449,8 @@ def register_map(config):
     Layout: ``0x000`` identification, ``0x010`` configuration readback (one register per
     :class:`golden.Config` parameter, in declaration order), ``0x080`` geometry readback,
     ``0x100`` control and status, ``0x200-0x2ff`` the store/restore controller, ``0x300`` SRAM
-    row readback, ``0x400`` the emulation-only fault port (``hw.nvm``).
+    row readback, ``0x400`` the emulation-only fault port (:func:`nvm_registers`,
+    :func:`readback_registers`).
 
     Raises
     ------
@@ -412,17 +531,10 @@ def register_map(config):
                                       f"{doc}, bits 63:32.")]
     # The store/restore controller (issue 4): command, phase lengths, policy, verify results
     # and the set each subarray holds, at 0x200-0x2ff; SRAM row readback at 0x300 and the
-    # emulation-only fault port at 0x400 (hw.nvm.nvm_registers).
-    from .nvm import FAULT_BASE, nvm_registers, readback_registers
-    registers += nvm_registers(config)
-    # The fault port's registers (hw.nvm: everything from FAULT_BASE on) are emulation-only.
-    registers += [dataclasses.replace(register, emulation=True)
-                  if register.address >= FAULT_BASE else register
-                  for register in readback_registers(config)]
+    # emulation-only fault port at 0x400.
+    registers += nvm_registers(config) + readback_registers(config)
     return RegisterMap(registers, title=f"tlcim registers (version "
                                         f"{VERSION[0]}.{VERSION[1]})")
-
-
 
 
 class RegisterBusSignature(wiring.Signature):

@@ -63,7 +63,8 @@ restores (one-shot misreads, per-set faults, random misreads drawn by the golden
 import importlib.resources
 
 import numpy as np
-from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, unsigned
+from amaranth.hdl import (Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal, Shape,
+                          Signal, unsigned)
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -72,15 +73,19 @@ from golden import Config
 from golden import reram
 from golden.checksum import spare_cells
 from .interfaces import NVM_PHASES, NvmPinsSignature, NvmRowSignature, nvm_row_bits
+from .stub import SubarraySignature, SubarrayStub
 
 __all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "MINIMUM_CYCLES",
-           "identity_fault_map", "variation_fault_map", "fault_words", "sensed_fault_map",
-           "verilog_sources"]
+           "DEFAULT_TIMING", "identity_fault_map", "variation_fault_map", "fault_words",
+           "sensed_fault_map", "verilog_sources"]
 
 #: Shortest legal length of each phase in cycles (what the stub checks). A controller's
 #: programmable lengths must never go below these.
 MINIMUM_CYCLES = {"precharge": 2, "restore_left": 2, "latch_left": 1, "restore_right": 2,
                   "latch_right": 1, "store_reset": 4, "store_set": 4}
+#: Safe reset values of a controller's phase-length registers (``hw.regmap.nvm_registers``):
+#: twice the minimums.
+DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
 
 _RESTORE = NVM_PHASES[:5]
 _STORE = NVM_PHASES[5:]
@@ -434,7 +439,6 @@ class NvmSubarray(wiring.Component):
     """
 
     def __init__(self, config, *, storage="memory", fault_map=None, fault_port=False):
-        from .stub import SubarraySignature
         self.config = config
         self.array = ReramArray(config, storage=storage, fault_map=fault_map,
                                 fault_port=fault_port)
@@ -448,7 +452,6 @@ class NvmSubarray(wiring.Component):
         super().__init__(members)
 
     def elaborate(self, platform):
-        from .stub import SubarrayStub
         config = self.config
         C2 = 2 * config.cbls
         W = nvm_row_bits(config)
@@ -508,8 +511,6 @@ class NvmSubarrayBlackBox(wiring.Component):
     @staticmethod
     def verilog_ports(config):
         """Return the macro's Verilog ports ``[(direction, name, width)]`` in order."""
-        from amaranth.hdl import Shape
-        from .stub import SubarraySignature
         ports = [("input", "clk", 1), ("input", "rst", 1)]
         for name, member in SubarraySignature(config).members.items():
             ports.append(("input" if member.flow is In else "output", name,
@@ -523,7 +524,6 @@ class NvmSubarrayBlackBox(wiring.Component):
         return ports
 
     def __init__(self, config):
-        from .stub import SubarraySignature
         self.config = config
         members = dict(SubarraySignature(config).members)
         members.update({"nvm": In(NvmPinsSignature(config)),
@@ -532,7 +532,6 @@ class NvmSubarrayBlackBox(wiring.Component):
         super().__init__(members)
 
     def elaborate(self, platform):
-        from amaranth.hdl import ResetSignal
         ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal(),
                  "i_row_addr": self.row_addr, "i_row_wdata": self.row_wdata,
                  "i_row_we": self.row_we, "o_row_rdata": self.row_rdata,

@@ -22,11 +22,11 @@ from amaranth.lib.wiring import In, Out
 from golden import Config
 from .axi import (AXI4LiteSignature, AXI4StreamSignature, AXI4LiteSlave, FlatView,
                   connect_stream, flat_members)
+from .datapath import Datapath
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 from .interfaces import (ERROR_SHAPE, NVM_PHASES, DatapathSignature, StatusSignature,
-                         weight_layout)
+                         fault_words_count, readback_words, weight_layout)
 from .regmap import RegisterBlock, register_map
-from .nvm import fault_words_count, readback_words
 
 __all__ = ["Top", "StatusMonitor", "COUNTER_BITS", "ERROR_COUNT_BITS"]
 
@@ -201,7 +201,7 @@ class Top(wiring.Component):
         return m
 
     def _connect_nvm(self, m, regs, nvm):
-        # Store/restore registers (hw.nvm.nvm_registers): NVM_START raises a pending command
+        # Store/restore registers (hw.regmap.nvm_registers): NVM_START raises a pending command
         # (NVM_CMD's fields) that stays offered to the controller until it takes it.
         pending = Signal()
         with m.If(regs.nvm_start_start):
@@ -225,7 +225,7 @@ class Top(wiring.Component):
         for s in range(self._config.subarrays):
             m.d.comb += [getattr(regs, f"nvm_set{s}_set").eq(nvm.sets[s]),
                          getattr(regs, f"nvm_set{s}_known").eq(nvm.set_known[s])]
-        # SRAM row readback and the emulation-only fault port (hw.nvm._readback_registers).
+        # SRAM row readback and the emulation-only fault port (hw.regmap.readback_registers).
         config = self._config
         read_data = Signal(32 * readback_words(config))
         m.d.comb += [nvm.read_subarray.eq(regs.sram_read_subarray),
@@ -248,7 +248,6 @@ def _ports(signature):
 
 
 def _make_datapath(config, blackbox, storage, fault_port):
-    from .datapath import Datapath
     if blackbox:
         return Datapath(config, black_box=True)
     return Datapath(config, storage=storage, fault_port=fault_port)

@@ -42,8 +42,8 @@ from amaranth.hdl import Assert, ClockDomain, Cover, Elaboratable, Module, Mux, 
 from amaranth.back import rtlil
 
 from golden import Config
-from hw.interfaces import NVM_PHASES
-from hw.nvm import NvmController, NvmOp, NvmState, PHASE_STATE
+from hw.interfaces import NVM_PHASES, NvmOp
+from hw.nvm import NvmController, NvmState, PHASE_STATE
 from hw.reram_array import MINIMUM_CYCLES
 
 __all__ = ["FORMAL_CONFIG", "COVERS", "NvmProperties", "missing_tools", "run"]

@@ -19,7 +19,9 @@ from golden import Config, sram_bits_to_weights, weights_to_sram_bits
 from golden.device import Device, check_write
 from golden.errors import DeviceError, ErrorCode
 from hw.geometry import Geometry, WEIGHT_BEAT_BITS
+from hw.interfaces import NvmOp
 from hw.regmap import register_map
+from hw.reram_array import fault_words, sensed_fault_map
 
 __all__ = ["Transport", "Host", "FaultEmulation", "pack_weights", "pack_vectors", "unpack_results"]
 
@@ -333,7 +335,6 @@ class Host:
         return await self.error()
 
     async def _nvm_command(self, op, subarray, set):
-        from hw.nvm import NvmOp
         await self.clear_error()
         await self.write_reg("NVM_CMD", op=NvmOp[op].value, all=int(subarray == "all"),
                              subarray=0 if subarray == "all" else subarray, set=set)
@@ -481,7 +482,6 @@ class Host:
         # the golden model read (hw.reram_array.sensed_fault_map), writing only changed rows.
         if self.faults is None:
             return
-        from hw.reram_array import fault_words, sensed_fault_map
         try:
             operation(self.faults.shadow)
         except DeviceError:

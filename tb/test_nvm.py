@@ -17,9 +17,9 @@ from cocotb.triggers import FallingEdge
 from golden import Config
 from golden.errors import ErrorCode
 from golden.trits import WEIGHT_Q
-from hw.nvm import (DEFAULT_TIMING, NvmOp, command_layout, restore_cycles, store_cycles,
-                    timing_layout)
-from hw.reram_array import fault_words, identity_fault_map
+from hw.interfaces import NvmOp, command_layout, timing_layout
+from hw.nvm import restore_cycles, store_cycles
+from hw.reram_array import DEFAULT_TIMING, fault_words, identity_fault_map
 
 
 class Tb:

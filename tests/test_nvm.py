@@ -21,11 +21,10 @@ from golden import checksum
 from golden.device import Device
 from golden.errors import DeviceError, ErrorCode
 from golden.trits import WEIGHT_Q, weights_to_cbl_trits
-from hw.interfaces import NVM_PHASES, nvm_row_bits
-from hw.nvm import (DEFAULT_CRC_CHUNK, DEFAULT_TIMING, NvmController, NvmOp, NvmState,
-                    pass_cycles, restore_cycles)
-from hw.reram_array import (MINIMUM_CYCLES, ReramArray, fault_words, identity_fault_map,
-                            sensed_fault_map, variation_fault_map)
+from hw.interfaces import NVM_PHASES, NvmOp, nvm_row_bits
+from hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, pass_cycles, restore_cycles
+from hw.reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, ReramArray, fault_words,
+                            identity_fault_map, sensed_fault_map, variation_fault_map)
 
 TINY = Config(rows=8, active_rows=4, cbls=4, w_trits=2, adc_share=2, clusters=2,
               cluster_size=2, subarrays=2, boot_set=1)
@@ -626,8 +625,7 @@ def test_variation_fault_map():
 
 @pytest.mark.parametrize("config", [TINY, PRESETS["paper"]], ids=["tiny", "paper"])
 def test_register_description(config):
-    from hw.nvm import REGISTER_BASE, nvm_registers
-    from hw.regmap import RegisterMap
+    from hw.regmap import REGISTER_BASE, RegisterMap, nvm_registers
     registers = RegisterMap(nvm_registers(config))     # checks overlaps and unique names
     assert all(REGISTER_BASE <= r.address < REGISTER_BASE + 0x100 for r in registers)
     assert {registers[f"NVM_T_{name.upper()}"].field("cycles").reset

@@ -36,7 +36,7 @@ def test_layout_is_consistent():
     addresses = [register.address for register in regmap]
     assert len(set(addresses)) == len(addresses) and addresses == sorted(addresses)
     assert all(address % 4 == 0 and address < 1 << ADDRESS_BITS for address in addresses)
-    # The store/restore controller's registers fill 0x200-0x2ff (hw.nvm.nvm_registers).
+    # The store/restore controller's registers fill 0x200-0x2ff (hw.regmap.nvm_registers).
     nvm = [register.address for register in regmap if register.name.startswith("NVM_")]
     assert nvm and all(0x200 <= a < 0x300 for a in nvm)
     assert not any(0x200 <= a < 0x300 for a in addresses if a not in nvm)
