@@ -1,23 +1,21 @@
 """Verilog and register-map generation (``tlcim generate``).
 
-Everything is produced in memory first, so a configuration the hardware cannot build is refused
-(``ValueError`` with the reason) before a file is written; the files then land atomically
-through :func:`tlcim.files.output_dir`. Output is reproducible: ``emit_src=False`` keeps
+Everything is produced in memory, so a configuration the hardware cannot build is refused
+(``ValueError`` with the reason) before anything is written (:func:`tlcim.build.generate`
+writes the files atomically). Output is reproducible: ``emit_src=False`` keeps
 absolute source paths out of the Verilog, and nothing depends on time or machine.
 """
 
 import json
 import re
-import time
 
 from amaranth.back import verilog
 
-from golden import Config
 from .geometry import Geometry
 from .top import Top
 
 __all__ = ["TOP_NAME", "BLACKBOX_MODULE", "FILES", "verilog_text", "generated_files",
-           "generate", "write_generated", "blackbox_declaration",
+           "blackbox_declaration",
            "library_sources", "simulation_sources"]
 
 #: Name of the generated top-level Verilog module.
@@ -123,28 +121,3 @@ def generated_files(config):
     return files
 
 
-def write_generated(config, folder):
-    """Write the generated files for ``config`` into ``folder`` (no atomicity of its own:
-    ``folder`` is a temporary folder of :func:`tlcim.files.output_dir`)."""
-    from tlcim.files import write_text
-    for name, text in generated_files(config).items():
-        write_text(folder / name, text)
-
-
-def generate(config, out):
-    """Generate the Verilog, file list, register map and configuration into folder ``out``.
-
-    Raises
-    ------
-    ValueError
-        If the hardware cannot be built for ``config``; nothing is written then.
-    """
-    from tlcim.files import output_dir
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a golden.Config, not {config!r}")
-    start = time.perf_counter()
-    files = generated_files(config)
-    with output_dir(out) as temp:
-        for name, text in files.items():
-            (temp / name).write_text(text)
-    print(f"wrote {len(files)} files to {out} in {time.perf_counter() - start:.1f} s")

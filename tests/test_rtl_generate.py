@@ -5,7 +5,8 @@ import json
 import pytest
 
 from golden import Config
-from hw.generate import FILES, generate, generated_files
+from hw.generate import FILES, generated_files
+from tlcim.build import generate
 from tlcim.cli import main
 
 

@@ -5,13 +5,15 @@ a golden-model demonstration, and (from the hardware issues on) the Verilog and 
 """
 
 import json
+import time
 
 import numpy as np
 
 from golden import Config, device_mvm, saturate
+from hw.generate import generated_files
 from .files import output_dir, write_json, write_text, save_npy
 
-__all__ = ["build", "show_config", "golden_demo", "STAGES"]
+__all__ = ["build", "generate", "show_config", "golden_demo", "STAGES"]
 
 #: Seed of the demonstration's random weights and inputs (printed with its results).
 DEMO_SEED = 2023
@@ -67,10 +69,32 @@ def _config_files(config, out):
     write_text(out / "config.toml", config.to_toml())
 
 
+def _write_files(files, folder):
+    for name, text in files.items():
+        write_text(folder / name, text)
+
+
 def _verilog(config, out):
-    # What `tlcim generate` writes, into rtl/. Imported here: only this stage needs it.
-    from hw.generate import write_generated
-    write_generated(config, out / "rtl")
+    # What `tlcim generate` writes, into rtl/.
+    _write_files(generated_files(config), out / "rtl")
+
+
+def generate(config, out):
+    """Generate the Verilog, file list, register map and configuration
+    (:func:`hw.generate.generated_files`) into the folder ``out`` (``tlcim generate``).
+
+    Raises
+    ------
+    ValueError
+        If the hardware cannot be built for ``config``; nothing is written then.
+    """
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a golden.Config, not {config!r}")
+    start = time.perf_counter()
+    files = generated_files(config)  # everything in memory first: a refusal writes nothing
+    with output_dir(out) as temp:
+        _write_files(files, temp)
+    print(f"wrote {len(files)} files to {out} in {time.perf_counter() - start:.1f} s")
 
 
 def _reports(config, out):

@@ -51,7 +51,7 @@ def _parser():
     p = command("generate", "generate the Verilog (stub and black-box variants), file list, "
                             "register map (Markdown, JSON, C header) and configuration")
     p.add_argument("--out", required=True, metavar="DIR")
-    p.set_defaults(handler="hw.generate:generate", args=("config", "out"))
+    p.set_defaults(handler="tlcim.build:generate", args=("config", "out"))
 
     p = command("synth", "synthesise the digital periphery (subarrays as black boxes) with "
                          "yosys: per-block cells, transistors, gate equivalents, array share")
