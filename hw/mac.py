@@ -28,7 +28,8 @@ from .sequencer import Mode, StepSignature
 from .stub import balanced_sum, index_shape, pick
 
 __all__ = ["Piece", "adc_pieces", "partial_mac_shape", "group_shape", "piece_shape",
-           "group_preset", "group_update", "piece_update", "PartialMac", "Accumulator"]
+           "group_preset", "group_update", "piece_start", "piece_update", "PartialMac",
+           "Accumulator"]
 
 
 def _signed_for(bound):
@@ -155,10 +156,12 @@ class Accumulator(wiring.Component):
     every step the group register takes ``p`` (first position of a piece) or ``3 * g + p``
     (up to an offset that vanishes at the piece's last position: :func:`group_update`).
     On the cycle after a step that closes a piece (its lowest mux position), the piece's
-    accumulator takes ``g`` as the step's ``mode`` says (:class:`~hw.sequencer.Mode`). After
-    a ``final`` step that update gives the piece's result: it appears on ``result`` in that
-    cycle (combinationally) with ``result_valid``, while the group registers already work on
-    the next group.
+    accumulator takes ``g`` as the step's ``mode`` says (:class:`~hw.sequencer.Mode`); for
+    pieces of two or more CBLs the cycle after the piece's first step prepares it, ``3 * acc``
+    for SCALE and :func:`piece_start` for LOAD (:func:`piece_update`). After a ``final`` step
+    that update gives the piece's result: it appears on ``result`` in that cycle
+    (combinationally) with ``result_valid``, while the group registers already work on the
+    next group.
 
     Contract: ``step.valid`` is low only before a step at mux position ``adc_share - 1`` (the
     sequencer is idle or holds for a result slot only there), and an invalid step's ``mux``
@@ -228,7 +231,7 @@ class Accumulator(wiring.Component):
             return decoded[key]
 
         scale = d_mode == Mode.SCALE
-        keep = d_mode != Mode.LOAD
+        load = d_mode == Mode.LOAD
         for j, pieces in enumerate(adc_pieces(config)):
             # No enable: a step is invalid only before mux position adc_share - 1, a first
             # position, and by then the piece accumulator has taken the group value.
@@ -240,29 +243,44 @@ class Accumulator(wiring.Component):
                 preset = Mux(step.mux == piece.mux_hi, group_preset(config, length), preset)
             m.d.sync += g.eq(group_update(g, self.p[j], first, preset))
 
-            accs = [Signal(piece_shape(config), name=f"acc{j}_{q}")
+            split = all(piece.mux_hi > piece.mux_lo for piece in pieces)
+            start = piece_start(config) if split else 0
+            # The power-on value is the LOAD's: one synchronous reset does both (see `write`).
+            accs = [Signal(piece_shape(config), init=start, name=f"acc{j}_{q}")
                     for q in range(len(pieces))]
             owner = [next(q for q, piece in enumerate(pieces) if piece.mux_lo <= mux
                           <= piece.mux_hi) for mux in range(config.adc_share)]
             old = pick([accs[q] for q in owner], d_mux) if len(accs) > 1 else accs[0]
             new = Signal(piece_shape(config), name=f"new{j}")
             closing = d_valid & at([piece.mux_lo for piece in pieces], d_mux)
-            if all(piece.mux_hi > piece.mux_lo for piece in pieces):
-                scaling = d_valid & scale & at([piece.mux_hi for piece in pieces], d_mux)
-                m.d.comb += new.eq(piece_update(old, g, keep, closing=closing,
-                                                scaling=scaling))
+            if split:
+                # The cycle after a piece's first step is free: it takes `3 * old` (SCALE)
+                # or restarts the accumulator from `start` (LOAD), so that the close adds `g`.
+                opening = d_valid & at([piece.mux_hi for piece in pieces], d_mux)
+                m.d.comb += new.eq(piece_update(old, g, closing=closing,
+                                                scaling=opening & scale))
                 update = 1  # `new` is `old` on the other cycles
+                clear = opening & load
             else:
-                m.d.comb += new.eq(piece_update(old, g, keep, scale=scale))
-                update = closing
+                m.d.comb += new.eq(piece_update(old, g, keep=~load, scale=scale))
+                update, clear = closing, None
+
+            def write(acc):
+                m.d.sync += acc.eq(new)
+                if clear is not None:
+                    # The register's own init value: synthesis merges this into the
+                    # synchronous reset it has anyway, no gate per bit (gating `old` took one).
+                    with m.If(clear):
+                        m.d.sync += acc.eq(start)
+
             with m.If(update):
                 if len(accs) == 1:
-                    m.d.sync += accs[0].eq(new)
+                    write(accs[0])
                 else:
                     with m.Switch(d_mux):
                         for mux, q in enumerate(owner):
                             with m.Case(mux):
-                                m.d.sync += accs[q].eq(new)
+                                write(accs[q])
             m.d.comb += self.result[j].eq(new)
         return m
 
@@ -293,16 +311,54 @@ def group_update(g, p, first, preset):
     return ((prev << 1) + prev + Cat(p[:-1], ~p[-1]))[:len(g)]
 
 
-def piece_update(old, g, keep, *, scale=None, closing=None, scaling=None):
-    """Return a piece accumulator's next value from ``old`` and the group value ``g``.
+def piece_start(config):
+    """Return the value a piece accumulator of two or more CBLs starts an MVM from (see
+    :func:`piece_update`), as a signed ``piece_shape`` integer.
 
-    ``keep`` is low for :attr:`Mode.LOAD <hw.sequencer.Mode.LOAD>`. With ``scale`` (pieces of
-    one CBL; the update happens at every close): ``3 * old + g`` when ``scale``, else
-    ``old + g`` or ``g``, one three-operand sum. With ``closing`` and ``scaling`` (pieces of
-    two or more CBLs, where the accumulator is free on the cycle after the piece's first
-    step): ``3 * old`` while ``scaling``, ``old + g`` or ``g`` while ``closing``, ``old``
-    otherwise, so the same two-operand adder does both halves of ``3 * old + g``.
+    Every close adds ``g + 2**(len(g) - 1)``. An MVM closes ``compute_blocks`` groups per
+    input trit and Horner's rule triples the sum between input trits, so by the last close
+    these biases add up to ``2**(len(g) - 1) * compute_blocks * (3**x_trits - 1) / 2`` and
+    the start value has been tripled ``x_trits - 1`` times. The start is minus that sum
+    divided by ``3**(x_trits - 1)`` modulo ``2**len(acc)`` (3 is invertible modulo a power
+    of two), so the accumulator is exact after the MVM's last close.
     """
-    if scale is not None:
+    width = piece_shape(config).width
+    T, B = config.x_trits, config.compute_blocks
+    biases = (1 << (group_shape(config).width - 1)) * B * (3 ** T - 1) // 2
+    start = -biases * pow(3, -(T - 1), 1 << width) % (1 << width)
+    return start - (start >> (width - 1) << width)  # as a signed integer
+
+
+def piece_update(old, g, *, keep=None, scale=None, closing=None, scaling=None):
+    """Return a piece accumulator's next value (modulo ``2**len(old)``) from ``old`` and the
+    group value ``g``.
+
+    Two forms, by the keyword arguments given:
+
+    - ``keep`` and ``scale`` (pieces of one CBL; the update happens at every close):
+      ``3 * old + g`` when ``scale``, else ``old + g`` when ``keep`` (low for
+      :attr:`Mode.LOAD <hw.sequencer.Mode.LOAD>`), else ``g``: one three-operand sum.
+    - ``closing`` and ``scaling`` (pieces of two or more CBLs, where the accumulator is free on
+      the cycle after the piece's first step): ``3 * old`` while ``scaling``, ``old + g``
+      while ``closing``, ``old`` otherwise, so the same two-operand adder does both halves of
+      ``3 * old + g``. ``g`` enters with its sign bit inverted, ``g + 2**(len(g) - 1)`` as an
+      unsigned number, so the sum has no sign-extension columns. A LOAD is ``start + g``: the
+      caller restarts the register from :func:`piece_start` on the free cycle instead of
+      scaling (:class:`Accumulator` does it with the register's synchronous reset), so the
+      first operand is never gated, and that start cancels the biases of the MVM's closes:
+      intermediate values are offset, the value after the last close is exact.
+
+    Raises
+    ------
+    TypeError
+        If the keyword arguments are not exactly those of one form.
+    """
+    given = {name for name, value in (("keep", keep), ("scale", scale), ("closing", closing),
+                                      ("scaling", scaling)) if value is not None}
+    if given == {"keep", "scale"}:
         return Mux(scale, old << 1, 0) + Mux(keep, old, 0) + g
-    return Mux(~closing | keep, old, 0) + Mux(scaling, old << 1, Mux(closing, g, 0))
+    if given == {"closing", "scaling"}:
+        old = old.as_unsigned()
+        return old + Mux(scaling, old << 1, Mux(closing, Cat(g[:-1], ~g[-1]), 0))
+    raise TypeError(f"piece_update takes either keep= and scale= or closing= and scaling=, "
+                    f"not {', '.join(sorted(given)) or 'neither'}")

@@ -6,7 +6,8 @@ from amaranth.sim import Simulator
 
 import golden
 from golden import Config, PRESETS
-from hw.mac import Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape
+from hw.mac import (Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape,
+                    piece_update)
 from hw.sequencer import Mode
 
 CONFIGS = {
@@ -21,6 +22,10 @@ CONFIGS = {
     # Each ADC serves a whole output (2 CBLs) and one CBL of the next: pieces of two lengths.
     "mixed": Config(rows=32, active_rows=8, cbls=6, x_trits=3, w_trits=2, adc_bits=4,
                     adc_share=3, subarrays=2, clusters=1, cluster_size=1),
+    # Pieces of two or more CBLs only (the LOAD clears the register), ADC 1 with two of them:
+    # the clear must reach the piece whose mux positions are being issued, and only it.
+    "split": Config(rows=32, active_rows=8, cbls=12, x_trits=2, w_trits=6, adc_bits=4,
+                    adc_share=4, subarrays=2, clusters=1, cluster_size=1),
 }
 
 
@@ -75,7 +80,7 @@ def expected_pieces(config, p):
     return expected
 
 
-@pytest.mark.parametrize("name", ["small", "ternary", "ideal", "misaligned", "mixed"])
+@pytest.mark.parametrize("name", ["small", "ternary", "ideal", "misaligned", "mixed", "split"])
 def test_pieces_cover_every_cbl_once(name):
     config = CONFIGS[name]
     seen = []
@@ -90,7 +95,7 @@ def test_pieces_cover_every_cbl_once(name):
     assert sorted(seen) == list(range(config.cbls))
 
 
-@pytest.mark.parametrize("name", ["small", "ternary", "ideal", "misaligned", "mixed"])
+@pytest.mark.parametrize("name", ["small", "ternary", "ideal", "misaligned", "mixed", "split"])
 def test_accumulator_horner(name, rng):
     config = CONFIGS[name]
     acc = Accumulator(config)
@@ -154,3 +159,20 @@ def test_accumulator_horner(name, rng):
             assert (n, mux) not in expected
     largest = max(abs(v) for sums in expected.values() for v in sums.values())
     assert largest < 2 ** (piece_shape(config).width - 1)
+
+
+def test_accumulator_split_pieces_configuration():
+    # The "split" case above is what it claims: every piece has two or more CBLs and one
+    # ADC has two pieces.
+    pieces = adc_pieces(CONFIGS["split"])
+    assert all(p.mux_hi > p.mux_lo for ps in pieces for p in ps)
+    assert max(len(ps) for ps in pieces) == 2
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"keep": 1}, {"closing": 1},
+                                    {"keep": 1, "scale": 0, "closing": 1},
+                                    {"scale": 1, "scaling": 0}])
+def test_piece_update_takes_one_form(kwargs):
+    from amaranth.hdl import Signal
+    with pytest.raises(TypeError, match="either keep= and scale= or closing= and scaling="):
+        piece_update(Signal(8), Signal(4), **kwargs)
