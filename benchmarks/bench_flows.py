@@ -39,7 +39,8 @@ def main(argv=None):
     print(f"tlcim synth --config {args.config}: {seconds:.1f} s "
           f"({seconds / base_seconds:.1f}x the small preset's {base_seconds:.1f} s)")
     print(f"  periphery {report['total_ge']:,.0f} GE, {report['per_subarray_ge']:,.0f} GE per "
-          f"subarray; {100 * report['array_fraction']:.2f} % of the array (target < 2 %)")
+          f"subarray; {100 * report['array_fraction']:.2f} % of the array (target < 2 %), "
+          f"{100 * report['logic_array_fraction']:.2f} % without the SRAM macros")
     for name in ("accumulate tree", "shift & add"):
         q = report["area_quality"][name]
         print(f"  {name}: {q['vs_bound']}x the full-adder bound, {q['vs_naive']}x naive "

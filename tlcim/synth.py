@@ -20,7 +20,8 @@ includes them as the gate equivalents of the same area (``memory_ge``), beside i
 
 Area in um^2 at 28 nm uses :data:`UM2_PER_GE_28NM`, an assumption stated in every report, and
 the *array fraction* divides it by the area of the compute cells at the paper's
-:data:`CELL_UM2` per cell (SPEC 1).
+:data:`CELL_UM2` per cell (SPEC 1); the *logic array fraction* does the same for the logic
+alone (without the SRAM macros).
 
 The area-quality report (:func:`adder_quality`) compares the shift & add and the accumulate
 tree with a naive chained-``+`` Amaranth version of the same sums and with the full-adder lower
@@ -453,11 +454,16 @@ def area_quality(config, *, progress=print):
       with ``+``), and against ``adcs x full_adder_bound(subarrays x adc_code_bits -> bits of
       the largest code sum)`` full adders (the constant folds into the carry-in for free).
     - *Shift & add*: the combinational update of one ADC of :class:`hw.mac.Accumulator`, as
-      built (:func:`hw.mac.group_update` for the longest piece and :func:`hw.mac.piece_update`,
-      with their operand gating and selection), isolated from the registers and decoders,
-      x ``adcs``; against
-      the same function with every sum a chain of ``+`` (``g + g + g + p``, ``acc + acc +
-      acc``, ``acc + g``) and the results selected; and against the bound of its sums: the
+      built (:func:`hw.mac.group_update` for the longest piece and :func:`hw.mac.piece_update`
+      in the form the configuration uses, with their operand gating and selection), isolated
+      from the registers and decoders, x ``adcs``. For pieces of two or more CBLs that form
+      has no LOAD and adds ``g + 2**(len(g) - 1)`` at a close: the Accumulator restarts the
+      register from :func:`hw.mac.piece_start` instead (cancelling those biases), merged
+      into the synchronous reset its registers have anyway, so neither side of the
+      comparison contains the LOAD (the whole Accumulator is smaller than with the LOAD in
+      the update). Compared against the same function with every sum a chain of ``+``
+      (``g + g + g + p``, ``acc + acc + acc``, ``acc + g`` or ``acc + g + 2**(len(g) - 1)``)
+      and the results selected; and against the bound of its sums: the
       group sum ``3 * g + p`` (operands ``g << 1`` without its zero bit, ``g``, ``p`` into the
       group width) plus the accumulator sum ``3 * acc + g`` (operands ``acc << 1``, ``acc``
       and ``g``), which for pieces of two or more CBLs is done in two halves by one adder, so
@@ -478,21 +484,23 @@ def area_quality(config, *, progress=print):
                for piece in pieces]
     split = min(lengths) > 1
     preset = group_preset(config, max(lengths))
-    controls = ("first", "keep", "closing", "scaling") if split else ("first", "keep", "scale")
+    controls = ("first", "closing", "scaling") if split else ("first", "keep", "scale")
     shapes = {"g": g, "p": p, "acc": acc, **{name: 1 for name in controls}}
 
-    def built(g_, p_, acc_, first, keep, *selects):
-        named = dict(zip(controls[2:], selects))
+    def built(g_, p_, acc_, first, *selects):
+        named = dict(zip(controls[1:], selects))
         return Cat(group_update(g_, p_, first, preset),
-                   piece_update(acc_, g_, keep, **named)[:acc.width])
+                   piece_update(acc_, g_, **named)[:acc.width])
 
-    def naive(g_, p_, acc_, first, keep, *selects):
-        added = Mux(keep, _chain([acc_, g_]), g_)
+    def naive(g_, p_, acc_, first, *selects):
         if split:
             closing, scaling = selects
-            piece = Mux(scaling, _chain([acc_, acc_, acc_]), Mux(closing, added, acc_))
+            piece = Mux(scaling, _chain([acc_, acc_, acc_]),
+                        Mux(closing, _chain([acc_, g_, 1 << (g.width - 1)]), acc_))
         else:
-            piece = Mux(selects[0], _chain([acc_, acc_, acc_, g_]), added)
+            keep, scale = selects
+            piece = Mux(scale, _chain([acc_, acc_, acc_, g_]),
+                        Mux(keep, _chain([acc_, g_]), g_))
         return Cat(Mux(first, p_, _chain([g_, g_, g_, p_]))[:g.width], piece[:acc.width])
 
     group_fa = full_adder_bound([g.width - 1, g.width, p.width], g.width)
@@ -609,6 +617,8 @@ def area_report(config, *, workdir=None, progress=print):
         "per_subarray_ge": round(whole.total_ge / config.subarrays, 1),
         "array_um2": round(array_um2, 1),
         "array_fraction": total_um2 / array_um2,
+        # The same share without the SRAM macros (the activation double buffer's bits).
+        "logic_array_fraction": whole.ge * UM2_PER_GE_28NM / array_um2,
         "whole": whole.to_dict(),
         "blocks": blocks,
         # Glue outside the listed blocks; never negative (optimisation across block
@@ -641,7 +651,8 @@ def format_table(report):
               f"SRAM counted in GE by the same area, transistors count logic only); "
               f"per subarray {_ge(report['per_subarray_ge'])} GE.",
               f"Array: {report['array_um2']:,.0f} um^2 ({a['cell_um2']} um^2 per compute cell); "
-              f"periphery / array = {100 * report['array_fraction']:.2f} %."]
+              f"periphery / array = {100 * report['array_fraction']:.2f} % "
+              f"({100 * report['logic_array_fraction']:.2f} % without the SRAM macros)."]
     quality = report.get("area_quality")
     if quality:
         lines += ["", f"Area quality (one full adder = {quality['full_adder_ge']} GE; target: "
