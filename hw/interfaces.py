@@ -13,7 +13,7 @@ from golden.errors import ErrorCode
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 
 __all__ = ["ERROR_SHAPE", "activation_layout", "weight_layout", "result_layout",
-           "ControlSignature", "StatusSignature", "DatapathSignature",
+           "ConfigSignature", "ControlSignature", "StatusSignature", "DatapathSignature",
            "NVM_PHASES", "nvm_row_bits", "NvmPinsSignature", "NvmRowSignature",
            "NvmOp", "command_layout", "timing_layout", "readback_words", "fault_words_count",
            "NvmControlSignature"]
@@ -50,6 +50,33 @@ def result_layout(geometry):
     least significant bits; ``last`` marks the final beat of a result vector."""
     return data.StructLayout({"data": unsigned(geometry.out_lanes * geometry.out_bits),
                               "last": 1})
+
+
+class ConfigSignature(wiring.Signature):
+    """Base of the signatures that one :class:`golden.Config` determines: two are equal when
+    they are of the same class and were built from equal configurations.
+
+    Parameters
+    ----------
+    config : Config
+    members : dict
+        The members, as for :class:`amaranth.lib.wiring.Signature`.
+    """
+
+    def __init__(self, config, members):
+        self._config = config
+        super().__init__(members)
+
+    @property
+    def config(self):
+        """The configuration this signature was built from."""
+        return self._config
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.config == self.config
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.config!r})"
 
 
 class ControlSignature(wiring.Signature):
@@ -149,7 +176,7 @@ def nvm_row_bits(config):
     return 2 * (config.cbls + spare_cells(config.cbls))
 
 
-class NvmPinsSignature(wiring.Signature):
+class NvmPinsSignature(ConfigSignature):
     """Store/restore pins of one subarray (as seen from the controller).
 
     Weight set ``k`` is source line ``sl = k % cluster_size`` of cluster
@@ -168,24 +195,13 @@ class NvmPinsSignature(wiring.Signature):
     """
 
     def __init__(self, config):
-        self._config = config
         members = {"cluster": Out(_index_shape(config.clusters)),
                    "sl": Out(_index_shape(config.cluster_size))}
         members.update({name: Out(1) for name in NVM_PHASES})
-        super().__init__(members)
-
-    @property
-    def config(self):
-        return self._config
-
-    def __eq__(self, other):
-        return isinstance(other, NvmPinsSignature) and other.config == self.config
-
-    def __repr__(self):
-        return f"NvmPinsSignature({self.config!r})"
+        super().__init__(config, members)
 
 
-class NvmRowSignature(wiring.Signature):
+class NvmRowSignature(ConfigSignature):
     """A row port of a subarray's SRAM with its spare cells (as seen from the port's user).
 
     Members
@@ -199,20 +215,10 @@ class NvmRowSignature(wiring.Signature):
     """
 
     def __init__(self, config):
-        self._config = config
         bits = nvm_row_bits(config)
-        super().__init__({"row_addr": Out(_index_shape(config.rows)),
-                          "row_wdata": Out(bits), "row_we": Out(1), "row_rdata": In(bits)})
-
-    @property
-    def config(self):
-        return self._config
-
-    def __eq__(self, other):
-        return isinstance(other, NvmRowSignature) and other.config == self.config
-
-    def __repr__(self):
-        return f"NvmRowSignature({self.config!r})"
+        super().__init__(config, {"row_addr": Out(_index_shape(config.rows)),
+                                  "row_wdata": Out(bits), "row_we": Out(1),
+                                  "row_rdata": In(bits)})
 
 
 class NvmOp(enum.Enum, shape=1):
@@ -246,7 +252,7 @@ def fault_words_count(config):
     return -(-6 * (config.cbls + spare_cells(config.cbls)) // 32)
 
 
-class NvmControlSignature(wiring.Signature):
+class NvmControlSignature(ConfigSignature):
     """The store/restore side of the datapath's ports (as seen from the datapath): what the
     registers give the controller and read back from it (:class:`hw.nvm.NvmController`
     members of the same names).
@@ -268,8 +274,7 @@ class NvmControlSignature(wiring.Signature):
     """
 
     def __init__(self, config):
-        self._config = config
-        super().__init__({
+        super().__init__(config, {
             "cmd": In(stream.Signature(command_layout())),
             "timing": In(timing_layout()),
             "allow_unverified": In(1),
@@ -290,13 +295,3 @@ class NvmControlSignature(wiring.Signature):
             "fault_data": In(32 * fault_words_count(config)),
             "fault_we": In(1),
         })
-
-    @property
-    def config(self):
-        return self._config
-
-    def __eq__(self, other):
-        return isinstance(other, NvmControlSignature) and other.config == self.config
-
-    def __repr__(self):
-        return f"NvmControlSignature({self.config!r})"

@@ -14,6 +14,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden import Config
+from .interfaces import ConfigSignature
 
 __all__ = ["index_shape", "balanced_sum", "pick", "SubarraySignature", "SubarrayStub",
            "SubarrayBlackBox"]
@@ -48,7 +49,7 @@ def pick(values, index):
     return values[0] if len(values) == 1 else Array(values)[index]
 
 
-class SubarraySignature(wiring.Signature):
+class SubarraySignature(ConfigSignature):
     """Digital pins of one subarray (as seen from the subarray).
 
     Parameters
@@ -79,8 +80,7 @@ class SubarraySignature(wiring.Signature):
     def __init__(self, config):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
-        self._config = config
-        super().__init__({
+        super().__init__(config, {
             "row_addr": In(index_shape(config.rows)),
             "row_wdata": In(2 * config.cbls),
             "row_we": In(1),
@@ -91,16 +91,6 @@ class SubarraySignature(wiring.Signature):
             "mux": In(index_shape(config.adc_share)),
             "codes": Out(data.ArrayLayout(unsigned(config.adc_code_bits), config.adcs)),
         })
-
-    @property
-    def config(self):
-        return self._config
-
-    def __eq__(self, other):
-        return isinstance(other, SubarraySignature) and other.config == self.config
-
-    def __repr__(self):
-        return f"SubarraySignature({self.config!r})"
 
 
 class _SubarrayPins(wiring.Component):
