@@ -11,12 +11,12 @@ from golden import Config
 from golden.errors import ErrorCode
 from .encoder import ActivationBuffer, TernaryEncoder
 from .geometry import Geometry, WEIGHT_BEAT_BITS
-from .interfaces import DatapathSignature, ERROR_SHAPE
+from .interfaces import DatapathSignature, ERROR_SHAPE, index_shape
 from .mac import Accumulator, PartialMac
 from .output import CONTROL_LAYOUT, OutputStage
 from .sequencer import Sequencer, StepSignature
 from .nvm import NvmSystem
-from .stub import SubarrayBlackBox, SubarrayStub, index_shape
+from .stub import SubarrayBlackBox, SubarrayStub
 
 __all__ = ["Datapath"]
 

@@ -10,7 +10,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from .geometry import Geometry
-from .stub import balanced_sum, index_shape
+from .interfaces import index_shape
+from .stub import balanced_sum
 
 __all__ = ["TernaryEncoder", "ActivationBuffer", "encoder_table", "DIRECT_TABLE_BITS"]
 

@@ -12,7 +12,7 @@ from golden.checksum import spare_cells
 from golden.errors import ErrorCode
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 
-__all__ = ["ERROR_SHAPE", "activation_layout", "weight_layout", "result_layout",
+__all__ = ["ERROR_SHAPE", "index_shape", "activation_layout", "weight_layout", "result_layout",
            "ConfigSignature", "ControlSignature", "StatusSignature", "DatapathSignature",
            "NVM_PHASES", "nvm_row_bits", "NvmPinsSignature", "NvmRowSignature",
            "NvmOp", "command_layout", "timing_layout", "readback_words", "fault_words_count",
@@ -166,7 +166,11 @@ def _bits_for(count):
     return max(1, (count - 1).bit_length())
 
 
-def _index_shape(count):
+def index_shape(count):
+    """Return the unsigned shape of an index ``0 .. count - 1``, at least one bit wide.
+
+    One bit even for ``count == 1`` keeps every port of the black box a real Verilog port.
+    """
     return unsigned(_bits_for(count))
 
 
@@ -195,8 +199,8 @@ class NvmPinsSignature(ConfigSignature):
     """
 
     def __init__(self, config):
-        members = {"cluster": Out(_index_shape(config.clusters)),
-                   "sl": Out(_index_shape(config.cluster_size))}
+        members = {"cluster": Out(index_shape(config.clusters)),
+                   "sl": Out(index_shape(config.cluster_size))}
         members.update({name: Out(1) for name in NVM_PHASES})
         super().__init__(config, members)
 
@@ -216,7 +220,7 @@ class NvmRowSignature(ConfigSignature):
 
     def __init__(self, config):
         bits = nvm_row_bits(config)
-        super().__init__(config, {"row_addr": Out(_index_shape(config.rows)),
+        super().__init__(config, {"row_addr": Out(index_shape(config.rows)),
                                   "row_wdata": Out(bits), "row_we": Out(1),
                                   "row_rdata": In(bits)})
 
@@ -282,7 +286,7 @@ class NvmControlSignature(ConfigSignature):
             "done": Out(1),
             "unverified": Out(config.subarrays),
             "set_known": Out(config.subarrays),
-            "sets": Out(data.ArrayLayout(_index_shape(config.weight_sets), config.subarrays)),
+            "sets": Out(data.ArrayLayout(index_shape(config.weight_sets), config.subarrays)),
             "error_subarray": Out(_bits_for(config.subarrays)),
             "error_row": Out(_bits_for(config.rows)),
             # SRAM row readback (valid while the datapath is idle) and the emulation-only

@@ -24,8 +24,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import Config
+from .interfaces import index_shape
 from .sequencer import Mode, StepSignature
-from .stub import balanced_sum, index_shape, pick
+from .stub import balanced_sum, pick
 
 __all__ = ["Piece", "adc_pieces", "partial_mac_shape", "group_shape", "piece_shape",
            "group_preset", "group_update", "piece_start", "piece_update", "PartialMac",

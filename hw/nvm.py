@@ -60,10 +60,10 @@ from golden import Config
 from golden.checksum import crc_matrix, crc_params
 from golden.errors import ErrorCode
 from .interfaces import (ERROR_SHAPE, NVM_PHASES, NvmOp, NvmPinsSignature, NvmRowSignature,
-                         command_layout, timing_layout)
+                         command_layout, index_shape, timing_layout)
 from .reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, NvmSubarray, NvmSubarrayBlackBox,
                           ReramArray)
-from .stub import SubarraySignature, index_shape
+from .stub import SubarraySignature
 
 __all__ = ["NvmState", "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks",
            "crc_step_matrices", "pass_cycles", "restore_cycles", "store_cycles",

@@ -7,7 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import Config
-from .stub import index_shape
+from .interfaces import index_shape
 
 __all__ = ["Mode", "StepSignature", "Sequencer"]
 

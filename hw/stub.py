@@ -14,18 +14,10 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden import Config
-from .interfaces import ConfigSignature
+from .interfaces import ConfigSignature, index_shape
 
-__all__ = ["index_shape", "balanced_sum", "pick", "SubarraySignature", "SubarrayStub",
+__all__ = ["balanced_sum", "pick", "SubarraySignature", "SubarrayStub",
            "SubarrayBlackBox"]
-
-
-def index_shape(count):
-    """Return the unsigned shape of an index ``0 .. count - 1``, at least one bit wide.
-
-    One bit even for ``count == 1`` keeps every port of the black box a real Verilog port.
-    """
-    return unsigned(max(1, (count - 1).bit_length()))
 
 
 def balanced_sum(values):
