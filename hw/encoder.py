@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from .geometry import Geometry
 from .interfaces import index_shape
-from .stub import balanced_sum
+from .stub import balanced_or, balanced_sum
 
 __all__ = ["TernaryEncoder", "ActivationBuffer", "encoder_table", "DIRECT_TABLE_BITS"]
 
@@ -238,8 +238,8 @@ class ActivationBuffer(wiring.Component):
             in1, in2 = [], []
             for a in range(A):
                 pairs = read.data.word_select(s * A + a, value_bits)
-                in1.append(_or(pairs[2 * t] & selects[t] for t in range(T)))
-                in2.append(_or(pairs[2 * t + 1] & selects[t] for t in range(T)))
+                in1.append(balanced_or(pairs[2 * t] & selects[t] for t in range(T)))
+                in2.append(balanced_or(pairs[2 * t + 1] & selects[t] for t in range(T)))
             m.d.comb += [self.wl1[s].eq(Cat(in1)), self.wl2[s].eq(Cat(in2))]
 
         # -- write side: one port per group of a beat ------------------------------------------
@@ -303,12 +303,3 @@ class ActivationBuffer(wiring.Component):
                 counters[0].eq(subarray + step_s + block_carry),
             ]
         return subarray, row_block, slot
-
-
-def _or(terms):
-    # OR of one-bit terms, as a balanced tree.
-    terms = list(terms)
-    while len(terms) > 1:
-        terms = [terms[i] | terms[i + 1] if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
-    return terms[0]

@@ -63,7 +63,7 @@ from .interfaces import (ERROR_SHAPE, NVM_PHASES, NvmOp, NvmPinsSignature, NvmRo
                          command_layout, index_shape, timing_layout)
 from .reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, NvmSubarray, NvmSubarrayBlackBox,
                           ReramArray)
-from .stub import SubarraySignature
+from .stub import SubarraySignature, balanced_or
 
 __all__ = ["NvmState", "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks",
            "crc_step_matrices", "pass_cycles", "restore_cycles", "store_cycles",
@@ -179,14 +179,6 @@ def store_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None, crc_chunk=DEFA
     t = effective_timing(timing)
     return pass_cycles(config, crc_chunk, subarrays) + t["store_reset"] + t["store_set"] + \
         _copy(config, copy_cycles) + 1
-
-
-def _any_of(values):
-    # The OR of `values`, as a balanced tree.
-    while len(values) > 1:
-        values = [values[i] | values[i + 1] if i + 1 < len(values) else values[i]
-                  for i in range(0, len(values), 2)]
-    return values[0]
 
 
 def _xor_network(m, bits, rows, name):
@@ -464,9 +456,9 @@ class NvmController(wiring.Component):
         # (about 2,500 GE on paper), as one-hot AND-OR (abc gives an Array index the same
         # area within 3 %).
         m.d.comb += [
-            chunk.eq(_any_of([Mux(sub_hot[s] & part_hot[k], padded[s][k * W:(k + 1) * W], 0)
+            chunk.eq(balanced_or([Mux(sub_hot[s] & part_hot[k], padded[s][k * W:(k + 1) * W], 0)
                               for s in range(S) for k in range(K)])),
-            spare.eq(_any_of([Mux(sub_hot[s], self.nvm_row[s].row_rdata[2 * C:], 0)
+            spare.eq(balanced_or([Mux(sub_hot[s], self.nvm_row[s].row_rdata[2 * C:], 0)
                               for s in range(S)])),
         ]
         crc = Signal(width)                      # the state after the chunks fed so far

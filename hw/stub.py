@@ -7,6 +7,8 @@ logic; :class:`SubarrayBlackBox` has the same ports and instantiates ``tlcim_sub
 tapeout flow can drop the analog macro in its place.
 """
 
+import operator
+
 from amaranth.hdl import (Array, Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal,
                           Signal, unsigned)
 from amaranth.lib import data, wiring
@@ -16,19 +18,30 @@ from amaranth.lib.wiring import In, Out
 from golden import Config
 from .interfaces import ConfigSignature, index_shape
 
-__all__ = ["balanced_sum", "pick", "SubarraySignature", "SubarrayStub",
+__all__ = ["balanced_sum", "balanced_or", "pick", "SubarraySignature", "SubarrayStub",
            "SubarrayBlackBox"]
+
+
+def _balanced(values, combine, empty):
+    # `combine` folded over `values` as a balanced tree (log depth, not a chain).
+    values = list(values)
+    if not values:
+        return empty
+    while len(values) > 1:
+        values = [combine(values[i], values[i + 1]) if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
 
 
 def balanced_sum(values):
     """Return the sum of ``values`` as a balanced adder tree (log depth, not a chain)."""
-    values = list(values)
-    if not values:
-        return 0
-    while len(values) > 1:
-        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i]
-                  for i in range(0, len(values), 2)]
-    return values[0]
+    return _balanced(values, operator.add, 0)
+
+
+def balanced_or(values):
+    """Return the bitwise OR of ``values`` as a balanced tree (0 for none): with one-hot
+    ``Mux(select, value, 0)`` terms, an AND-OR multiplexer."""
+    return _balanced(values, operator.or_, 0)
 
 
 def pick(values, index):
