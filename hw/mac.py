@@ -289,13 +289,11 @@ class Accumulator(wiring.Component):
 def group_preset(config, length):
     """Return the constant the group register's Horner sum starts from for a piece of
     ``length`` CBLs (see :func:`group_update`), as an unsigned ``group_shape`` integer."""
-    width = group_shape(config).width
+    # `length` steps `3 * g + p + bias` from the preset add `bias * (3**length - 1) / 2` and
+    # triple the preset `length` times.
     bias = 1 << (partial_mac_shape(config).width - 1)
-    inverse = pow(3, -1, 1 << width)        # 3 is odd: invertible modulo 2**width
-    offset = 0                              # of the stored value after the last position
-    for _ in range(length):                 # step back: offset = 3 * before + bias
-        offset = (offset - bias) * inverse % (1 << width)
-    return offset
+    return _cancelling_start(bias * (3 ** length - 1) // 2, length,
+                             group_shape(config).width)
 
 
 def group_update(g, p, first, preset):
@@ -326,8 +324,15 @@ def piece_start(config):
     width = piece_shape(config).width
     T, B = config.x_trits, config.compute_blocks
     biases = (1 << (group_shape(config).width - 1)) * B * (3 ** T - 1) // 2
-    start = -biases * pow(3, -(T - 1), 1 << width) % (1 << width)
+    start = _cancelling_start(biases, T - 1, width)
     return start - (start >> (width - 1) << width)  # as a signed integer
+
+
+def _cancelling_start(biases, triplings, width):
+    # The start value x (unsigned, modulo 2**width) with 3**triplings * x + biases == 0: a
+    # register that starts from x, is tripled `triplings` times and has `biases` added on the
+    # way ends exact. 3 is odd, so it is invertible modulo a power of two.
+    return -biases * pow(3, -triplings, 1 << width) % (1 << width)
 
 
 def piece_update(old, g, *, keep=None, scale=None, closing=None, scaling=None):
