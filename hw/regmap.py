@@ -30,7 +30,7 @@ from .interfaces import ERROR_SHAPE, NVM_PHASES, fault_words_count, readback_wor
 from .reram_array import DEFAULT_TIMING, MINIMUM_CYCLES
 
 __all__ = ["Access", "Field", "Register", "Reserved", "RegisterMap", "register_map",
-           "REGISTER_BASE", "READBACK_BASE", "FAULT_BASE", "nvm_registers", "readback_registers",
+           "NVM_BASE", "READBACK_BASE", "FAULT_BASE", "nvm_registers", "readback_registers",
            "RegisterBusSignature", "RegisterBlock", "DATA_BITS", "ADDRESS_BITS", "ID", "VERSION"]
 
 #: Width of a register and of the AXI4-Lite data bus.
@@ -331,7 +331,7 @@ def _value_register(name, address, width, access, doc, reset=0, *, emulation=Fal
 # -- the store/restore controller (issue 4, hw.nvm) --------------------------------------------
 
 #: Base of the store/restore controller's registers (:func:`nvm_registers`, ``0x200-0x2ff``).
-REGISTER_BASE = 0x200
+NVM_BASE = 0x200
 #: Base addresses of the SRAM row readback and of the emulation-only fault port registers
 #: (:func:`readback_registers`).
 READBACK_BASE, FAULT_BASE = 0x300, 0x400
@@ -339,7 +339,7 @@ READBACK_BASE, FAULT_BASE = 0x300, 0x400
 
 def nvm_registers(config, timing_bits=8):
     """Return the registers of the store/restore controller (:class:`hw.nvm.NvmController`)
-    for ``config``, from :data:`REGISTER_BASE`.
+    for ``config``, from :data:`NVM_BASE`.
 
     ``NVM_CMD`` holds a command's arguments, ``NVM_START`` starts it (the command waits,
     ``NVM_STATUS.busy``, until the datapath is idle); phase lengths with safe reset values
@@ -348,39 +348,39 @@ def nvm_registers(config, timing_bits=8):
     """
     S = config.subarrays
     registers = [
-        Register("NVM_CMD", REGISTER_BASE, (
+        Register("NVM_CMD", NVM_BASE, (
             Field("op", 0, 1, Access.RW, 0, "0 = store, 1 = restore."),
             Field("all", 1, 1, Access.RW, 0, "Every subarray (subarray ignored)."),
             Field("subarray", 8, 8, Access.RW, 0, "Subarray (>= subarrays: bad_set)."),
             Field("set", 16, 16, Access.RW, 0, "Weight set cluster * cluster_size + index "
                                                 "(>= weight_sets: bad_set)."),
         ), "Store/restore command arguments."),
-        Register("NVM_START", REGISTER_BASE + 0x04, (
+        Register("NVM_START", NVM_BASE + 0x04, (
             Field("start", 0, 1, Access.W1P, 0, "Start the command in NVM_CMD."),
         ), "Start a store/restore."),
-        Register("NVM_STATUS", REGISTER_BASE + 0x08, (
+        Register("NVM_STATUS", NVM_BASE + 0x08, (
             Field("busy", 0, 1, Access.RO, 0, "A store/restore waits or runs (MVMs wait)."),
         ), "Store/restore status."),
-        Register("NVM_UNVERIFIED", REGISTER_BASE + 0x0C, (
+        Register("NVM_UNVERIFIED", NVM_BASE + 0x0C, (
             Field("value", 0, S, Access.RO, 0, "Bit s: subarray s is valid only by the "
                                                "allow_unverified policy."),
         ), "Weights kept after a failed verification."),
-        Register("NVM_ERROR_AT", REGISTER_BASE + 0x10, (
+        Register("NVM_ERROR_AT", NVM_BASE + 0x10, (
             Field("row", 0, 16, Access.RO, 0, "Row of the first verify mismatch."),
             Field("subarray", 16, 8, Access.RO, 0, "Its subarray."),
         ), "Where the last verify_failed restore found its first mismatch."),
-        Register("NVM_POLICY", REGISTER_BASE + 0x14, (
+        Register("NVM_POLICY", NVM_BASE + 0x14, (
             Field("allow_unverified", 0, 1, Access.RW, 0,
                   "Keep weights that failed verification valid (flagged)."),
         ), "Integrity policy; sampled when a command starts."),
     ]
     for index, name in enumerate(NVM_PHASES):
-        registers.append(Register(f"NVM_T_{name.upper()}", REGISTER_BASE + 0x20 + 4 * index, (
+        registers.append(Register(f"NVM_T_{name.upper()}", NVM_BASE + 0x20 + 4 * index, (
             Field("cycles", 0, timing_bits, Access.RW, DEFAULT_TIMING[name],
                   f"Cycles of the {name} phase; raised to {MINIMUM_CYCLES[name]} if below."),
         ), f"Length of the {name} phase; sampled when a command starts."))
     for s in range(S):
-        registers.append(Register(f"NVM_SET{s}", REGISTER_BASE + 0x80 + 4 * s, (
+        registers.append(Register(f"NVM_SET{s}", NVM_BASE + 0x80 + 4 * s, (
             Field("set", 0, 16, Access.RO, 0, "Weight set restored last."),
             Field("known", 31, 1, Access.RO, 0, "1: the SRAM holds that set (valid)."),
         ), f"The weight set subarray {s} holds."))

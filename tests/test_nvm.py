@@ -625,9 +625,9 @@ def test_variation_fault_map():
 
 @pytest.mark.parametrize("config", [TINY, PRESETS["paper"]], ids=["tiny", "paper"])
 def test_register_description(config):
-    from hw.regmap import REGISTER_BASE, RegisterMap, nvm_registers
+    from hw.regmap import NVM_BASE, RegisterMap, nvm_registers
     registers = RegisterMap(nvm_registers(config))     # checks overlaps and unique names
-    assert all(REGISTER_BASE <= r.address < REGISTER_BASE + 0x100 for r in registers)
+    assert all(NVM_BASE <= r.address < NVM_BASE + 0x100 for r in registers)
     assert {registers[f"NVM_T_{name.upper()}"].field("cycles").reset
             for name in NVM_PHASES} <= set(DEFAULT_TIMING.values())
     assert registers["NVM_CMD"].encode(op=1, set=config.weight_sets) >> 16 == \
