@@ -23,7 +23,7 @@ the *array fraction* divides it by the area of the compute cells at the paper's
 :data:`CELL_UM2` per cell (SPEC 1); the *logic array fraction* does the same for the logic
 alone (without the SRAM macros).
 
-The area-quality report (:func:`adder_quality`) compares the shift & add and the accumulate
+The area-quality report (:func:`area_quality`) compares the shift & add and the accumulate
 tree with a naive chained-``+`` Amaranth version of the same sums and with the full-adder lower
 bound of those sums (:func:`full_adder_bound`).
 """
