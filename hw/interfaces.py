@@ -161,17 +161,12 @@ NVM_PHASES = ("precharge", "restore_left", "latch_left", "restore_right", "latch
               "store_reset", "store_set")
 
 
-def _bits_for(count):
-    # Bits of an index 0 .. count - 1, at least one (so every port is a real Verilog port).
-    return max(1, (count - 1).bit_length())
-
-
 def index_shape(count):
     """Return the unsigned shape of an index ``0 .. count - 1``, at least one bit wide.
 
     One bit even for ``count == 1`` keeps every port of the black box a real Verilog port.
     """
-    return unsigned(_bits_for(count))
+    return unsigned(max(1, (count - 1).bit_length()))
 
 
 def nvm_row_bits(config):
@@ -287,15 +282,15 @@ class NvmControlSignature(ConfigSignature):
             "unverified": Out(config.subarrays),
             "set_known": Out(config.subarrays),
             "sets": Out(data.ArrayLayout(index_shape(config.weight_sets), config.subarrays)),
-            "error_subarray": Out(_bits_for(config.subarrays)),
-            "error_row": Out(_bits_for(config.rows)),
+            "error_subarray": Out(index_shape(config.subarrays)),
+            "error_row": Out(index_shape(config.rows)),
             # SRAM row readback (valid while the datapath is idle) and the emulation-only
             # fault-map write port (ignored without hw.nvm.NvmSystem fault_port).
-            "read_subarray": In(_bits_for(config.subarrays)),
-            "read_row": In(_bits_for(config.rows)),
+            "read_subarray": In(index_shape(config.subarrays)),
+            "read_row": In(index_shape(config.rows)),
             "read_data": Out(2 * config.cbls),
-            "fault_subarray": In(_bits_for(config.subarrays)),
-            "fault_row": In(_bits_for(config.rows)),
+            "fault_subarray": In(index_shape(config.subarrays)),
+            "fault_row": In(index_shape(config.rows)),
             "fault_data": In(32 * fault_words_count(config)),
             "fault_we": In(1),
         })
