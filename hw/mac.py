@@ -29,7 +29,8 @@ from .sequencer import Mode, StepSignature
 from .stub import balanced_sum, pick
 
 __all__ = ["Piece", "adc_pieces", "partial_mac_shape", "group_shape", "piece_shape",
-           "group_preset", "group_update", "piece_start", "piece_update", "PartialMac",
+           "group_preset", "group_update", "piece_start", "piece_update",
+           "split_piece_update", "PartialMac",
            "Accumulator"]
 
 
@@ -159,7 +160,7 @@ class Accumulator(wiring.Component):
     On the cycle after a step that closes a piece (its lowest mux position), the piece's
     accumulator takes ``g`` as the step's ``mode`` says (:class:`~hw.sequencer.Mode`); for
     pieces of two or more CBLs the cycle after the piece's first step prepares it, ``3 * acc``
-    for SCALE and :func:`piece_start` for LOAD (:func:`piece_update`). After a ``final`` step
+    for SCALE and :func:`piece_start` for LOAD (:func:`split_piece_update`). After a ``final`` step
     that update gives the piece's result: it appears on ``result`` in that cycle
     (combinationally) with ``result_valid``, while the group registers already work on the
     next group.
@@ -258,12 +259,11 @@ class Accumulator(wiring.Component):
                 # The cycle after a piece's first step is free: it takes `3 * old` (SCALE)
                 # or restarts the accumulator from `start` (LOAD), so that the close adds `g`.
                 opening = d_valid & at([piece.mux_hi for piece in pieces], d_mux)
-                m.d.comb += new.eq(piece_update(old, g, closing=closing,
-                                                scaling=opening & scale))
+                m.d.comb += new.eq(split_piece_update(old, g, closing, opening & scale))
                 update = 1  # `new` is `old` on the other cycles
                 clear = opening & load
             else:
-                m.d.comb += new.eq(piece_update(old, g, keep=~load, scale=scale))
+                m.d.comb += new.eq(piece_update(old, g, ~load, scale))
                 update, clear = closing, None
 
             def write(acc):
@@ -312,7 +312,7 @@ def group_update(g, p, first, preset):
 
 def piece_start(config):
     """Return the value a piece accumulator of two or more CBLs starts an MVM from (see
-    :func:`piece_update`), as a signed ``piece_shape`` integer.
+    :func:`split_piece_update`), as a signed ``piece_shape`` integer.
 
     Every close adds ``g + 2**(len(g) - 1)``. An MVM closes ``compute_blocks`` groups per
     input trit and Horner's rule triples the sum between input trits, so by the last close
@@ -335,36 +335,27 @@ def _cancelling_start(biases, triplings, width):
     return -biases * pow(3, -triplings, 1 << width) % (1 << width)
 
 
-def piece_update(old, g, *, keep=None, scale=None, closing=None, scaling=None):
-    """Return a piece accumulator's next value (modulo ``2**len(old)``) from ``old`` and the
+def piece_update(old, g, keep, scale):
+    """Return the next value of the accumulator of a one-CBL piece (updated at every close)
+    from ``old`` and the group value ``g``: ``3 * old + g`` when ``scale``, else ``old + g``
+    when ``keep`` (low for :attr:`Mode.LOAD <hw.sequencer.Mode.LOAD>`), else ``g``: one
+    three-operand sum."""
+    return Mux(scale, old << 1, 0) + Mux(keep, old, 0) + g
+
+
+def split_piece_update(old, g, closing, scaling):
+    """Return the next value (modulo ``2**len(old)``) of the accumulator of a piece of two or
+    more CBLs, which is free on the cycle after the piece's first step, from ``old`` and the
     group value ``g``.
 
-    Two forms, by the keyword arguments given:
-
-    - ``keep`` and ``scale`` (pieces of one CBL; the update happens at every close):
-      ``3 * old + g`` when ``scale``, else ``old + g`` when ``keep`` (low for
-      :attr:`Mode.LOAD <hw.sequencer.Mode.LOAD>`), else ``g``: one three-operand sum.
-    - ``closing`` and ``scaling`` (pieces of two or more CBLs, where the accumulator is free on
-      the cycle after the piece's first step): ``3 * old`` while ``scaling``, ``old + g``
-      while ``closing``, ``old`` otherwise, so the same two-operand adder does both halves of
-      ``3 * old + g``. ``g`` enters with its sign bit inverted, ``g + 2**(len(g) - 1)`` as an
-      unsigned number, so the sum has no sign-extension columns. A LOAD is ``start + g``: the
-      caller restarts the register from :func:`piece_start` on the free cycle instead of
-      scaling (:class:`Accumulator` does it with the register's synchronous reset), so the
-      first operand is never gated, and that start cancels the biases of the MVM's closes:
-      intermediate values are offset, the value after the last close is exact.
-
-    Raises
-    ------
-    TypeError
-        If the keyword arguments are not exactly those of one form.
+    ``3 * old`` while ``scaling``, ``old + g`` while ``closing``, ``old`` otherwise, so the
+    same two-operand adder does both halves of ``3 * old + g``. ``g`` enters with its sign bit
+    inverted, ``g + 2**(len(g) - 1)`` as an unsigned number, so the sum has no sign-extension
+    columns. A LOAD is ``start + g``: the caller restarts the register from
+    :func:`piece_start` on the free cycle instead of scaling (:class:`Accumulator` does it
+    with the register's synchronous reset), so the first operand is never gated, and that
+    start cancels the biases of the MVM's closes: intermediate values are offset, the value
+    after the last close is exact.
     """
-    given = {name for name, value in (("keep", keep), ("scale", scale), ("closing", closing),
-                                      ("scaling", scaling)) if value is not None}
-    if given == {"keep", "scale"}:
-        return Mux(scale, old << 1, 0) + Mux(keep, old, 0) + g
-    if given == {"closing", "scaling"}:
-        old = old.as_unsigned()
-        return old + Mux(scaling, old << 1, Mux(closing, Cat(g[:-1], ~g[-1]), 0))
-    raise TypeError(f"piece_update takes either keep= and scale= or closing= and scaling=, "
-                    f"not {', '.join(sorted(given)) or 'neither'}")
+    old = old.as_unsigned()
+    return old + Mux(scaling, old << 1, Mux(closing, Cat(g[:-1], ~g[-1]), 0))

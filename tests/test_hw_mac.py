@@ -6,8 +6,7 @@ from amaranth.sim import Simulator
 
 import golden
 from golden import Config, PRESETS
-from hw.mac import (Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape,
-                    piece_update)
+from hw.mac import Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape
 from hw.sequencer import Mode
 
 CONFIGS = {
@@ -167,12 +166,3 @@ def test_accumulator_split_pieces_configuration():
     pieces = adc_pieces(CONFIGS["split"])
     assert all(p.mux_hi > p.mux_lo for ps in pieces for p in ps)
     assert max(len(ps) for ps in pieces) == 2
-
-
-@pytest.mark.parametrize("kwargs", [{}, {"keep": 1}, {"closing": 1},
-                                    {"keep": 1, "scale": 0, "closing": 1},
-                                    {"scale": 1, "scaling": 0}])
-def test_piece_update_takes_one_form(kwargs):
-    from amaranth.hdl import Signal
-    with pytest.raises(TypeError, match="either keep= and scale= or closing= and scaling="):
-        piece_update(Signal(8), Signal(4), **kwargs)

@@ -454,8 +454,9 @@ def area_quality(config, *, progress=print):
       with ``+``), and against ``adcs x full_adder_bound(subarrays x adc_code_bits -> bits of
       the largest code sum)`` full adders (the constant folds into the carry-in for free).
     - *Shift & add*: the combinational update of one ADC of :class:`hw.mac.Accumulator`, as
-      built (:func:`hw.mac.group_update` for the longest piece and :func:`hw.mac.piece_update`
-      in the form the configuration uses, with their operand gating and selection), isolated
+      built (:func:`hw.mac.group_update` for the longest piece, then
+      :func:`hw.mac.piece_update` or, for pieces of two or more CBLs,
+      :func:`hw.mac.split_piece_update`, with their operand gating and selection), isolated
       from the registers and decoders, x ``adcs``. For pieces of two or more CBLs that form
       has no LOAD and adds ``g + 2**(len(g) - 1)`` at a close: the Accumulator restarts the
       register from :func:`hw.mac.piece_start` instead (cancelling those biases), merged
@@ -474,7 +475,7 @@ def area_quality(config, *, progress=print):
     """
     from amaranth.hdl import Cat
     from hw.mac import (PartialMac, adc_pieces, group_preset, group_shape, group_update,
-                        partial_mac_shape, piece_shape, piece_update)
+                        partial_mac_shape, piece_shape, piece_update, split_piece_update)
     fa = full_adder_ge()
     g, p, acc = (Shape.cast(shape(config)) for shape in
                  (group_shape, partial_mac_shape, piece_shape))
@@ -487,10 +488,10 @@ def area_quality(config, *, progress=print):
     controls = ("first", "closing", "scaling") if split else ("first", "keep", "scale")
     shapes = {"g": g, "p": p, "acc": acc, **{name: 1 for name in controls}}
 
+    update = split_piece_update if split else piece_update
+
     def built(g_, p_, acc_, first, *selects):
-        named = dict(zip(controls[1:], selects))
-        return Cat(group_update(g_, p_, first, preset),
-                   piece_update(acc_, g_, **named)[:acc.width])
+        return Cat(group_update(g_, p_, first, preset), update(acc_, g_, *selects)[:acc.width])
 
     def naive(g_, p_, acc_, first, *selects):
         if split:
