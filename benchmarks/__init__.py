@@ -3,7 +3,7 @@
 A benchmark is a module ``benchmarks/bench_<name>.py`` with a ``main()`` function that runs it
 with its default settings, prints its figures (each next to the baseline it is compared with,
 measured in the same run) and returns them as a dict. ``python -m benchmarks`` runs every such
-module in name order, or only those named (``golden`` or ``bench_golden``); ``make bench`` is
+module in name order, or only those named (``tlcim.golden`` or ``bench_golden``); ``make bench`` is
 the same. The figures and commands are recorded in ``docs/``.
 """
 

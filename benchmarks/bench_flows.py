@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from golden import Config
+from tlcim.golden import Config
 from tlcim import fpga, synth
 
 

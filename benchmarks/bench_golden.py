@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-import golden
+from tlcim import golden
 
 #: Seed of the random weights and inputs.
 SEED = 2023

@@ -4,7 +4,7 @@
 *measured*: the store/restore controller (hw/nvm.py) for the ``paper`` configuration runs in
 the Amaranth simulator and the cycles from accepting a command to its ``done`` strobe are
 counted, for several phase-length settings; the measured figures are checked against the
-closed form (:func:`hw.nvm.restore_cycles`). The baseline, run in the same process, is the
+closed form (:func:`tlcim.hw.nvm.restore_cycles`). The baseline, run in the same process, is the
 default register setting with the behavioural stub's copy; ratios are against it.
 
 Throughput loss of switching weight sets between layers: a layer of ``n`` MVMs on a subarray
@@ -23,11 +23,11 @@ import sys
 
 from amaranth.sim import Simulator
 
-from golden import Config
-from hw.geometry import Geometry
-from hw.interfaces import NVM_PHASES, NvmOp
-from hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, restore_cycles, store_cycles
-from hw.reram_array import DEFAULT_TIMING
+from tlcim.golden import Config
+from tlcim.hw.geometry import Geometry
+from tlcim.hw.interfaces import NVM_PHASES, NvmOp
+from tlcim.hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, restore_cycles, store_cycles
+from tlcim.hw.reram_array import DEFAULT_TIMING
 
 #: Phase-length settings measured (register values; the controller raises them to minimums).
 SETTINGS = {

@@ -8,12 +8,13 @@ next to its baseline from the same run:
    ``conversions_per_mvm`` (400 on ``paper``); target ratio <= 1.01 (SPEC 7). Measured by the
    cocotb test ``throughput`` of ``tb/test_top.py`` on the Verilog.
 2. Simulation speed of ``tlcim run --target rtl`` on ``paper`` (``--speed-config``): simulated
-   cycles per second and MVMs per second of a session script (weights for every subarray, one batch of MVMs)
-   through the host driver, per available simulator, with the bulk stream transport
-   (``sim.transports.BulkTransport``, the default) and with cocotbext-axi's streams (``TLCIM_BULK=0``, the
-   baseline: ratio bulk / cocotbext-axi of the MVM batch printed), both for the whole session
-   and for the MVM batch alone; the golden target on the same script for scale.
-3. Generation time of the ``paper`` Verilog (``hw.generate.generated_files``, all seven files).
+   cycles per second and MVMs per second of a session script (weights for every subarray, one batch
+   of MVMs) through the host driver, per available simulator, with the bulk stream transport
+   (``tlcim.sim.transports.BulkTransport``, the default) and with cocotbext-axi's streams
+   (``TLCIM_BULK=0``, the baseline: ratio bulk / cocotbext-axi of the MVM batch printed), both for
+   the whole session and for the MVM batch alone; the golden target on the same script for scale.
+3. Generation time of the ``paper`` Verilog (``tlcim.hw.generate.generated_files``, all seven
+   files).
 """
 
 import argparse
@@ -27,9 +28,9 @@ import time
 
 import numpy as np
 
-from golden import Config
-from sim import rtl
-from sim.script import execute, open_target, parse_ops
+from tlcim.golden import Config
+from tlcim.sim import rtl
+from tlcim.sim.script import execute, open_target, parse_ops
 
 #: Seed of the random weights and inputs.
 SEED = 2023
@@ -42,7 +43,7 @@ def throughput(config, batch):
     built = rtl.build(config)
     with tempfile.TemporaryDirectory() as folder:
         figures = pathlib.Path(folder) / "throughput.json"
-        rtl.run_cocotb(built, "tb.test_top", testcase="throughput", test_dir=folder,
+        rtl.run_cocotb(built, "tlcim.tb.test_top", testcase="throughput", test_dir=folder,
                        env={"TLCIM_THROUGHPUT": str(figures), "TLCIM_BATCH": str(batch),
                             "TLCIM_SEED": str(SEED)})
         return json.loads(figures.read_text())
@@ -94,7 +95,7 @@ async def _run(target, ops):
 def simulation_speed(config, batch, simulator, *, bulk=True):
     """Run a session (every subarray's weights, then ``batch`` MVMs) on ``rtl:simulator``
     (streams through the bulk harness, or cocotbext-axi's if not ``bulk``) and on
-    ``golden``; return wall times, simulated cycles and rates of the session and of the
+    ``tlcim.golden``; return wall times, simulated cycles and rates of the session and of the
     MVM batch alone."""
     import asyncio
     with tempfile.TemporaryDirectory() as folder:
@@ -122,7 +123,7 @@ def simulation_speed(config, batch, simulator, *, bulk=True):
 
 def generation_time(config):
     """Return the seconds taken to generate every file of ``tlcim generate`` for ``config``."""
-    from hw.generate import generated_files
+    from tlcim.hw.generate import generated_files
     start = time.perf_counter()
     files = generated_files(config)
     return {"seconds": time.perf_counter() - start,

@@ -1,6 +1,6 @@
 """Golden model of TL-nvSRAM-CIM: the executable form of SPEC sections 3-6.
 
-Plain numpy, independent of the hardware generator (it never imports ``hw``). Everything the
+Plain numpy, independent of the hardware generator (it never imports ``tlcim.hw``). Everything the
 RTL computes is checked bit for bit against these functions.
 """
 

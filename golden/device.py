@@ -24,11 +24,11 @@ unless said otherwise:
 - ``reset`` (power cycle): SRAM lost, ReRAM kept, ``config.boot_set`` restored automatically
   in every subarray where it was stored (the others invalid). A fresh device is invalid.
 
-Restores go through the ReRAM sensing model (:mod:`golden.reram`), so injected faults and
+Restores go through the ReRAM sensing model (:mod:`tlcim.golden.reram`), so injected faults and
 variation show up as misreads to adjacent levels; without faults a restore returns exactly
 what was stored. The restore path is ``sense -> verify -> commit``.
 
-Integrity (issue 4, ``golden.checksum``): a store also programs the spare cells of every row
+Integrity (issue 4, ``tlcim.golden.checksum``): a store also programs the spare cells of every row
 with that row's CRC and the stored marker; a restore senses them with the weights (variation
 and random misreads apply to them too; stuck and forced faults address weight cells only)
 and checks every row. A subarray with a bad row stays invalid, unless the policy
@@ -53,7 +53,7 @@ Faults (:meth:`Device.inject`, dicts checked by :func:`check_fault`; ``docs/scri
 ``{"fault": "misread_rate", "seed", "rate" | "matrix"}``
     Every restore misreads each cell at random: ``rate`` (one probability; MRS misreads go to
     LRS and HRS equally) or ``matrix`` ``P[stored + 1][read + 1]`` (3 x 3, rows summing to 1,
-    e.g. :func:`golden.reram.confusion_matrix`). Draws continue across restores.
+    e.g. :func:`tlcim.golden.reram.confusion_matrix`). Draws continue across restores.
 ``{"fault": "clear"}``
     Remove every fault.
 """
@@ -316,13 +316,13 @@ class Device:
         self._raise_failures(failures)
 
     def mvm(self, inputs, requant=None):
-        """Compute a device MVM (``golden.device_mvm``) on the weights held in SRAM.
+        """Compute a device MVM (``tlcim.golden.device_mvm``) on the weights held in SRAM.
 
         Parameters
         ----------
         inputs : array_like of int, shape [batch, rows * subarrays] or [rows * subarrays]
         requant : dict, optional
-            ``{"multiplier", "shift", "relu"}`` for :func:`golden.requantise`.
+            ``{"multiplier", "shift", "relu"}`` for :func:`tlcim.golden.requantise`.
 
         Raises
         ------
@@ -497,7 +497,7 @@ class Device:
 
     def _verify(self, trits, spare):
         """Return the first row of restored weights ``trits`` and spare cells ``spare`` that
-        fails the checksum (``golden.checksum.verify_rows``), or None."""
+        fails the checksum (``tlcim.golden.checksum.verify_rows``), or None."""
         cells = np.concatenate([trits, spare], axis=1)
         bits = WEIGHT_Q[cells + 1].reshape(cells.shape[0], -1)
         empty, bad = checksum.verify_rows(bits)

@@ -1,7 +1,7 @@
 """Three-level ReRAM storage and the restore sensing model (SPEC section 6).
 
 Levels are indexed by the weight trit they hold, ``level + 1``: -1 = HRS (1 MOhm), 0 = MRS
-(282 kOhm), +1 = LRS (80 kOhm), the order of :data:`golden.trits.WEIGHT_Q`.
+(282 kOhm), +1 = LRS (80 kOhm), the order of :data:`tlcim.golden.trits.WEIGHT_Q`.
 
 Model
 -----

@@ -1,1 +1,1 @@
-"""Amaranth hardware of TL-nvSRAM-CIM, generated from a :class:`golden.Config`."""
+"""Amaranth hardware of TL-nvSRAM-CIM, generated from a :class:`tlcim.golden.Config`."""

@@ -6,7 +6,7 @@ specifications do (``awaddr``, ``tdata``...), so a top level that flattens them 
 (``s_axil_awaddr``, ``s_axis_x_tdata``...).
 
 :class:`AXI4LiteSlave` turns AXI4-Lite transactions into accesses of a
-:class:`hw.regmap.RegisterBusSignature` bus. :func:`connect_stream` joins an
+:class:`tlcim.hw.regmap.RegisterBusSignature` bus. :func:`connect_stream` joins an
 ``amaranth.lib.stream`` interface whose payload is a struct with ``data``/``last``/``dest``
 fields to AXI4-Stream ``tdata``/``tlast``/``tdest``.
 """

@@ -1,14 +1,14 @@
 """The compute datapath: weight loading, activations in, MVMs over all subarrays, results out.
 
 This is the block the top level wraps with registers and bus adapters; its ports are exactly
-:class:`hw.interfaces.DatapathSignature`.
+:class:`tlcim.hw.interfaces.DatapathSignature`.
 """
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 
-from golden import Config
-from golden.errors import ErrorCode
+from tlcim.golden import Config
+from tlcim.golden.errors import ErrorCode
 from .encoder import ActivationBuffer, TernaryEncoder
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 from .interfaces import DatapathSignature, ERROR_SHAPE, index_shape
@@ -22,9 +22,9 @@ __all__ = ["Datapath"]
 
 
 class Datapath(wiring.Component):
-    """Compute datapath of the macro (SPEC 5 and 7), bit-exact with ``golden.device_mvm``.
+    """Compute datapath of the macro (SPEC 5 and 7), bit-exact with ``tlcim.golden.device_mvm``.
 
-    Streams (beat packings in :mod:`hw.interfaces`):
+    Streams (beat packings in :mod:`tlcim.hw.interfaces`):
 
     - ``w``: one packet of ``rows * row_beats`` beats loads one subarray (``dest``). Its first
       beat makes the subarray invalid; the right number of beats ending with ``last`` makes it
@@ -37,21 +37,21 @@ class Datapath(wiring.Component):
       (dropped, no result). Each valid vector gives one result vector.
     - ``y``: ``out_beats`` beats per result vector, ``last`` on the final one; results are
       summed over subarrays and, when ``ctrl.requant`` was set as the MVM started,
-      requantised (``golden.requantise``).
+      requantised (``tlcim.golden.requantise``).
 
     Non-volatile weights (issue 4, ``docs/nvm.md``): the subarrays are those of a
-    :class:`hw.nvm.NvmSystem` (the store/restore controller and each stub with its weight
+    :class:`tlcim.hw.nvm.NvmSystem` (the store/restore controller and each stub with its weight
     sets). Which subarrays are valid is the controller's: a weight packet's first beat makes
     its subarray invalid and a complete packet valid again (``load_begin``/``load_end``); a
     restore makes them valid. New vectors and new weight packets wait while the controller
     is ``busy`` (a command waiting or running; the boot restore after reset); a command starts
     only when no vector or packet is in flight. ``nvm`` carries the commands and reports
-    (:class:`hw.interfaces.NvmControlSignature`); the controller's refusals and verify failures
-    come out as ``status.error``.
+    (:class:`tlcim.hw.interfaces.NvmControlSignature`); the controller's refusals and verify
+    failures come out as ``status.error``.
 
     Pipeline: encoder and activation buffer (double-buffered, so the next vector arrives while
-    one computes), sequencer, one :class:`~hw.stub.SubarrayStub` per subarray, partial MACs
-    summed over subarrays, per-output Horner accumulators (:mod:`hw.mac`), result slots and
+    one computes), sequencer, one :class:`~tlcim.hw.stub.SubarrayStub` per subarray, partial MACs
+    summed over subarrays, per-output Horner accumulators (:mod:`tlcim.hw.mac`), result slots and
     output stage. The ADCs convert every cycle of back-to-back MVMs: ``conversions_per_mvm``
     cycles per MVM.
 
@@ -59,15 +59,15 @@ class Datapath(wiring.Component):
     ----------
     config : Config
     black_box : bool
-        Instantiate :class:`~hw.reram_array.NvmSubarrayBlackBox` (``tlcim_subarray``, the
+        Instantiate :class:`~tlcim.hw.reram_array.NvmSubarrayBlackBox` (``tlcim_subarray``, the
         analog macro with its weight sets) instead of the behavioural stub.
     storage : "memory" or "verilog"
-        Weight-set storage of the behavioural stub (:class:`hw.reram_array.ReramArray`):
+        Weight-set storage of the behavioural stub (:class:`tlcim.hw.reram_array.ReramArray`):
         ``"verilog"`` (the ``tlcim_wsram`` module of ``hw/verilog``) for generated Verilog,
         ``"memory"`` for the Amaranth simulator.
     fault_port : bool
         Emulation only: give the stubs' fault maps the write port of ``nvm.fault_*`` (the
-        simulation builds of ``hw.generate.simulation_sources``); not part of a real macro.
+        simulation builds of ``tlcim.hw.generate.simulation_sources``); not part of a real macro.
     """
 
     def __init__(self, config, *, black_box=False, storage="memory", fault_port=False):

@@ -29,14 +29,14 @@ FILES = ("tlcim_top.v", "tlcim_top_blackbox.v", "files.f", "regmap.md", "regmap.
 
 
 def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False):
-    """Return the Verilog of :class:`hw.top.Top` for ``config`` as text.
+    """Return the Verilog of :class:`tlcim.hw.top.Top` for ``config`` as text.
 
     Parameters
     ----------
     blackbox : bool
         Instantiate the subarrays as the port-only module ``tlcim_subarray``.
     datapath : wiring.Component or None
-        Passed to :class:`hw.top.Top` (tests substitute a stand-in).
+        Passed to :class:`tlcim.hw.top.Top` (tests substitute a stand-in).
     fault_port : bool
         Emulation only: the stubs' fault maps get their write port (``FAULT_*`` registers).
 
@@ -64,7 +64,7 @@ def simulation_sources(config, *, datapath=None):
     """Return ``{file name: text}`` of everything a simulator compiles for ``config``: the
     library modules it instantiates and ``tlcim_top.v``, in compilation order. Simulation
     builds of the real datapath have the emulation-only fault port (``FAULT_*`` registers),
-    which hosts use to mirror the golden device's faults (``sim.host.Host.inject``)."""
+    which hosts use to mirror the golden device's faults (``tlcim.sim.host.Host.inject``)."""
     text = verilog_text(config, datapath=datapath, fault_port=datapath is None)
     return {**library_sources(text), "tlcim_top.v": text}
 
@@ -81,7 +81,8 @@ def _config_json(config):
 def blackbox_declaration(config):
     """Return the port-only Verilog module ``tlcim_subarray`` (``(* blackbox *)``) that the
     black-box variant instantiates, with the ports of
-    :class:`hw.reram_array.NvmSubarrayBlackBox` (the stub's pins and the store/restore pins)."""
+    :class:`tlcim.hw.reram_array.NvmSubarrayBlackBox` (the stub's pins and the store/restore
+    pins)."""
     from .reram_array import NvmSubarrayBlackBox
     from .stub import SubarrayBlackBox
     ports = NvmSubarrayBlackBox.verilog_ports(config)

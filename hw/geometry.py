@@ -1,4 +1,4 @@
-"""Widths and packings of the hardware, derived from a :class:`golden.Config`.
+"""Widths and packings of the hardware, derived from a :class:`tlcim.golden.Config`.
 
 The configuration stays the one source of truth; this module only derives, in one place, the
 numbers every hardware block, the generator and the host drivers must agree on.
@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import math
 
-from golden import Config
+from tlcim.golden import Config
 
 __all__ = ["Geometry", "WEIGHT_BEAT_BITS"]
 

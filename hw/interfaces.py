@@ -8,8 +8,8 @@ from amaranth.hdl import unsigned
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.checksum import spare_cells
-from golden.errors import ErrorCode
+from tlcim.golden.checksum import spare_cells
+from tlcim.golden.errors import ErrorCode
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 
 __all__ = ["ERROR_SHAPE", "index_shape", "activation_layout", "weight_layout", "result_layout",
@@ -53,7 +53,7 @@ def result_layout(geometry):
 
 
 class ConfigSignature(wiring.Signature):
-    """Base of the signatures that one :class:`golden.Config` determines: two are equal when
+    """Base of the signatures that one :class:`tlcim.golden.Config` determines: two are equal when
     they are of the same class and were built from equal configurations.
 
     Parameters
@@ -86,7 +86,7 @@ class ControlSignature(wiring.Signature):
     -------
     requant : In(1)
         Replace each result by ``clip(relu?((y * multiplier + round) >> shift))`` to the input
-        range (``golden.requantise``).
+        range (``tlcim.golden.requantise``).
     relu : In(1)
     multiplier : In(16)
     shift : In(6)
@@ -127,7 +127,7 @@ class StatusSignature(wiring.Signature):
 
 
 class DatapathSignature(wiring.Signature):
-    """Ports of :class:`hw.datapath.Datapath` (as seen from the datapath).
+    """Ports of :class:`tlcim.hw.datapath.Datapath` (as seen from the datapath).
 
     Members
     -------
@@ -170,7 +170,7 @@ def index_shape(count):
 
 
 def nvm_row_bits(config):
-    """Bits of an SRAM row including the checksum spare cells (``golden.checksum``):
+    """Bits of an SRAM row including the checksum spare cells (``tlcim.golden.checksum``):
     ``2 * (cbls + spare_cells(cbls))``; spare cell ``i`` at bits ``[2 (cbls + i)], [.. + 1]``."""
     return 2 * (config.cbls + spare_cells(config.cbls))
 
@@ -247,13 +247,14 @@ def readback_words(config):
 
 
 def fault_words_count(config):
-    """32-bit words of one fault-map row (``hw.reram_array.fault_words``) in ``FAULT_DATA<i>``."""
+    """32-bit words of one fault-map row (``tlcim.hw.reram_array.fault_words``) in
+    ``FAULT_DATA<i>``."""
     return -(-6 * (config.cbls + spare_cells(config.cbls)) // 32)
 
 
 class NvmControlSignature(ConfigSignature):
     """The store/restore side of the datapath's ports (as seen from the datapath): what the
-    registers give the controller and read back from it (:class:`hw.nvm.NvmController`
+    registers give the controller and read back from it (:class:`tlcim.hw.nvm.NvmController`
     members of the same names).
 
     Members
@@ -268,7 +269,7 @@ class NvmControlSignature(ConfigSignature):
     read_subarray, read_row : In; read_data : Out(2 * cbls)
         SRAM row readback: the weight cells of that row, while the datapath is idle.
     fault_subarray, fault_row, fault_data, fault_we : In
-        Emulation only: write a fault-map row (``hw.reram_array.fault_words``, zero-extended)
+        Emulation only: write a fault-map row (``tlcim.hw.reram_array.fault_words``, zero-extended)
         when the datapath has a fault port; ignored otherwise.
     """
 

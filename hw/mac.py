@@ -23,7 +23,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
+from tlcim.golden import Config
 from .interfaces import index_shape
 from .sequencer import Mode, StepSignature
 from .stub import balanced_sum, pick
@@ -154,11 +154,11 @@ class Accumulator(wiring.Component):
     over compute blocks (see the module docstring).
 
     ADC ``j`` at mux position ``mux`` serves CBL ``j * adc_share + mux``; mux positions arrive
-    in descending order within a group, as :class:`~hw.sequencer.Sequencer` issues them. On
+    in descending order within a group, as :class:`~tlcim.hw.sequencer.Sequencer` issues them. On
     every step the group register takes ``p`` (first position of a piece) or ``3 * g + p``
     (up to an offset that vanishes at the piece's last position: :func:`group_update`).
     On the cycle after a step that closes a piece (its lowest mux position), the piece's
-    accumulator takes ``g`` as the step's ``mode`` says (:class:`~hw.sequencer.Mode`); for
+    accumulator takes ``g`` as the step's ``mode`` says (:class:`~tlcim.hw.sequencer.Mode`); for
     pieces of two or more CBLs the cycle after the piece's first step prepares it, ``3 * acc``
     for SCALE and :func:`piece_start` for LOAD (:func:`split_piece_update`). After a ``final`` step
     that update gives the piece's result: it appears on ``result`` in that cycle

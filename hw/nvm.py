@@ -1,8 +1,8 @@
 """Store/restore controller of the non-volatile weights (SPEC 6, issue 4).
 
 :class:`NvmController` sequences the array-parallel store and restore of every subarray
-through their :class:`~hw.interfaces.NvmPinsSignature` pins, keeps the integrity checksums in
-the spare cells of each row (``golden.checksum``), tracks which weight set each subarray holds
+through their :class:`~tlcim.hw.interfaces.NvmPinsSignature` pins, keeps the integrity checksums in
+the spare cells of each row (``tlcim.golden.checksum``), tracks which weight set each subarray holds
 and whether it is valid, and tells the datapath when MVMs may run.
 
 Operation (one at a time; a command waits on ``cmd`` until the datapath is idle):
@@ -26,10 +26,10 @@ Operation (one at a time; a command waits on ``cmd`` until the datapath is idle)
   an error (a fresh device); a verify failure is reported as for any restore.
 
 Phase lengths come from ``timing`` (registers): each is sampled when the operation starts and
-raised to :data:`hw.reram_array.MINIMUM_CYCLES` if below it, so no register value, and no
+raised to :data:`tlcim.hw.reram_array.MINIMUM_CYCLES` if below it, so no register value, and no
 register write during an operation, can break the macro's protocol.
-:data:`hw.reram_array.DEFAULT_TIMING` gives safe reset values for the registers
-(:func:`hw.regmap.nvm_registers`).
+:data:`tlcim.hw.reram_array.DEFAULT_TIMING` gives safe reset values for the registers
+(:func:`tlcim.hw.regmap.nvm_registers`).
 
 Checksum and verify passes share one CRC engine (a parallel CRC tree per subarray would be
 most of the controller's area, docs/nvm.md): rows in order, and within a row the chosen
@@ -38,7 +38,7 @@ A row costs ``chunks`` cycles per chosen subarray, plus one to address it (in a 
 only the first row: the next row is addressed during a row's last cycle); the row of
 subarray ``s`` is written back (checksum pass) or checked (verify pass) in its last chunk's
 cycle. The first verify failure is therefore the first in (row, subarray) order, as in
-``golden.device``. The CRC is linear with initial value 0, so a row padded with
+``tlcim.golden.device``. The CRC is linear with initial value 0, so a row padded with
 leading zeros to ``chunks * chunk`` bits has the same CRC, and each chunk updates the state as
 ``crc' = A crc ^ B chunk`` (:func:`crc_step_matrices`).
 
@@ -56,9 +56,9 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
-from golden.checksum import crc_matrix, crc_params
-from golden.errors import ErrorCode
+from tlcim.golden import Config
+from tlcim.golden.checksum import crc_matrix, crc_params
+from tlcim.golden.errors import ErrorCode
 from .interfaces import (ERROR_SHAPE, NVM_PHASES, NvmOp, NvmPinsSignature, NvmRowSignature,
                          command_layout, index_shape, timing_layout)
 from .reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, NvmSubarray, NvmSubarrayBlackBox,
@@ -93,7 +93,7 @@ PHASE_STATE = {name: NvmState[name.upper()] for name in NVM_PHASES}
 
 def effective_timing(timing):
     """Return the phase lengths the controller uses for register values ``timing`` (a dict):
-    each raised to :data:`~hw.reram_array.MINIMUM_CYCLES`."""
+    each raised to :data:`~tlcim.hw.reram_array.MINIMUM_CYCLES`."""
     return {name: max(int(timing[name]), MINIMUM_CYCLES[name]) for name in NVM_PHASES}
 
 
@@ -122,9 +122,9 @@ def crc_chunks(config, crc_chunk=DEFAULT_CRC_CHUNK):
 
 
 def crc_step_matrices(row_bits, chunk):
-    """Return ``(A, B)`` of the row CRC (``golden.checksum.crc_params(row_bits)``) fed ``chunk``
-    bits at a time: the state after a chunk is ``A @ state ^ B @ bits`` over GF(2), ``A`` of
-    shape ``[width, width]`` (``chunk`` zero bits fed into state bit ``j`` give column ``j``),
+    """Return ``(A, B)`` of the row CRC (``tlcim.golden.checksum.crc_params(row_bits)``) fed
+    ``chunk`` bits at a time: the state after a chunk is ``A @ state ^ B @ bits`` over GF(2), ``A``
+    of shape ``[width, width]`` (``chunk`` zero bits fed into state bit ``j`` give column ``j``),
     ``B = crc_matrix(chunk).T`` of shape ``[width, chunk]`` (bit 0 of the chunk fed first)."""
     width, poly = crc_params(row_bits)
     A = np.zeros((width, width), dtype=np.uint8)
@@ -215,7 +215,7 @@ class NvmController(wiring.Component):
     config : Config
     copy_cycles : int, optional
         Cycles the macro needs after an operation's last phase (the behavioural stub's
-        :meth:`~hw.reram_array.ReramArray.copy_cycles`; 0 for an analog macro).
+        :meth:`~tlcim.hw.reram_array.ReramArray.copy_cycles`; 0 for an analog macro).
     timing_bits : int
         Width of each phase-length field.
     crc_chunk : int
@@ -236,7 +236,7 @@ class NvmController(wiring.Component):
         SRAM row ports (with spare cells) for the checksum and verify passes.
     nvm_owner : Out(1)
         The ``nvm_row`` ports are in use (checksum or verify pass): the subarrays must give them
-        their row port (``hw.reram_array.NvmSubarray.nvm_owner``).
+        their row port (``tlcim.hw.reram_array.NvmSubarray.nvm_owner``).
     busy, mvm_allowed : Out(1)
     valid, unverified, set_known : Out(subarrays)
     sets : Out(ArrayLayout(set bits, subarrays))
@@ -622,10 +622,10 @@ class NvmSystem(wiring.Component):
     ----------
     config : Config
     storage, fault_port
-        As for :class:`hw.reram_array.ReramArray` (``"verilog"`` for generated Verilog of
+        As for :class:`tlcim.hw.reram_array.ReramArray` (``"verilog"`` for generated Verilog of
         large configurations).
     black_box : bool
-        Instantiate :class:`hw.reram_array.NvmSubarrayBlackBox` (the analog macro's ports)
+        Instantiate :class:`tlcim.hw.reram_array.NvmSubarrayBlackBox` (the analog macro's ports)
         instead of the behavioural stubs.
     crc_chunk : int
         As for :class:`NvmController`.
@@ -638,7 +638,7 @@ class NvmSystem(wiring.Component):
     error_subarray, error_row
         The controller's outputs.
     subarray : Out(SubarraySignature(config)).array(subarrays)
-        Each subarray's compute and row pins, as :class:`hw.stub.SubarrayStub` has them.
+        Each subarray's compute and row pins, as :class:`tlcim.hw.stub.SubarrayStub` has them.
     protocol_error : Out(subarrays)
         A subarray saw its store/restore pins break the protocol (never, with this controller).
     fault_addr, fault_data, fault_we : In, arrays of subarrays (with ``fault_port``)

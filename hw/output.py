@@ -11,7 +11,7 @@ from .stub import balanced_sum, pick
 
 __all__ = ["CONTROL_LAYOUT", "requantise", "requant_product", "requant_scale", "OutputStage"]
 
-#: The members of :class:`~hw.interfaces.ControlSignature` packed, as stored with each MVM.
+#: The members of :class:`~tlcim.hw.interfaces.ControlSignature` packed, as stored with each MVM.
 CONTROL_LAYOUT = data.StructLayout({"requant": 1, "relu": 1, "multiplier": 16, "shift": 6})
 
 
@@ -68,7 +68,7 @@ def requant_scale(config, product, shift, relu):
 
 
 def requantise(config, value, multiplier, shift, relu):
-    """Return the requantised ``value`` as an Amaranth expression (``golden.requantise``):
+    """Return the requantised ``value`` as an Amaranth expression (``tlcim.golden.requantise``):
     :func:`requant_scale` of :func:`requant_product` in one expression."""
     return requant_scale(config, requant_product(value, multiplier), shift, relu)
 
@@ -76,8 +76,8 @@ def requantise(config, value, multiplier, shift, relu):
 class OutputStage(wiring.Component):
     """Hold finished MVM results and stream them out, optionally requantised.
 
-    Results wait in ``slots`` result slots of one :func:`~hw.mac.piece_shape` cell per piece
-    (:func:`~hw.mac.adc_pieces`; one per output when ``adc_share == w_trits``). The sequencer
+    Results wait in ``slots`` result slots of one :func:`~tlcim.hw.mac.piece_shape` cell per piece
+    (:func:`~tlcim.hw.mac.adc_pieces`; one per output when ``adc_share == w_trits``). The sequencer
     reserves a slot (``alloc``, allowed while ``can_alloc``) before it issues the first final
     step of an MVM, so a result always has a free slot when it lands and nothing upstream ever
     has to stall; the MVM's control settings are stored with the slot. The accumulator writes

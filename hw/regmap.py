@@ -23,8 +23,8 @@ from amaranth.hdl import Cat, Const, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
-from golden.errors import ErrorCode
+from tlcim.golden import Config
+from tlcim.golden.errors import ErrorCode
 from .geometry import Geometry
 from .interfaces import ERROR_SHAPE, NVM_PHASES, fault_words_count, readback_words
 from .reram_array import DEFAULT_TIMING, MINIMUM_CYCLES
@@ -338,12 +338,12 @@ READBACK_BASE, FAULT_BASE = 0x300, 0x400
 
 
 def nvm_registers(config, timing_bits=8):
-    """Return the registers of the store/restore controller (:class:`hw.nvm.NvmController`)
+    """Return the registers of the store/restore controller (:class:`tlcim.hw.nvm.NvmController`)
     for ``config``, from :data:`NVM_BASE`.
 
     ``NVM_CMD`` holds a command's arguments, ``NVM_START`` starts it (the command waits,
     ``NVM_STATUS.busy``, until the datapath is idle); phase lengths with safe reset values
-    (:data:`hw.reram_array.DEFAULT_TIMING`); the policy; where the last verify failure was
+    (:data:`tlcim.hw.reram_array.DEFAULT_TIMING`); the policy; where the last verify failure was
     found; and per subarray the set it holds.
     """
     S = config.subarrays
@@ -447,7 +447,7 @@ def register_map(config):
     """Return the :class:`RegisterMap` of the hardware generated for ``config``.
 
     Layout: ``0x000`` identification, ``0x010`` configuration readback (one register per
-    :class:`golden.Config` parameter, in declaration order), ``0x080`` geometry readback,
+    :class:`tlcim.golden.Config` parameter, in declaration order), ``0x080`` geometry readback,
     ``0x100`` control and status, ``0x200-0x2ff`` the store/restore controller, ``0x300`` SRAM
     row readback, ``0x400`` the emulation-only fault port (:func:`nvm_registers`,
     :func:`readback_registers`).

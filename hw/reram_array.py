@@ -1,9 +1,10 @@
 """Behavioural weight-set storage of one subarray: the TL-ReRAMs at their digital pins (SPEC 6).
 
 :class:`ReramArray` holds every weight set of one subarray, spare checksum cells included
-(``golden.checksum``), and is driven only through :class:`hw.interfaces.NvmPinsSignature`.
+(``tlcim.golden.checksum``), and is driven only through
+:class:`tlcim.hw.interfaces.NvmPinsSignature`.
 It is the part of the macro stub that a later integration places next to the SRAM of
-:class:`hw.stub.SubarrayStub`: while it copies (``busy``) it owns the SRAM row port.
+:class:`tlcim.hw.stub.SubarrayStub`: while it copies (``busy``) it owns the SRAM row port.
 
 Storage
 -------
@@ -34,7 +35,7 @@ Protocol checking and the corruption model
 Every cycle the pins name a phase (exactly one high), idle (none) or nothing legal (several).
 An operation starts with ``precharge`` (restore) or ``store_reset`` (store) from idle; each
 phase must last at least :attr:`minimum_cycles` and be followed by its successor in
-:data:`~hw.interfaces.NVM_PHASES`, the last one by idle; the selects must not change.
+:data:`~tlcim.hw.interfaces.NVM_PHASES`, the last one by idle; the selects must not change.
 Any other pattern sets ``protocol_error`` (sticky until reset). A phase counts as *done*
 when it was entered in order (from idle for a first phase, else from its predecessor), held
 at least its minimum and left with the selects unmoved; moving the selects during a phase
@@ -69,9 +70,9 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
-from golden import reram
-from golden.checksum import spare_cells
+from tlcim.golden import Config
+from tlcim.golden import reram
+from tlcim.golden.checksum import spare_cells
 from .interfaces import NVM_PHASES, NvmPinsSignature, NvmRowSignature, nvm_row_bits
 from .stub import SubarraySignature, SubarrayStub
 
@@ -83,7 +84,7 @@ __all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "MINIMUM_CYCLES",
 #: programmable lengths must never go below these.
 MINIMUM_CYCLES = {"precharge": 2, "restore_left": 2, "latch_left": 1, "restore_right": 2,
                   "latch_right": 1, "store_reset": 4, "store_set": 4}
-#: Safe reset values of a controller's phase-length registers (``hw.regmap.nvm_registers``):
+#: Safe reset values of a controller's phase-length registers (``tlcim.hw.regmap.nvm_registers``):
 #: twice the minimums.
 DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
 
@@ -97,7 +98,7 @@ _CODE = {-1: 0b00, 0: 0b10, 1: 0b11}
 
 def verilog_sources():
     """Return ``{file name: text}`` of the Verilog the ``verilog`` storage instantiates."""
-    folder = importlib.resources.files("hw") / "verilog"
+    folder = importlib.resources.files("tlcim.hw") / "verilog"
     return {"tlcim_wsram.v": (folder / "tlcim_wsram.v").read_text()}
 
 
@@ -116,7 +117,7 @@ def variation_fault_map(config, sigma, seed, *, cluster_size=None, params=reram.
 
     Each cell gets one standard-normal draw ``Z`` (``numpy.random.default_rng(seed)``, shape
     ``[rows, cells]``); the level it reads for a stored level ``l`` is the SPEC 6 sensing of
-    ``R_l * exp(sigma * Z)`` through the cluster's leakage (``golden.reram``). The same ``Z``
+    ``R_l * exp(sigma * Z)`` through the cluster's leakage (``tlcim.golden.reram``). The same ``Z``
     holds for every level, so the map is fixed per cell, as a fault map loaded at generation
     time must be.
     """
@@ -135,7 +136,7 @@ def variation_fault_map(config, sigma, seed, *, cluster_size=None, params=reram.
 def sensed_fault_map(config, sensed):
     """Return the fault map that makes the stub read what the golden device sensed.
 
-    ``sensed`` is :meth:`golden.device.Device.sensed` of one subarray (or None: fault-free).
+    ``sensed`` is :meth:`tlcim.golden.device.Device.sensed` of one subarray (or None: fault-free).
     Every cell reads, for the level it stores, the level the golden model read, so a restore
     of the RTL gives exactly the golden restore, misreads and all (whatever their cause:
     stuck cells, forced misreads, variation, random misreads).
@@ -406,7 +407,7 @@ class ReramArray(wiring.Component):
 
 
 class NvmSubarray(wiring.Component):
-    """A behavioural subarray with its weight sets: :class:`hw.stub.SubarrayStub`, a
+    """A behavioural subarray with its weight sets: :class:`tlcim.hw.stub.SubarrayStub`, a
     :class:`ReramArray` and the SRAM of the spare checksum cells, around one row port.
 
     The stub is used as it is (its SRAM holds the weight cells, its compute path is
@@ -427,7 +428,7 @@ class NvmSubarray(wiring.Component):
 
     Members
     -------
-    (every member of :class:`hw.stub.SubarraySignature`)
+    (every member of :class:`tlcim.hw.stub.SubarraySignature`)
     nvm : In(NvmPinsSignature(config))
     nvm_row : In(NvmRowSignature(config))
         The controller's row port (extended rows), used while ``nvm_owner``.
@@ -497,10 +498,10 @@ class NvmSubarrayBlackBox(wiring.Component):
     """Port-only stand-in for the analog macro *with* its weight sets: an instance of
     ``tlcim_subarray`` with the pins of :class:`NvmSubarray`.
 
-    Verilog ports: those of :class:`hw.stub.SubarrayBlackBox` (``clk``, ``rst``, ``row_addr``,
+    Verilog ports: those of :class:`tlcim.hw.stub.SubarrayBlackBox` (``clk``, ``rst``, ``row_addr``,
     ``row_wdata``, ``row_we``, ``row_rdata``, ``block``, ``wl1``, ``wl2``, ``mux``, ``codes``),
     then ``nvm_cluster``, ``nvm_sl``, ``nvm_<phase>`` for every phase of
-    :data:`~hw.interfaces.NVM_PHASES`, ``nvm_row_addr``, ``nvm_row_wdata``, ``nvm_row_we``
+    :data:`~tlcim.hw.interfaces.NVM_PHASES`, ``nvm_row_addr``, ``nvm_row_wdata``, ``nvm_row_we``
     (inputs), ``nvm_row_rdata`` (output, extended rows, one cycle after the address) and
     ``nvm_owner`` (input). ``busy`` and ``protocol_error`` are 0 (an analog macro needs no
     copy time; its controller waits ``copy_cycles`` anyway).

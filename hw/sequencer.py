@@ -6,7 +6,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
+from tlcim.golden import Config
 from .interfaces import index_shape
 
 __all__ = ["Mode", "StepSignature", "Sequencer"]
@@ -58,7 +58,7 @@ class Sequencer(wiring.Component):
     Order: input trits from the most significant down, then compute blocks, then mux positions
     (innermost) from ``adc_share - 1`` down to 0: every ADC meets its CBLs' weight trits most
     significant first, so the accumulator applies the powers of three of both input and weight
-    trits by Horner's rule (:mod:`hw.mac`). An MVM starts when ``start`` is high and the
+    trits by Horner's rule (:mod:`tlcim.hw.mac`). An MVM starts when ``start`` is high and the
     sequencer is idle or issuing the last step of the previous one (``start_ack`` says so; the
     caller swaps its activation buffers then); its first step is issued the next cycle, so
     back-to-back MVMs have no bubble. While no step is valid, ``step.mux`` is ``adc_share - 1``.

@@ -15,7 +15,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
+from tlcim.golden import Config
 from .interfaces import ConfigSignature, index_shape
 
 __all__ = ["balanced_sum", "balanced_or", "pick", "SubarraySignature", "SubarrayStub",
@@ -135,7 +135,7 @@ class SubarrayStub(_SubarrayPins):
     - the word-line pair (IN1, IN2) = (0, 1) acts as an input of +1 (IN2 selects the paths).
 
     Weight sets (the ReRAM clusters) and the store/restore pins are added around this stub,
-    unchanged, by :class:`hw.reram_array.NvmSubarray` (issue 4, ``docs/nvm.md``): it drives
+    unchanged, by :class:`tlcim.hw.reram_array.NvmSubarray` (issue 4, ``docs/nvm.md``): it drives
     this row port for the array-parallel copies and keeps the checksum spare cells beside it.
     """
 

@@ -6,20 +6,20 @@ Ports (flat, so cocotbext-axi's ``from_prefix`` and vendor IP packagers bind the
 - ``s_axil_*``: AXI4-Lite subordinate (``awaddr``, ``awvalid``, ``awready``, ``wdata``,
   ``wstrb``, ``wvalid``, ``wready``, ``bresp``, ``bvalid``, ``bready``, ``araddr``,
   ``arvalid``, ``arready``, ``rdata``, ``rresp``, ``rvalid``, ``rready``), 12-bit byte
-  addresses, 32-bit data, registers of :func:`hw.regmap.register_map`;
+  addresses, 32-bit data, registers of :func:`tlcim.hw.regmap.register_map`;
 - ``s_axis_x_*`` (``tdata``, ``tvalid``, ``tready``, ``tlast``): activation vectors, beats
-  packed as :func:`hw.interfaces.activation_layout` says;
+  packed as :func:`tlcim.hw.interfaces.activation_layout` says;
 - ``s_axis_w_*`` (the same plus ``tdest`` = subarray): weight packets,
-  :func:`hw.interfaces.weight_layout`;
+  :func:`tlcim.hw.interfaces.weight_layout`;
 - ``m_axis_y_*`` (``tdata``, ``tvalid``, ``tready``, ``tlast``): result vectors,
-  :func:`hw.interfaces.result_layout`.
+  :func:`tlcim.hw.interfaces.result_layout`.
 """
 
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
+from tlcim.golden import Config
 from .axi import (AXI4LiteSignature, AXI4StreamSignature, AXI4LiteSlave, FlatView,
                   connect_stream, flat_members)
 from .datapath import Datapath
@@ -96,17 +96,17 @@ class Top(wiring.Component):
         behavioural stub (for a flow that drops the analog macro in).
     datapath : wiring.Component or None
         The compute path, signature ``DatapathSignature(Geometry(config))``; ``None`` builds
-        :class:`hw.datapath.Datapath` (tests pass a stand-in here).
+        :class:`tlcim.hw.datapath.Datapath` (tests pass a stand-in here).
     storage : "memory" or "verilog"
-        Weight-set storage of the behavioural stubs (:class:`hw.datapath.Datapath`):
-        ``"verilog"`` instantiates ``hw/verilog/tlcim_wsram.v`` (what :mod:`hw.generate`
+        Weight-set storage of the behavioural stubs (:class:`tlcim.hw.datapath.Datapath`):
+        ``"verilog"`` instantiates ``hw/verilog/tlcim_wsram.v`` (what :mod:`tlcim.hw.generate`
         uses: the ``paper`` storage generates in seconds), ``"memory"`` an Amaranth memory
         (FPGA flows and Python simulation of small configurations).
     fault_port : bool
         Emulation only: connect the ``FAULT_*`` registers to the behavioural stubs' fault maps
-        (:class:`hw.datapath.Datapath`). Without it (or with a ``datapath`` whose
+        (:class:`tlcim.hw.datapath.Datapath`). Without it (or with a ``datapath`` whose
         ``fault_port`` attribute is false or missing) those registers read 0, ignore writes and
-        generate no hardware (:class:`hw.regmap.RegisterBlock` ``emulation``).
+        generate no hardware (:class:`tlcim.hw.regmap.RegisterBlock` ``emulation``).
 
     Raises
     ------
@@ -156,7 +156,7 @@ class Top(wiring.Component):
 
     @property
     def regmap(self):
-        """The :class:`hw.regmap.RegisterMap` of this top level."""
+        """The :class:`tlcim.hw.regmap.RegisterMap` of this top level."""
         return self._regmap
 
     @property

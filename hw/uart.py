@@ -29,7 +29,7 @@ that keeps at most two vectors in flight (sends a vector's x beats, then polls u
 results are in) can therefore never deadlock the bridge on an x beat the datapath cannot take
 while its previous result waits.
 
-A *beat* is the ``lib.data`` struct of :mod:`hw.interfaces` as bits (``activation_layout``:
+A *beat* is the ``lib.data`` struct of :mod:`tlcim.hw.interfaces` as bits (``activation_layout``:
 data then last; ``weight_layout``: data, dest, last; ``result_layout``: data, last), padded
 with zeros to whole bytes: ``x_bytes = ceil(activation_layout.size / 8)`` and so on. A y poll
 takes a result beat from the FIFO if one is waiting (flag 1, the beat follows) and otherwise
@@ -217,7 +217,7 @@ class UARTBridge(wiring.Component):
     ----------
     geometry : Geometry
     top_signature : wiring.Signature
-        Signature of the :class:`hw.top.Top` it drives; the bridge has the flipped
+        Signature of the :class:`tlcim.hw.top.Top` it drives; the bridge has the flipped
         ``s_axil_*``, ``s_axis_x_*``, ``s_axis_w_*`` and ``m_axis_y_*`` ports.
 
     Members
@@ -372,7 +372,7 @@ class UARTBridge(wiring.Component):
 
 
 class UARTTop(wiring.Component):
-    """The macro (:class:`hw.top.Top`, behavioural stub inside) driven through a UART.
+    """The macro (:class:`tlcim.hw.top.Top`, behavioural stub inside) driven through a UART.
 
     Parameters
     ----------
@@ -380,7 +380,7 @@ class UARTTop(wiring.Component):
     divisor : int
         Clock cycles per UART bit (:func:`divisor_for`).
     top : wiring.Component or None
-        The top level to drive (default ``hw.top.Top(config)``; tests pass a stand-in).
+        The top level to drive (default ``tlcim.hw.top.Top(config)``; tests pass a stand-in).
 
     Members
     -------

@@ -1,17 +1,17 @@
 """Formal proofs of the store/restore controller (hw/nvm.py) with SymbiYosys.
 
-:class:`NvmProperties` wraps an :class:`~hw.nvm.NvmController` whose every input is free
+:class:`NvmProperties` wraps an :class:`~tlcim.hw.nvm.NvmController` whose every input is free
 (``AnySeq``, reset included) and states, as Amaranth ``Assert``/``Cover``:
 
 1. **MVM safety**: ``mvm_allowed`` only when the controller is idle, no command waits and
    every subarray is valid; the subarrays being restored are invalid until the restore ends.
 2. **Phase order**: per subarray at most one phase pin is high; pins only for the chosen
    subarrays; from idle only ``precharge`` or ``store_reset`` starts; a phase is followed only
-   by its successor in :data:`~hw.interfaces.NVM_PHASES` (the last by idle), or ends by reset;
+   by its successor in :data:`~tlcim.hw.interfaces.NVM_PHASES` (the last by idle), or ends by reset;
    the selects do not move while a pin is high.
 3. **Bounded completion**: ``elapsed`` (cycles since the operation started) equals, in every
-   state, the sum of the phases already done, which is at most :func:`hw.nvm.restore_cycles`
-   or :func:`hw.nvm.store_cycles` of the sampled lengths; so every started operation finishes
+   state, the sum of the phases already done, which is at most :func:`tlcim.hw.nvm.restore_cycles`
+   or :func:`tlcim.hw.nvm.store_cycles` of the sampled lengths; so every started operation finishes
    within that bound. (The equality is also what makes the property 1-inductive.)
 4. **Register writes cannot corrupt an operation**: each phase lasts exactly
    ``max(register value when the operation started, minimum)``; the latched lengths,
@@ -41,10 +41,10 @@ from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, ClockDomain, Cover, Elaboratable, Module, Mux, Signal
 from amaranth.back import rtlil
 
-from golden import Config
-from hw.interfaces import NVM_PHASES, NvmOp
-from hw.nvm import NvmController, NvmState, PHASE_STATE
-from hw.reram_array import MINIMUM_CYCLES
+from tlcim.golden import Config
+from tlcim.hw.interfaces import NVM_PHASES, NvmOp
+from tlcim.hw.nvm import NvmController, NvmState, PHASE_STATE
+from tlcim.hw.reram_array import MINIMUM_CYCLES
 
 __all__ = ["FORMAL_CONFIG", "COVERS", "NvmProperties", "missing_tools", "run"]
 

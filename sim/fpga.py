@@ -1,13 +1,13 @@
 """The ``fpga:<serial port>`` target: the host driver over the UART bridge of an FPGA build.
 
-:class:`UARTLink` speaks the byte protocol of :mod:`hw.uart` over any *byte port* (an object
+:class:`UARTLink` speaks the byte protocol of :mod:`tlcim.hw.uart` over any *byte port* (an object
 with ``async write(data: bytes)`` and ``async read(count) -> bytes``): a real serial port
 (:class:`SerialPort`, pyserial) or a simulated UART in cocotb (:class:`CocotbUARTPort`).
-:class:`UARTTransport` implements :class:`sim.host.Transport` on a link, so the very same
-:class:`sim.host.Host` drives the RTL simulation, the FPGA in simulation and the board.
+:class:`UARTTransport` implements :class:`tlcim.sim.host.Transport` on a link, so the very same
+:class:`tlcim.sim.host.Host` drives the RTL simulation, the FPGA in simulation and the board.
 
 No board is attached where this project is tested: :func:`build_emulator` builds the complete
-FPGA top (:class:`hw.uart.UARTTop`: UART, bridge, registers, datapath, behavioural stub) for
+FPGA top (:class:`tlcim.hw.uart.UARTTop`: UART, bridge, registers, datapath, behavioural stub) for
 cocotb, and ``tb/test_fpga_top.py`` runs session scripts through the host driver over a
 simulated serial line (``tests/test_fpga.py`` compares them with the golden target).
 """
@@ -15,11 +15,11 @@ simulated serial line (``tests/test_fpga.py`` compares them with the golden targ
 import asyncio
 import time
 
-from hw.geometry import Geometry, WEIGHT_BEAT_BITS
-from hw.interfaces import activation_layout, result_layout, weight_layout
-from hw.regmap import ADDRESS_BITS, ID
-from hw.uart import Opcode, beat_bytes
-from sim.host import Host, Transport
+from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
+from tlcim.hw.interfaces import activation_layout, result_layout, weight_layout
+from tlcim.hw.regmap import ADDRESS_BITS, ID
+from tlcim.hw.uart import Opcode, beat_bytes
+from tlcim.sim.host import Host, Transport
 
 __all__ = ["UARTLink", "UARTTransport", "SerialPort", "CocotbUARTPort", "open_target",
            "build_emulator", "BAUD", "SIM_DIVISOR"]
@@ -39,7 +39,7 @@ def _bits(layout, value):
 
 
 class UARTLink:
-    """Commands of the :mod:`hw.uart` byte protocol over a byte port.
+    """Commands of the :mod:`tlcim.hw.uart` byte protocol over a byte port.
 
     Parameters
     ----------
@@ -107,11 +107,12 @@ class UARTLink:
 
 
 class UARTTransport(Transport):
-    """:class:`sim.host.Transport` through a :class:`UARTLink`.
+    """:class:`tlcim.sim.host.Transport` through a :class:`UARTLink`.
 
     Activation frames are sent one vector at a time; after each vector (and whenever results
     are wanted) waiting result beats are polled into a local buffer, so the bridge's result
-    FIFO (two vectors deep, :mod:`hw.uart`) never fills while an x beat waits for the datapath.
+    FIFO (two vectors deep, :mod:`tlcim.hw.uart`) never fills while an x beat waits for the
+    datapath.
 
     Parameters
     ----------
@@ -254,7 +255,7 @@ class _BoardHost(Host):
 
 
 def open_target(config, option):
-    """Target factory of ``--target fpga:<serial port>`` (see :mod:`sim.script`)."""
+    """Target factory of ``--target fpga:<serial port>`` (see :mod:`tlcim.sim.script`)."""
     if not option:
         raise ValueError("target 'fpga' needs a serial port, e.g. fpga:/dev/ttyUSB1")
     port = SerialPort(option)
@@ -266,7 +267,7 @@ def open_target(config, option):
 
 
 class CocotbUARTPort:
-    """A byte port on the ``rx``/``tx`` pins of a simulated :class:`hw.uart.UARTTop` (cocotb).
+    """A byte port on the ``rx``/``tx`` pins of a simulated :class:`tlcim.hw.uart.UARTTop` (cocotb).
 
     ``start()`` launches a receiver task decoding ``tx``; writes drive ``rx`` bit by bit.
     Reads wait at most ``timeout_cycles`` clock cycles per byte before ``TimeoutError``.
@@ -334,7 +335,7 @@ class CocotbUARTPort:
 
 
 def cocotb_host(config, dut, divisor=SIM_DIVISOR):
-    """Return ``(host, port)``: a :class:`sim.host.Host` driving the simulated FPGA top
+    """Return ``(host, port)``: a :class:`tlcim.sim.host.Host` driving the simulated FPGA top
     ``dut`` over its UART (call ``port.start()`` once the clock runs)."""
     port = CocotbUARTPort(dut, divisor)
     link = UARTLink(config, port)
@@ -343,9 +344,9 @@ def cocotb_host(config, dut, divisor=SIM_DIVISOR):
 
 
 def build_emulator(config, simulator="verilator", *, divisor=SIM_DIVISOR):
-    """Build the FPGA top (:class:`hw.uart.UARTTop` with the behavioural stub) of ``config``
-    for cocotb as module ``tlcim_top``; return a :class:`sim.rtl.Build` for
-    :func:`sim.rtl.run_cocotb`. Cached like :func:`sim.rtl.build` (folder
+    """Build the FPGA top (:class:`tlcim.hw.uart.UARTTop` with the behavioural stub) of ``config``
+    for cocotb as module ``tlcim_top``; return a :class:`tlcim.sim.rtl.Build` for
+    :func:`tlcim.sim.rtl.run_cocotb`. Cached like :func:`tlcim.sim.rtl.build` (folder
     ``<config hash>-<simulator>-fpga``, rebuilt when the Verilog changes).
 
     Raises
@@ -354,9 +355,9 @@ def build_emulator(config, simulator="verilator", *, divisor=SIM_DIVISOR):
         If ``simulator`` is not available here.
     """
     from amaranth.back import verilog
-    from hw.generate import library_sources
-    from hw.uart import UARTTop
-    from sim import rtl
+    from tlcim.hw.generate import library_sources
+    from tlcim.hw.uart import UARTTop
+    from tlcim.sim import rtl
     start = time.perf_counter()
     rtl.simulator_env()
     text = verilog.convert(UARTTop(config, divisor=divisor), name=rtl.TOPLEVEL,

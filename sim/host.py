@@ -1,27 +1,27 @@
 """The host driver: what software on a processor next to the macro does, over any transport.
 
-:class:`Host` speaks to the generated top level (:mod:`hw.top`) through a :class:`Transport`
+:class:`Host` speaks to the generated top level (:mod:`tlcim.hw.top`) through a :class:`Transport`
 that moves register accesses and whole stream frames: cocotbext-axi in simulation
-(:class:`sim.transports.CocotbTransport`), a serial bridge on an FPGA. Register addresses and fields
-come from :func:`hw.regmap.register_map` by name, never written down here; beats are packed
-as :mod:`hw.interfaces` documents, from the same :class:`hw.geometry.Geometry`.
+(:class:`tlcim.sim.transports.CocotbTransport`), a serial bridge on an FPGA. Register addresses and
+fields come from :func:`tlcim.hw.regmap.register_map` by name, never written down here; beats are
+packed as :mod:`tlcim.hw.interfaces` documents, from the same :class:`tlcim.hw.geometry.Geometry`.
 
-:class:`Host` also implements the async Target protocol of :mod:`sim.script` for the ``write``,
-``mvm``, ``status``, ``store``, ``restore`` and ``reset`` operations; ``read`` and ``inject``
-raise ``NotImplementedError``.
+:class:`Host` also implements the async Target protocol of :mod:`tlcim.sim.script` for the
+``write``, ``mvm``, ``status``, ``store``, ``restore`` and ``reset`` operations; ``read`` and
+``inject`` raise ``NotImplementedError``.
 """
 
 import abc
 
 import numpy as np
 
-from golden import Config, sram_bits_to_weights, weights_to_sram_bits
-from golden.device import Device, check_write
-from golden.errors import DeviceError, ErrorCode
-from hw.geometry import Geometry, WEIGHT_BEAT_BITS
-from hw.interfaces import NvmOp
-from hw.regmap import register_map
-from hw.reram_array import fault_words, sensed_fault_map
+from tlcim.golden import Config, sram_bits_to_weights, weights_to_sram_bits
+from tlcim.golden.device import Device, check_write
+from tlcim.golden.errors import DeviceError, ErrorCode
+from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
+from tlcim.hw.interfaces import NvmOp
+from tlcim.hw.regmap import register_map
+from tlcim.hw.reram_array import fault_words, sensed_fault_map
 
 __all__ = ["Transport", "Host", "FaultEmulation", "pack_weights", "pack_vectors", "unpack_results"]
 
@@ -69,7 +69,7 @@ def pack_weights(config, weights):
     """Return the weight packet (bytes) loading ``weights`` int [rows, outs] into a subarray.
 
     Row ``r`` occupies ``row_beats`` 32-bit beats, its ``2 * cbls`` SRAM bits from bit 0
-    (``golden.weights_to_sram_bits``), zero-padded (``hw.interfaces.weight_layout``).
+    (``tlcim.golden.weights_to_sram_bits``), zero-padded (``tlcim.hw.interfaces.weight_layout``).
     """
     geometry = Geometry(config)
     bits = weights_to_sram_bits(config, weights)
@@ -108,7 +108,7 @@ def unpack_results(config, frame):
 
 class FaultEmulation:
     """What a host needs to give a simulated device the golden device's faults: a golden
-    :class:`~golden.device.Device` shadow fed the same operations (it decides what every
+    :class:`~tlcim.golden.device.Device` shadow fed the same operations (it decides what every
     restore senses) and the fault-map rows already programmed (``{subarray: [word per row]}``,
     all zero = fault-free at power-up). Kept across :class:`Host` objects, as the fault maps
     survive a reset.
@@ -210,7 +210,7 @@ class Host:
 
     async def set_requant(self, requant=None):
         """Set the output stage: ``None`` for raw results, else ``{"multiplier", "shift",
-        "relu"}`` as ``golden.requantise`` takes them. Skips writes that change nothing."""
+        "relu"}`` as ``tlcim.golden.requantise`` takes them. Skips writes that change nothing."""
         wanted = ({"on": False, "multiplier": 1, "shift": 0, "relu": False} if requant is None
                   else {"on": True, "multiplier": requant["multiplier"],
                         "shift": requant["shift"], "relu": bool(requant.get("relu", False))})
@@ -455,7 +455,7 @@ class Host:
         return sram_bits_to_weights(config, rows[:, :2 * config.cbls])
 
     async def inject(self, fault):
-        """Inject a fault (``golden.device.check_fault``) into the fault emulation: the golden
+        """Inject a fault (``tlcim.golden.device.check_fault``) into the fault emulation: the golden
         device shadow decides what each later restore senses and the host programs that into
         the stubs' fault maps before the restore.
 

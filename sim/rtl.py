@@ -14,32 +14,32 @@ Bulk harness: cocotbext-axi's stream endpoints run Python coroutines every clock
 bounds ``tlcim run --target rtl`` to a few thousand simulated cycles per second. The
 simulation-only harness ``tb/tlcim_harness.v`` (toplevel ``tlcim_harness``) wraps ``tlcim_top``
 and moves whole chunks of activation and result beats through files
-(:class:`sim.transports.BulkTransport` drives it); :func:`build_harness` builds it.
+(:class:`tlcim.sim.transports.BulkTransport` drives it); :func:`build_harness` builds it.
 ``TLCIM_BULK=0`` makes the ``rtl`` target use cocotbext-axi's streams on the plain build.
 
-The ``rtl`` target (registered in :mod:`sim.script` as ``sim.rtl:open_target``) runs the
+The ``rtl`` target (registered in :mod:`tlcim.sim.script` as ``tlcim.sim.rtl:open_target``) runs the
 simulation in a child process (cocotb must own the simulator) and forwards every Target call
-to the cocotb test :mod:`tb.session` over a local socket, where the host driver
-(:class:`sim.host.Host`) executes it against the Verilog.
+to the cocotb test :mod:`tlcim.tb.session` over a local socket, where the host driver
+(:class:`tlcim.sim.host.Host`) executes it against the Verilog.
 """
 
 import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import importlib.resources
 import importlib.util
 import os
 import pathlib
 import secrets
 import shutil
-import sys
 import tempfile
 import threading
 import time
 
-from golden import Config
-from golden.errors import DeviceError
-from hw.geometry import Geometry
+from tlcim.golden import Config
+from tlcim.golden.errors import DeviceError
+from tlcim.hw.geometry import Geometry
 
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "sim_root",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
@@ -188,7 +188,7 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
     variant : str
         Extra name of the build folder (tests with a substitute datapath use their own).
     datapath : wiring.Component or None
-        Substitute datapath for :class:`hw.top.Top` (tests only).
+        Substitute datapath for :class:`tlcim.hw.top.Top` (tests only).
     extra_sources : sequence of path-like
         Verilog files compiled after the generated ones (e.g. a simulation harness).
     toplevel : str
@@ -205,7 +205,7 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
     RuntimeError
         If ``simulator`` is not available here.
     """
-    from hw.generate import simulation_sources
+    from tlcim.hw.generate import simulation_sources
     start = time.perf_counter()
     _require(simulator)
     sources = simulation_sources(config, datapath=datapath)
@@ -285,10 +285,6 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
     temporary = test_dir is None
     test_dir = pathlib.Path(test_dir or tempfile.mkdtemp(dir=built.directory, prefix="run-"))
     test_dir.mkdir(parents=True, exist_ok=True)
-    project = str(pathlib.Path(__file__).resolve().parents[1])
-    if project not in sys.path:
-        # The simulator's Python inherits sys.path as PYTHONPATH; tb/ must be importable.
-        sys.path.append(project)
     extra = {"TLCIM_CONFIG": built.config.to_json()}
     extra.update(env or {})
     extra.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")  # cocotbext-axi's
@@ -298,13 +294,13 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
                     hdl_toplevel_lang="verilog",
                     build_dir=built.directory, test_dir=test_dir, testcase=testcase,
                     extra_env=extra, seed=seed, timescale=TIMESCALE, results_xml=str(results),
-                    log_file=test_dir / "sim.log")
+                    log_file=test_dir / "tlcim.sim.log")
     except SystemExit:
         pass  # the runner exits under pytest on a failure; report it below instead
     failures = _failures(results)
     if failures:
         raise RuntimeError(f"cocotb tests failed: {', '.join(failures)}; log: "
-                           f"{test_dir / 'sim.log'}")
+                           f"{test_dir / 'tlcim.sim.log'}")
     if temporary:
         shutil.rmtree(test_dir, ignore_errors=True)  # kept only when something failed
         return None
@@ -325,7 +321,7 @@ def _failures(results):
 # -- the bulk stream harness --------------------------------------------------------------
 
 #: The harness source and its module.
-HARNESS = pathlib.Path(__file__).resolve().parents[1] / "tb" / "tlcim_harness.v"
+HARNESS = pathlib.Path(str(importlib.resources.files("tlcim.tb") / "tlcim_harness.v"))
 HARNESS_TOPLEVEL = "tlcim_harness"
 #: Activation vectors per chunk the harness memories hold: large enough that the pipeline
 #: drain between chunks (about two MVMs) costs a few per cent, small enough to stay cheap.
@@ -341,8 +337,8 @@ def bulk_enabled():
 
 def harness_parameters(config, chunk=CHUNK_VECTORS):
     """Return the Verilog parameters of ``tlcim_harness`` for ``config`` holding ``chunk``
-    vectors (beat widths from :class:`hw.geometry.Geometry`)."""
-    from hw.regmap import ADDRESS_BITS
+    vectors (beat widths from :class:`tlcim.hw.geometry.Geometry`)."""
+    from tlcim.hw.regmap import ADDRESS_BITS
     geometry = Geometry(config)
     return {"X_WIDTH": geometry.in_lanes * geometry.in_bits,
             "Y_WIDTH": geometry.out_lanes * geometry.out_bits,
@@ -368,15 +364,15 @@ def build_harness(config, simulator="verilator"):
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------
 
-#: Environment variables that tell :mod:`tb.session` where to listen.
+#: Environment variables that tell :mod:`tlcim.tb.session` where to listen.
 SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
 
 
 class RtlTarget:
-    """The :mod:`sim.script` Target protocol, forwarded to a simulation of the RTL.
+    """The :mod:`tlcim.sim.script` Target protocol, forwarded to a simulation of the RTL.
 
     Opening builds the Verilog (cached) and starts the simulator in a child process running
-    :mod:`tb.session`; each call is executed there by :class:`sim.host.Host`. Device
+    :mod:`tlcim.tb.session`; each call is executed there by :class:`tlcim.sim.host.Host`. Device
     refusals come back as :class:`DeviceError`, unsupported operations as
     ``NotImplementedError``.
 
@@ -413,7 +409,7 @@ class RtlTarget:
 
     def _simulate(self, env):
         try:
-            run_cocotb(self.built, "tb.session", env=env)
+            run_cocotb(self.built, "tlcim.tb.session", env=env)
         except BaseException as error:  # reported by the waiting caller
             self._failure = f"{type(error).__name__}: {error}"
 
@@ -472,7 +468,7 @@ class RtlTarget:
 
 
 def open_target(config, option):
-    """The ``rtl[:verilator|icarus]`` target factory of :mod:`sim.script`."""
+    """The ``rtl[:verilator|icarus]`` target factory of :mod:`tlcim.sim.script`."""
     simulator = option or SIMULATORS[0]
     if simulator not in SIMULATORS:
         raise ValueError(f"rtl target option must be one of {', '.join(SIMULATORS)}, "

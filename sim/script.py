@@ -10,7 +10,7 @@ entry and execution continues with the next operation, as a host driving real si
 The Target protocol
 -------------------
 A target is any object with these coroutine methods (:class:`Target` spells them out). Every
-refusal raises :class:`golden.errors.DeviceError` with the code the hardware would report; an
+refusal raises :class:`tlcim.golden.errors.DeviceError` with the code the hardware would report; an
 operation a target cannot do at all raises ``NotImplementedError`` (the result entry then
 says ``"error": "unsupported"``). Arguments are already validated for type and shape by the
 script parser; ranges of subarray and set indices, and of weight values, are the target's to
@@ -22,8 +22,8 @@ check (they are part of the device contract).
     ``subarray`` an int or ``"all"``; ``set`` = cluster * cluster_size + index.
 ``await mvm(inputs, requant=None) -> int64 [batch, outs]``
     ``inputs`` int64 [batch, rows * subarrays]; subarray s takes ``inputs[:, s*rows:(s+1)*rows]``
-    and results are summed over subarrays (``golden.device_mvm``). ``requant`` is None or
-    ``{"multiplier": int, "shift": int, "relu": bool}``, applied by ``golden.requantise``.
+    and results are summed over subarrays (``tlcim.golden.device_mvm``). ``requant`` is None or
+    ``{"multiplier": int, "shift": int, "relu": bool}``, applied by ``tlcim.golden.requantise``.
 ``await reset()``
     Power cycle: SRAM lost, ReRAM kept, the configured boot set restored where it was stored.
 ``await read(subarray) -> int64 [rows, outs]``
@@ -31,7 +31,7 @@ check (they are part of the device contract).
 ``await status() -> dict``
     At least ``{"valid": [bool per subarray], "sets": [set index, or None, per subarray]}``.
 ``await inject(fault)``
-    A fault dict as normalised by :func:`golden.device.check_fault` (``docs/scripts.md``).
+    A fault dict as normalised by :func:`tlcim.golden.device.check_fault` (``docs/scripts.md``).
 ``await close()``
     Release the target (end a simulation, close a port); called once, also after an error.
 
@@ -46,7 +46,7 @@ The registry
 a target is one line, and may name the factory as ``"module:function"`` so its (heavy)
 module is imported only when used::
 
-    register_target("rtl", "sim.rtl:open_target")
+    register_target("rtl", "tlcim.sim.rtl:open_target")
 
 A target that must run the script somewhere else (inside a cocotb simulation process, say)
 registers a ``runner(config, option, ops) -> SessionResult`` too; the default runner opens the
@@ -62,9 +62,9 @@ import typing
 
 import numpy as np
 
-from golden import layer
-from golden.device import Device, check_fault
-from golden.errors import DeviceError
+from tlcim.golden import layer
+from tlcim.golden.device import Device, check_fault
+from tlcim.golden.errors import DeviceError
 from tlcim.files import load_npy, save_npy, write_json
 
 __all__ = ["Target", "GoldenTarget", "Op", "SessionResult", "TARGETS", "register_target",
@@ -90,7 +90,7 @@ class Target(typing.Protocol):
 
 
 class GoldenTarget:
-    """The golden device model (:class:`golden.device.Device`) behind the async protocol.
+    """The golden device model (:class:`tlcim.golden.device.Device`) behind the async protocol.
 
     Parameters
     ----------
@@ -164,8 +164,8 @@ def register_target(name, factory, *, runner=None):
 
 
 register_target("golden", GoldenTarget)
-register_target("rtl", "sim.rtl:open_target")
-register_target("fpga", "sim.fpga:open_target")
+register_target("rtl", "tlcim.sim.rtl:open_target")
+register_target("fpga", "tlcim.sim.fpga:open_target")
 
 
 def _resolve(name, what):
@@ -323,7 +323,7 @@ def _comment(value, key, ctx):
 
 
 #: Every op: {key: (checker, required)}. ``comment`` (a string) is allowed on every op;
-#: ``inject`` takes the keys of its fault kind (checked by ``golden.device.check_fault``).
+#: ``inject`` takes the keys of its fault kind (checked by ``tlcim.golden.device.check_fault``).
 OPS = {
     "write": {"subarray": (_index, True), "weights": (_weights, True)},
     "store": {"subarray": (_index_or_all, True), "set": (_index, True)},
@@ -550,7 +550,7 @@ def run_script(config, target, script, out):
 
 
 def golden_layer(config, weights, inputs, out):
-    """Compute ``golden.layer(config, W, X)`` from ``.npy`` files; this is ``tlcim golden``.
+    """Compute ``tlcim.golden.layer(config, W, X)`` from ``.npy`` files; this is ``tlcim golden``.
 
     ``weights`` int [N, O] with values within ``+-w_max``; ``inputs`` int [N] or [batch, N]
     (saturated to ``+-x_max`` like the hardware encoder). Writes int64 [O] or [batch, O].

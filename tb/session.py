@@ -1,6 +1,6 @@
-"""The cocotb side of the ``rtl`` target: serve :mod:`sim.script` Target calls over a socket.
+"""The cocotb side of the ``rtl`` target: serve :mod:`tlcim.sim.script` Target calls over a socket.
 
-:class:`sim.rtl.RtlTarget` starts a simulation running this module; the test listens on the
+:class:`tlcim.sim.rtl.RtlTarget` starts a simulation running this module; the test listens on the
 Unix socket named by ``TLCIM_SESSION_ADDRESS`` and executes every call with the host driver
 until the target is closed.
 """
@@ -11,11 +11,11 @@ from multiprocessing.connection import Listener
 
 import cocotb
 
-from golden.errors import DeviceError
-from sim.host import FaultEmulation
-from sim.rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY
-from sim.transports import BulkTransport
-from tb.tb import TB, config_from_env
+from tlcim.golden.errors import DeviceError
+from tlcim.sim.host import FaultEmulation
+from tlcim.sim.rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY
+from tlcim.sim.transports import BulkTransport
+from tlcim.tb.tb import TB, config_from_env
 
 
 @cocotb.test()
@@ -29,7 +29,7 @@ async def session(dut):
 
 async def serve(dut, conn):
     """Serve Target calls from ``conn`` with a :class:`Host` on ``dut`` until ``close``
-    (the cocotb side of :class:`sim.rtl.RtlTarget`)."""
+    (the cocotb side of :class:`tlcim.sim.rtl.RtlTarget`)."""
     config = config_from_env()  # TLCIM_CONFIG
     # The build decides: the bulk harness streams without per-cycle Python.
     tb = TB(dut, config, BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)

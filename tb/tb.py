@@ -2,7 +2,7 @@
 
 In the style of Forencich's cocotbext-axi testbenches (a ``TB`` class owning everything the
 tests share), in the cocotb 2.x API. The configuration comes from ``TLCIM_CONFIG`` (its JSON),
-set by :func:`sim.rtl.run_cocotb`; the seed from ``TLCIM_SEED``.
+set by :func:`tlcim.sim.rtl.run_cocotb`; the seed from ``TLCIM_SEED``.
 """
 
 import itertools
@@ -13,14 +13,14 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotb.utils import get_sim_time
 
-from golden import Config
-from sim.host import Host
-from sim.transports import CLOCK_NS, CocotbTransport
+from tlcim.golden import Config
+from tlcim.sim.host import Host
+from tlcim.sim.transports import CLOCK_NS, CocotbTransport
 
 __all__ = ["TB", "config_from_env", "seed_from_env", "random_weights", "random_inputs"]
 
 def config_from_env():
-    """Return the :class:`golden.Config` the simulation was started with."""
+    """Return the :class:`tlcim.golden.Config` the simulation was started with."""
     return Config.from_dict(json.loads(os.environ["TLCIM_CONFIG"]))
 
 
@@ -34,8 +34,8 @@ class TB:
 
     Members
     -------
-    dut, config, transport (:class:`sim.transports.CocotbTransport`, or the one given, e.g.
-    :class:`sim.transports.BulkTransport`), host (:class:`sim.host.Host`)
+    dut, config, transport (:class:`tlcim.sim.transports.CocotbTransport`, or the one given, e.g.
+    :class:`tlcim.sim.transports.BulkTransport`), host (:class:`tlcim.sim.host.Host`)
     """
 
     def __init__(self, dut, config=None, transport=None):

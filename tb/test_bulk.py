@@ -10,10 +10,10 @@ import os
 import cocotb
 import numpy as np
 
-import golden
-from golden.errors import DeviceError, ErrorCode
-from sim.transports import BulkTransport
-from tb.tb import TB, config_from_env, random_inputs, random_weights, seed_from_env
+from tlcim import golden
+from tlcim.golden.errors import DeviceError, ErrorCode
+from tlcim.sim.transports import BulkTransport
+from tlcim.tb.tb import TB, config_from_env, random_inputs, random_weights, seed_from_env
 
 
 async def _tb(dut, stall):

@@ -1,7 +1,7 @@
 """cocotb: a session script through the host driver over the simulated UART of the FPGA top.
 
-The design is :class:`hw.uart.UARTTop` (UART, bridge, registers, datapath and behavioural
-stub), built by :func:`sim.fpga.build_emulator`; ``tests/test_fpga.py`` runs this test and
+The design is :class:`tlcim.hw.uart.UARTTop` (UART, bridge, registers, datapath and behavioural
+stub), built by :func:`tlcim.sim.fpga.build_emulator`; ``tests/test_fpga.py`` runs this test and
 compares its results with the golden target's. Environment: ``TLCIM_CONFIG`` (the
 configuration), ``TLCIM_SCRIPT`` (the session script), ``TLCIM_RESULT`` (where to write the
 results JSON; the script's outputs land beside it, as ``tlcim run`` writes them).
@@ -13,10 +13,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
-from sim.fpga import cocotb_host
-from sim.script import execute, load_script
-from sim.transports import CLOCK_NS
-from tb.tb import config_from_env
+from tlcim.sim.fpga import cocotb_host
+from tlcim.sim.script import execute, load_script
+from tlcim.sim.transports import CLOCK_NS
+from tlcim.tb.tb import config_from_env
 
 
 @cocotb.test()

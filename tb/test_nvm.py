@@ -1,4 +1,4 @@
-"""cocotb testbench of the generated Verilog of ``hw.nvm.NvmSystem`` (run by
+"""cocotb testbench of the generated Verilog of ``tlcim.hw.nvm.NvmSystem`` (run by
 tests/test_nvm_cocotb.py): the store/restore scenarios of issue 4 on the controller and the
 behavioural stub with its ``tlcim_wsram`` weight-set storage.
 
@@ -14,12 +14,12 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from golden import Config
-from golden.errors import ErrorCode
-from golden.trits import WEIGHT_Q
-from hw.interfaces import NvmOp, command_layout, timing_layout
-from hw.nvm import restore_cycles, store_cycles
-from hw.reram_array import DEFAULT_TIMING, fault_words, identity_fault_map
+from tlcim.golden import Config
+from tlcim.golden.errors import ErrorCode
+from tlcim.golden.trits import WEIGHT_Q
+from tlcim.hw.interfaces import NvmOp, command_layout, timing_layout
+from tlcim.hw.nvm import restore_cycles, store_cycles
+from tlcim.hw.reram_array import DEFAULT_TIMING, fault_words, identity_fault_map
 
 
 class Tb:

@@ -1,6 +1,6 @@
 """cocotb tests of ``tlcim_top`` against the golden model (run by ``tests/test_rtl_top.py``).
 
-Every test makes its own :class:`tb.tb.TB` (fresh clock and reset) and draws its stimulus from
+Every test makes its own :class:`tlcim.tb.tb.TB` (fresh clock and reset) and draws its stimulus from
 a numpy generator seeded by ``TLCIM_SEED`` and the test's name. ``TLCIM_BATCH`` sets the number
 of vectors of the random tests (small for big configurations).
 """
@@ -13,11 +13,11 @@ import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
 
-import golden
-from golden.errors import DeviceError, ErrorCode
-from hw.regmap import ADDRESS_BITS, Access
-from sim.host import pack_vectors
-from tb.tb import TB, random_inputs, random_weights, seed_from_env
+from tlcim import golden
+from tlcim.golden.errors import DeviceError, ErrorCode
+from tlcim.hw.regmap import ADDRESS_BITS, Access
+from tlcim.sim.host import pack_vectors
+from tlcim.tb.tb import TB, random_inputs, random_weights, seed_from_env
 
 
 def _rng(name):

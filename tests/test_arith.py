@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import golden
-from golden import Config
+from tlcim import golden
+from tlcim.golden import Config
 from test_config import PROPERTY, configs
 from test_trits import balanced_digits
 

@@ -8,8 +8,8 @@ import tomllib
 import numpy as np
 import pytest
 
-import golden
-from golden import Config, PRESETS
+from tlcim import golden
+from tlcim.golden import Config, PRESETS
 from tlcim.cli import main
 
 

@@ -12,7 +12,7 @@ import tomllib
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from golden import Config, PRESETS
+from tlcim.golden import Config, PRESETS
 
 #: Hypothesis settings of every property test here: reproducible (derandomised, like the seeded
 #: tests), no example database written into the source tree, no per-example deadline (the first

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from golden import Config, PRESETS
+from tlcim.golden import Config, PRESETS
 from tlcim import cli, plots
 from tlcim.cost import (Constants, CostModel, DESIGNS, TOLERANCE, constants_markdown, load_area,
                         map_network, model_command)

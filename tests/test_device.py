@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from golden import Config, device_mvm, requantise, weights_to_cbl_trits
-from golden.device import Device, check_fault
-from golden.errors import DeviceError, ErrorCode
+from tlcim.golden import Config, device_mvm, requantise, weights_to_cbl_trits
+from tlcim.golden.device import Device, check_fault
+from tlcim.golden.errors import DeviceError, ErrorCode
 
 SMALL = Config.preset("small")  # 2 subarrays, 8 weight sets, 64 x 20
 
@@ -403,7 +403,7 @@ TestDeviceSessions.settings = settings(max_examples=40, stateful_step_count=25, 
 
 
 def test_misread_rate_matrix_follows_the_reram_model():
-    from golden.reram import confusion_matrix
+    from tlcim.golden.reram import confusion_matrix
     device = Device(SMALL)
     for s in range(2):
         device.write(s, np.full((SMALL.rows, SMALL.outs), -SMALL.w_max))  # every trit -1 (HRS)

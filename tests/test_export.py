@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from golden import Config
+from tlcim.golden import Config
 from tlcim import cli
 from tlcim.export import LINT_WAIVERS, bundle_files, sdc_text
 from tlcim.synth import find_tool

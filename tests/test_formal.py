@@ -6,7 +6,7 @@ import warnings
 import pytest
 from amaranth.hdl import UnusedElaboratable
 
-from sim import formal
+from tlcim.sim import formal
 
 MISSING = formal.missing_tools()
 needs_tools = pytest.mark.skipif(MISSING is not None, reason=f"formal tools: {MISSING}")

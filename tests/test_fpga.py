@@ -10,15 +10,15 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
-from golden import Config
-from hw.geometry import Geometry
-from hw.interfaces import DatapathSignature
-from hw.regmap import ID, register_map
-from hw.top import Top
-from hw.uart import Opcode, UARTRx, UARTTop, beat_bytes, divisor_for
-from sim import rtl
-from sim.fpga import UARTLink, UARTTransport, build_emulator, open_target
-from sim.script import load_script, run_ops
+from tlcim.golden import Config
+from tlcim.hw.geometry import Geometry
+from tlcim.hw.interfaces import DatapathSignature
+from tlcim.hw.regmap import ID, register_map
+from tlcim.hw.top import Top
+from tlcim.hw.uart import Opcode, UARTRx, UARTTop, beat_bytes, divisor_for
+from tlcim.sim import rtl
+from tlcim.sim.fpga import UARTLink, UARTTransport, build_emulator, open_target
+from tlcim.sim.script import load_script, run_ops
 from tlcim import cli, fpga
 
 #: Clock cycles per UART bit in the simulations (the smallest the receiver allows).
@@ -237,7 +237,7 @@ def test_emulation_matches_golden(tmp_path, rng, seed):
     expected.write(tmp_path / "golden" / "R.json")
     built = build_emulator(EMULATED)
     print(f"emulator build {'compiled' if built.rebuilt else 'reused'} ({built.seconds:.1f} s)")
-    rtl.run_cocotb(built, "tb.test_fpga_top", test_dir=tmp_path / "run",
+    rtl.run_cocotb(built, "tlcim.tb.test_fpga_top", test_dir=tmp_path / "run",
                    env={"TLCIM_SCRIPT": str(tmp_path / "fpga" / "session.json"),
                         "TLCIM_RESULT": str(tmp_path / "fpga" / "R.json"),
                         "TLCIM_SEED": str(seed)})

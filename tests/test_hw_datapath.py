@@ -1,4 +1,4 @@
-"""The whole compute datapath against ``golden.device_mvm`` in the Amaranth simulator."""
+"""The whole compute datapath against ``tlcim.golden.device_mvm`` in the Amaranth simulator."""
 
 import numpy as np
 import pytest
@@ -7,12 +7,12 @@ from amaranth.hdl import ResetInserter, Signal, signed
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
-import golden
-from golden import Config, PRESETS
-from golden.errors import ErrorCode
-from hw.datapath import Datapath
-from hw.geometry import Geometry, WEIGHT_BEAT_BITS
-from hw.interfaces import DatapathSignature
+from tlcim import golden
+from tlcim.golden import Config, PRESETS
+from tlcim.golden.errors import ErrorCode
+from tlcim.hw.datapath import Datapath
+from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
+from tlcim.hw.interfaces import DatapathSignature
 
 #: The odd configuration of the brief: one trit everywhere, a 2-bit ADC, one subarray.
 ODD = Config(rows=32, active_rows=16, cbls=6, x_trits=1, w_trits=1, adc_bits=2, adc_share=1,

@@ -8,10 +8,10 @@ import pytest
 from amaranth.hdl import UnusedElaboratable
 from amaranth.sim import Simulator
 
-import golden
-from golden import Config, PRESETS
-from hw.encoder import ActivationBuffer, TernaryEncoder, encoder_table
-from hw.geometry import Geometry
+from tlcim import golden
+from tlcim.golden import Config, PRESETS
+from tlcim.hw.encoder import ActivationBuffer, TernaryEncoder, encoder_table
+from tlcim.hw.geometry import Geometry
 
 
 def decode_pairs(word, trits):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-import golden
-from golden import Config, PRESETS
-from hw.mac import Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape
-from hw.sequencer import Mode
+from tlcim import golden
+from tlcim.golden import Config, PRESETS
+from tlcim.hw.mac import Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape
+from tlcim.hw.sequencer import Mode
 
 CONFIGS = {
     "small": PRESETS["small"],

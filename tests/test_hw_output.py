@@ -9,11 +9,11 @@ from amaranth.hdl import Module, Signal, UnusedElaboratable, signed
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
-import golden
-from golden import Config, PRESETS
-from hw.geometry import Geometry
-from hw.mac import adc_pieces, piece_shape
-from hw.output import OutputStage, requant_product, requantise
+from tlcim import golden
+from tlcim.golden import Config, PRESETS
+from tlcim.hw.geometry import Geometry
+from tlcim.hw.mac import adc_pieces, piece_shape
+from tlcim.hw.output import OutputStage, requant_product, requantise
 
 
 def unpack(config, beats):

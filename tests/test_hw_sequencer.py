@@ -3,8 +3,8 @@
 import pytest
 from amaranth.sim import Simulator
 
-from golden import Config, PRESETS
-from hw.sequencer import Mode, Sequencer
+from tlcim.golden import Config, PRESETS
+from tlcim.hw.sequencer import Mode, Sequencer
 
 ODD = Config(rows=32, active_rows=16, cbls=6, x_trits=1, w_trits=1, adc_bits=2, adc_share=1,
              subarrays=1, clusters=1, cluster_size=1)

@@ -1,13 +1,13 @@
-"""The behavioural subarray stub against SPEC 4-5 (``golden.adc_code``), and its black box."""
+"""The behavioural subarray stub against SPEC 4-5 (``tlcim.golden.adc_code``), and its black box."""
 
 import numpy as np
 import pytest
 from amaranth.back import verilog
 from amaranth.sim import Simulator
 
-import golden
-from golden import Config, PRESETS
-from hw.stub import SubarrayBlackBox, SubarraySignature, SubarrayStub
+from tlcim import golden
+from tlcim.golden import Config, PRESETS
+from tlcim.hw.stub import SubarrayBlackBox, SubarraySignature, SubarrayStub
 
 CONFIGS = {
     "small": PRESETS["small"],

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-import golden
+from tlcim import golden
 from tlcim import cli
 from tlcim.nn import (TrainSettings, input_integers, load_digits, load_or_train,
                       map_network, quantise, requant_params, run_network, software_logits,
@@ -196,7 +196,7 @@ def test_golden_target_equals_software_tiling(trained):
 
 
 def test_targets_without_weight_sets_get_tiles_written(trained):
-    from sim.script import GoldenTarget
+    from tlcim.sim.script import GoldenTarget
     x = input_integers(load_digits()[2][:30], SMALL.x_max)
     net = quantise(SMALL, trained, "trunc8")
 
@@ -286,7 +286,7 @@ class _Flaky:
         self.calls, self.image = 0, image
 
     async def restore(self, subarray, set):
-        from golden.errors import DeviceError, ErrorCode
+        from tlcim.golden.errors import DeviceError, ErrorCode
         self.calls += 1
         if self.calls == 1:
             raise DeviceError(ErrorCode.VERIFY_FAILED, "checksum")
@@ -348,7 +348,7 @@ def test_cli_infer(tmp_path, monkeypatch, capsys):
 
 def test_rtl_logits_equal_golden(tmp_path, trained):
     """The RTL runs the digits network with the same logits as golden (builds the Verilog)."""
-    from sim.rtl import simulator_missing
+    from tlcim.sim.rtl import simulator_missing
     missing = simulator_missing("verilator")
     if missing:
         pytest.skip(f"verilator unavailable: {missing}")

@@ -16,14 +16,14 @@ from amaranth.hdl import ClockDomain, Elaboratable, Module, Signal, UnusedElabor
 from amaranth.lib.memory import Memory
 from amaranth.sim import Simulator
 
-from golden import Config, PRESETS
-from golden import checksum
-from golden.device import Device
-from golden.errors import DeviceError, ErrorCode
-from golden.trits import WEIGHT_Q, weights_to_cbl_trits
-from hw.interfaces import NVM_PHASES, NvmOp, nvm_row_bits
-from hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, pass_cycles, restore_cycles
-from hw.reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, ReramArray, fault_words,
+from tlcim.golden import Config, PRESETS
+from tlcim.golden import checksum
+from tlcim.golden.device import Device
+from tlcim.golden.errors import DeviceError, ErrorCode
+from tlcim.golden.trits import WEIGHT_Q, weights_to_cbl_trits
+from tlcim.hw.interfaces import NVM_PHASES, NvmOp, nvm_row_bits
+from tlcim.hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, pass_cycles, restore_cycles
+from tlcim.hw.reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, ReramArray, fault_words,
                             identity_fault_map, sensed_fault_map, variation_fault_map)
 
 TINY = Config(rows=8, active_rows=4, cbls=4, w_trits=2, adc_share=2, clusters=2,
@@ -73,13 +73,13 @@ class Bench(Elaboratable):
 
 
 class SubsystemBench(Elaboratable):
-    """:class:`hw.nvm.NvmSystem` (controller + the real stub with its weight sets per
+    """:class:`tlcim.hw.nvm.NvmSystem` (controller + the real stub with its weight sets per
     subarray), the testbench on the datapath's row ports; the members :class:`Driver` uses
     are those of :class:`Bench`."""
 
     def __init__(self, config, fault_maps=None, fault_port=False):
         from types import SimpleNamespace
-        from hw.nvm import NvmSystem
+        from tlcim.hw.nvm import NvmSystem
         assert fault_maps is None, "NvmSystem takes faults through its fault port"
         self.config = config
         self.ctrl = NvmSystem(config, fault_port=fault_port)
@@ -245,7 +245,7 @@ def test_store_two_sets_and_restore_each(rng, kind):
                                              (320, 1), (320, 320), (8, 3)])
 def test_crc_in_chunks_equals_the_row_crc(rng, row_bits, chunk):
     # What the shared engine computes: leading zero padding, then crc' = A crc ^ B chunk.
-    from hw.nvm import crc_step_matrices
+    from tlcim.hw.nvm import crc_step_matrices
     A, B = crc_step_matrices(row_bits, chunk)
     bits = rng.integers(0, 2, (50, row_bits))
     chunks = -(-row_bits // chunk)
@@ -625,7 +625,7 @@ def test_variation_fault_map():
 
 @pytest.mark.parametrize("config", [TINY, PRESETS["paper"]], ids=["tiny", "paper"])
 def test_register_description(config):
-    from hw.regmap import NVM_BASE, RegisterMap, nvm_registers
+    from tlcim.hw.regmap import NVM_BASE, RegisterMap, nvm_registers
     registers = RegisterMap(nvm_registers(config))     # checks overlaps and unique names
     assert all(NVM_BASE <= r.address < NVM_BASE + 0x100 for r in registers)
     assert {registers[f"NVM_T_{name.upper()}"].field("cycles").reset
@@ -676,7 +676,7 @@ def test_messages(call, message):
 def test_paper_storage_generates_in_seconds_and_lints(tmp_path):
     # SPEC 9: the paper's 240 sets x 256 rows per subarray must not go through a Memory init.
     from amaranth.back import verilog
-    from hw.reram_array import verilog_sources
+    from tlcim.hw.reram_array import verilog_sources
     start = time.perf_counter()
     text = verilog.convert(ReramArray(PRESETS["paper"], storage="verilog"),
                            name="tlcim_reram_array", emit_src=False)
@@ -687,7 +687,7 @@ def test_paper_storage_generates_in_seconds_and_lints(tmp_path):
         shutil.which("verilator")
     if verilator is None:
         pytest.skip("Verilator not installed: generation checked, lint skipped")
-    from sim.rtl import LINT_WAIVERS
+    from tlcim.sim.rtl import LINT_WAIVERS
     (tmp_path / "array.v").write_text(text)
     (tmp_path / "tlcim_wsram.v").write_text(verilog_sources()["tlcim_wsram.v"])
     lint = subprocess.run([verilator, "--lint-only", "-Wall",

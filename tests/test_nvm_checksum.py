@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from golden import checksum
-from golden.trits import WEIGHT_Q
+from tlcim.golden import checksum
+from tlcim.golden.trits import WEIGHT_Q
 
 #: Adjacent levels a misread can move each trit to (SPEC 6).
 NEIGHBOURS = {-1: (0,), 0: (-1, 1), 1: (0,)}

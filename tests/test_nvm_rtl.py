@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from golden import Config
-from sim import rtl
+from tlcim.golden import Config
+from tlcim.sim import rtl
 
 
 def _session(folder, config, rng):

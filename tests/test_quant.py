@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import golden
-from golden import Config
+from tlcim import golden
+from tlcim.golden import Config
 
 
 def test_quantise_paper_method():

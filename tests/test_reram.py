@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from golden import reram
-from golden.reram import (PAPER_RERAM, NO_FAULT, ReramParams, confusion_matrix,
+from tlcim.golden import reram
+from tlcim.golden.reram import (PAPER_RERAM, NO_FAULT, ReramParams, confusion_matrix,
                           effective_resistance, misread_probability, restore_trits,
                           restore_yield, sense, sensed_trits, store_levels)
 

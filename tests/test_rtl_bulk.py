@@ -1,4 +1,4 @@
-"""The bulk stream transport (``sim.transports.BulkTransport``, ``tb/tlcim_harness.v``): bit-exact results
+"""The bulk stream transport (``tlcim.sim.transports.BulkTransport``, ``tb/tlcim_harness.v``): bit-exact results
 with random stalls, batches of several chunks, refusals, and ``tlcim run --target rtl``
 (which uses it by default) agreeing with ``--target golden``."""
 
@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from golden import Config
-from sim import rtl, transports
+from tlcim.golden import Config
+from tlcim.sim import rtl, transports
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "small_session"
 #: Operations the rtl target supports so far (store/restore/read come with issue 4).
@@ -29,7 +29,7 @@ def test_bulk_matches_golden_with_stalls(preset, simulator, seed):
     built = rtl.build_harness(Config.preset(preset), simulator)
     assert built.toplevel == rtl.HARNESS_TOPLEVEL
     # Raises, naming the failed cocotb test, on any mismatch against golden.device_mvm.
-    rtl.run_cocotb(built, "tb.test_bulk", env={"TLCIM_SEED": str(seed),
+    rtl.run_cocotb(built, "tlcim.tb.test_bulk", env={"TLCIM_SEED": str(seed),
                                                "TLCIM_BULK_CHUNK": "3"})
 
 

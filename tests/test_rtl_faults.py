@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from golden import Config
+from tlcim.golden import Config
 
 OUTPUTS = ("R0.npy", "R1.npy", "R_after.npy", "Y.npy", "Y_var.npy", "R_clear.npy")
 
@@ -75,7 +75,7 @@ def test_rtl_faults_and_read_match_golden(tmp_path, rng, against_golden):
 
 
 def test_register_window_limits():
-    from hw.regmap import register_map
+    from tlcim.hw.regmap import register_map
     config = Config.preset("small")
     regmap = register_map(config)
     # One readback word per 16 cells, one fault word per 32 bits of a fault-map row.

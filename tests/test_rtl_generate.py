@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from golden import Config
-from hw.generate import FILES, generated_files
+from tlcim.golden import Config
+from tlcim.hw.generate import FILES, generated_files
 from tlcim.build import generate
 from tlcim.cli import main
 

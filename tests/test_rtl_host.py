@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from golden import Config, sram_bits_to_weights
-from hw.geometry import Geometry, WEIGHT_BEAT_BITS
-from hw.interfaces import activation_layout, result_layout, weight_layout
-from sim.host import pack_vectors, pack_weights, unpack_results
+from tlcim.golden import Config, sram_bits_to_weights
+from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
+from tlcim.hw.interfaces import activation_layout, result_layout, weight_layout
+from tlcim.sim.host import pack_vectors, pack_weights, unpack_results
 
 
 @pytest.mark.parametrize("name", ["small", "ternary", "ideal"])

@@ -9,11 +9,11 @@ import pytest
 from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
-from golden import Config, PRESETS
-from golden.errors import ErrorCode
-from hw.axi import AXI4LiteSlave, RESP_OKAY, RESP_SLVERR
-from hw.geometry import Geometry
-from hw.regmap import (ADDRESS_BITS, Access, Field, Register, RegisterBlock, RegisterMap,
+from tlcim.golden import Config, PRESETS
+from tlcim.golden.errors import ErrorCode
+from tlcim.hw.axi import AXI4LiteSlave, RESP_OKAY, RESP_SLVERR
+from tlcim.hw.geometry import Geometry
+from tlcim.hw.regmap import (ADDRESS_BITS, Access, Field, Register, RegisterBlock, RegisterMap,
                        register_map)
 
 

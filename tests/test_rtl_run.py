@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 
-from golden import Config
-from sim import rtl
+from tlcim.golden import Config
+from tlcim.sim import rtl
 from tlcim.cli import main
 
 

@@ -2,13 +2,13 @@
 through ``cocotb_tools.runner`` on several configurations (Verilator; Icarus when installed).
 
 Each configuration is built once into ``build/sim/<hash>-<simulator>`` and reused (see
-``sim.rtl.build``); one simulator process runs every cocotb test of the module.
+``tlcim.sim.rtl.build``); one simulator process runs every cocotb test of the module.
 """
 
 import pytest
 
-from golden import Config
-from sim import rtl
+from tlcim.golden import Config
+from tlcim.sim import rtl
 
 #: Configurations the RTL is checked on: presets plus odd corners, with the batch of the random
 #: tests (small where the configuration is big).
@@ -43,7 +43,7 @@ def test_top_against_golden(name, simulator, seed, tmp_path):
     built = rtl.build(config, simulator)
     print(f"{name} on {simulator}: build {'compiled' if built.rebuilt else 'reused'} "
           f"({built.seconds:.1f} s) in {built.directory}")
-    results = rtl.run_cocotb(built, "tb.test_top", test_dir=tmp_path,
+    results = rtl.run_cocotb(built, "tlcim.tb.test_top", test_dir=tmp_path,
                              env={"TLCIM_SEED": str(seed), "TLCIM_BATCH": str(batch)})
     assert results.exists()
 
@@ -70,8 +70,8 @@ def test_fault_registers_only_with_the_fault_port():
     """Only simulation builds with the stubs' fault port implement the emulation-only FAULT_*
     registers; the FPGA build (default), the black-box top and a datapath without the port
     do not (hw.regmap.RegisterBlock ``emulation``)."""
-    from hw.datapath import Datapath
-    from hw.top import Top
+    from tlcim.hw.datapath import Datapath
+    from tlcim.hw.top import Top
     config = Config.preset("small")
 
     def fault_port(**kwargs):

@@ -8,9 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from golden import Config, device_mvm, layer, requantise
-from golden.errors import DeviceError, ErrorCode
-from sim import script
+from tlcim.golden import Config, device_mvm, layer, requantise
+from tlcim.golden.errors import DeviceError, ErrorCode
+from tlcim.sim import script
 from tlcim.cli import main
 
 SMALL = Config.preset("small")
@@ -226,16 +226,16 @@ def test_registry(monkeypatch):
     known = ", ".join(sorted(script.TARGETS))
     assert str(error.value) == f"unknown target 'gpu'; targets are {known}"
     assert "golden" in str(error.value)
-    monkeypatch.setitem(script.TARGETS, "ghost", script._Registered("sim.ghost:open", None))
+    monkeypatch.setitem(script.TARGETS, "ghost", script._Registered("tlcim.sim.ghost:open", None))
     with pytest.raises(ValueError, match="target 'ghost' is unavailable: cannot load "
-                                         "sim.ghost:open"):
+                                         "tlcim.sim.ghost:open"):
         script.open_target(SMALL, "ghost:x")
     with pytest.raises(ValueError, match="target 'golden' takes no option, not 'fast'"):
         script.open_target(SMALL, "golden:fast")
     with pytest.raises(ValueError, match="target name must be a non-empty string without ':'"):
         script.register_target("a:b", Broken)
     monkeypatch.setitem(script.TARGETS, "x", None)
-    script.register_target("x", "sim.script:GoldenTarget")  # one line, imported lazily
+    script.register_target("x", "tlcim.sim.script:GoldenTarget")  # one line, imported lazily
     assert isinstance(script.open_target(SMALL, "x"), script.GoldenTarget)
 
 

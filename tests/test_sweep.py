@@ -8,7 +8,7 @@ import shutil
 import pytest
 from dask.distributed import LocalCluster
 
-from golden import Config
+from tlcim.golden import Config
 from tlcim import sweep as sw
 from tlcim.cli import main
 from tlcim.nn import TrainSettings, load_or_train

@@ -10,7 +10,7 @@ from amaranth.hdl import ClockSignal, Instance, Module, ResetSignal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Config
+from tlcim.golden import Config
 from tlcim import cli, synth
 
 #: Tiny configuration with every block present (two subarrays, ADC mux, 5-bit ADC).
@@ -99,7 +99,7 @@ def test_memories_are_counted_as_sram_macros():
 
 def test_constant_tables_are_logic_not_sram():
     # The encoder's lookup table becomes a ROM in yosys; ROMs are mapped to gates.
-    from hw.encoder import TernaryEncoder
+    from tlcim.hw.encoder import TernaryEncoder
     result = synth.synthesise(TernaryEncoder(TINY, 2), name="encoder")
     assert result.memories == () and result.memory_ge == 0
     assert result.ge > 50

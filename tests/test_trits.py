@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import golden
-from golden import Config
-from golden.trits import INPUT_WL, WEIGHT_Q
+from tlcim import golden
+from tlcim.golden import Config
+from tlcim.golden.trits import INPUT_WL, WEIGHT_Q
 from test_config import PROPERTY, configs
 
 

@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
-import golden
+from tlcim import golden
 
 VECTORS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "vectors"
 INDEX = json.loads((VECTORS / "index.json").read_text()) if VECTORS.exists() else []

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from golden import Config, device_mvm, saturate
-from hw.generate import generated_files
+from tlcim.golden import Config, device_mvm, saturate
+from tlcim.hw.generate import generated_files
 from .files import output_dir, write_json, write_text, save_npy
 
 __all__ = ["build", "generate", "show_config", "golden_demo", "STAGES"]
@@ -81,7 +81,7 @@ def _verilog(config, out):
 
 def generate(config, out):
     """Generate the Verilog, file list, register map and configuration
-    (:func:`hw.generate.generated_files`) into the folder ``out`` (``tlcim generate``).
+    (:func:`tlcim.hw.generate.generated_files`) into the folder ``out`` (``tlcim generate``).
 
     Raises
     ------

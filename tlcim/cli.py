@@ -13,7 +13,7 @@ __all__ = ["main"]
 
 
 def _config(spec):
-    from golden import Config
+    from tlcim.golden import Config
     return Config.load(spec)
 
 
@@ -46,7 +46,8 @@ def _parser():
     p.add_argument("--weights", required=True, metavar="W.npy", help="int [N, O]")
     p.add_argument("--inputs", required=True, metavar="X.npy", help="int [N] or [batch, N]")
     p.add_argument("--out", required=True, metavar="Y.npy")
-    p.set_defaults(handler="sim.script:golden_layer", args=("config", "weights", "inputs", "out"))
+    p.set_defaults(handler="tlcim.sim.script:golden_layer",
+                   args=("config", "weights", "inputs", "out"))
 
     p = command("generate", "generate the Verilog (stub and black-box variants), file list, "
                             "register map (Markdown, JSON, C header) and configuration")
@@ -76,7 +77,7 @@ def _parser():
                    help="golden, rtl[:verilator|icarus] or fpga:<serial port>")
     p.add_argument("--script", required=True, metavar="S.json")
     p.add_argument("--out", required=True, metavar="R.json")
-    p.set_defaults(handler="sim.script:run_script",
+    p.set_defaults(handler="tlcim.sim.script:run_script",
                    args=("config", "target", "script", "out"))
     p = command("infer", "train, quantise and map a digits classifier and run it on a target, "
                          "reporting float, quantised-software and target accuracies")

@@ -1,6 +1,6 @@
 """Cost model of TL-nvSRAM-CIM and of the paper's four baselines (``tlcim model``).
 
-From a :class:`golden.Config` and the paper's constants (SPEC section 1) this computes storage
+From a :class:`tlcim.golden.Config` and the paper's constants (SPEC section 1) this computes storage
 density and capacity, energy per MVM by component, peak throughput, TOPS/W and area, maps
 ResNet-18 and VGG-9 (CIFAR-10 shapes, :mod:`tlcim.networks`) with the paper's weight mapping,
 and compares the energy per inference with DRAM + SRAM-CIM, on-chip ReRAM + SRAM-CIM, ReRAM-CIM
@@ -8,7 +8,7 @@ and SL-nvSRAM-CIM. Every number comes from the one table of named constants,
 :class:`Constants`, whose fields say where each value comes from; ``docs/cost-model.md``
 explains the method and the remaining differences from the paper.
 
-The model is analytic and independent of the hardware generator (it never imports ``hw``).
+The model is analytic and independent of the hardware generator (it never imports ``tlcim.hw``).
 The periphery area is an estimate until a synthesised area is given as ``area.json``
 (:func:`load_area`).
 """

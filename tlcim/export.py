@@ -13,9 +13,9 @@ Layout of the bundle (every path relative to it)::
     manifest.json                configuration, clock, top and black-box names, and the
                                  sha256 of every other file: {"files": {path: sha256}}
 
-The Verilog, register map and configuration come from :func:`hw.generate.generated_files`
+The Verilog, register map and configuration come from :func:`tlcim.hw.generate.generated_files`
 (the same text ``tlcim generate`` writes); the behavioural model is
-:class:`hw.reram_array.NvmSubarray` (stub and weight sets) behind exactly the black box's
+:class:`tlcim.hw.reram_array.NvmSubarray` (stub and weight sets) behind exactly the black box's
 Verilog ports, converted under its module name. Output is reproducible byte for byte.
 """
 
@@ -33,7 +33,7 @@ from amaranth.lib.wiring import In, Out
 # Verilator warnings accepted in the exported Verilog (``--lint-only -Wall``): the same list,
 # with a reason for each, as the simulation builds use; every other warning fails the lint
 # check of the test suite (tests/test_export.py).
-from sim.rtl import LINT_WAIVERS
+from tlcim.sim.rtl import LINT_WAIVERS
 from .files import output_dir, write_text
 
 __all__ = ["DEFAULT_CLOCK_MHZ", "IO_PERCENT", "LINT_WAIVERS", "bundle_files", "sdc_text", "export"]
@@ -67,12 +67,12 @@ def sdc_text(config, clock_mhz=DEFAULT_CLOCK_MHZ):
 
 
 class _SubarrayModel(wiring.Component):
-    """The behavioural subarray with its weight sets (:class:`hw.reram_array.NvmSubarray`,
+    """The behavioural subarray with its weight sets (:class:`tlcim.hw.reram_array.NvmSubarray`,
     Verilog weight-set storage) behind exactly the Verilog ports of the black box
-    (:meth:`hw.reram_array.NvmSubarrayBlackBox.verilog_ports`), so it drops into its place."""
+    (:meth:`tlcim.hw.reram_array.NvmSubarrayBlackBox.verilog_ports`), so it drops into its place."""
 
     def __init__(self, config):
-        from hw.reram_array import NvmSubarrayBlackBox
+        from tlcim.hw.reram_array import NvmSubarrayBlackBox
         self.config = config
         self._ports = [(direction, name, width) for direction, name, width in
                        NvmSubarrayBlackBox.verilog_ports(config) if name not in ("clk", "rst")]
@@ -80,7 +80,7 @@ class _SubarrayModel(wiring.Component):
                           for direction, name, width in self._ports})
 
     def elaborate(self, platform):
-        from hw.reram_array import NvmSubarray
+        from tlcim.hw.reram_array import NvmSubarray
         m = Module()
         m.submodules.subarray = inner = NvmSubarray(self.config, storage="verilog")
         for direction, name, _ in self._ports:
@@ -99,7 +99,7 @@ class _SubarrayModel(wiring.Component):
 
 
 def _model_verilog(config):
-    from hw.generate import BLACKBOX_MODULE
+    from tlcim.hw.generate import BLACKBOX_MODULE
     return verilog.convert(_SubarrayModel(config), name=BLACKBOX_MODULE, emit_src=False)
 
 
@@ -114,7 +114,7 @@ def _split_top(text, declaration):
 def bundle_files(config, *, clock_mhz=DEFAULT_CLOCK_MHZ):
     """Return ``{relative path: text}`` of the whole bundle, ``manifest.json`` last.
 
-    Behavioural library modules (:func:`hw.generate.library_sources`) go beside the file that
+    Behavioural library modules (:func:`tlcim.hw.generate.library_sources`) go beside the file that
     instantiates them: into ``rtl/`` when the black-box top uses them, else into ``sim/``
     when only the subarray model does.
 
@@ -123,7 +123,7 @@ def bundle_files(config, *, clock_mhz=DEFAULT_CLOCK_MHZ):
     ValueError
         If the hardware cannot be built for ``config`` or ``clock_mhz`` is invalid.
     """
-    from hw.generate import (TOP_NAME, BLACKBOX_MODULE, blackbox_declaration,
+    from tlcim.hw.generate import (TOP_NAME, BLACKBOX_MODULE, blackbox_declaration,
                              generated_files, library_sources)
     sdc = sdc_text(config, clock_mhz)
     generated = generated_files(config)

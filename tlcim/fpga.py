@@ -1,11 +1,11 @@
 """FPGA emulation builds (``tlcim fpga``): the macro with its behavioural stub on a board.
 
-The build top (:class:`BoardTop`) is :class:`hw.uart.UARTTop` (the whole :class:`hw.top.Top`
-driven through the UART bridge of :mod:`hw.uart`) on the board's UART pins, clocked by the
-board oscillator without a PLL (iCEBreaker: 12 MHz; ULX3S: 25 MHz), with the platform's
-power-on reset. amaranth-boards describes the boards; the yowasp builds of yosys, nextpnr and
-the bitstream packers from PyPI do the work (each overridable by the environment variables
-``YOSYS``, ``NEXTPNR_ICE40``, ``ICEPACK``, ``NEXTPNR_ECP5``, ``ECPPACK``).
+The build top (:class:`BoardTop`) is :class:`tlcim.hw.uart.UARTTop` (the whole
+:class:`tlcim.hw.top.Top` driven through the UART bridge of :mod:`tlcim.hw.uart`) on the board's
+UART pins, clocked by the board oscillator without a PLL (iCEBreaker: 12 MHz; ULX3S: 25 MHz), with
+the platform's power-on reset. amaranth-boards describes the boards; the yowasp builds of yosys,
+nextpnr and the bitstream packers from PyPI do the work (each overridable by the environment
+variables ``YOSYS``, ``NEXTPNR_ICE40``, ``ICEPACK``, ``NEXTPNR_ECP5``, ``ECPPACK``).
 
 A configuration that cannot fit is refused before place and route, twice over: first by the
 storage its stub needs against the board's RAM and flip-flops (instant), then by the LUTs,
@@ -31,7 +31,7 @@ from .synth import find_tool
 __all__ = ["Board", "BOARDS", "BAUD", "storage_bits", "check_storage", "BoardTop", "build",
            "fpga"]
 
-#: UART baud rate of every build (``sim.fpga.BAUD`` is the same number).
+#: UART baud rate of every build (``tlcim.sim.fpga.BAUD`` is the same number).
 BAUD = 115200
 
 
@@ -110,8 +110,8 @@ def _board(name):
 def storage_bits(config):
     """Bits of storage the behavioural stubs of ``config`` hold: every subarray's SRAM
     (``rows x 2 cbls``) and its weight sets (``weight_sets x rows x nvm_row_bits``, the
-    ReRAMs with their checksum cells, :mod:`hw.reram_array`)."""
-    from hw.interfaces import nvm_row_bits
+    ReRAMs with their checksum cells, :mod:`tlcim.hw.reram_array`)."""
+    from tlcim.hw.interfaces import nvm_row_bits
     return config.subarrays * config.rows * (2 * config.cbls +
                                              config.weight_sets * nvm_row_bits(config))
 
@@ -139,7 +139,7 @@ def check_storage(config, board):
 
 
 class BoardTop(Elaboratable):
-    """Elaboratable: :class:`hw.uart.UARTTop` on the board's first UART.
+    """Elaboratable: :class:`tlcim.hw.uart.UARTTop` on the board's first UART.
 
     Parameters
     ----------
@@ -150,10 +150,10 @@ class BoardTop(Elaboratable):
         self.config = config
 
     def elaborate(self, platform):
-        from hw.uart import UARTTop, divisor_for
+        from tlcim.hw.uart import UARTTop, divisor_for
         m = Module()
         # The behavioural Verilog modules the stub instantiates (the weight-set storage).
-        from hw.reram_array import verilog_sources
+        from tlcim.hw.reram_array import verilog_sources
         for name, text in verilog_sources().items():
             platform.add_file(name, text)
         uart = platform.request("uart", 0, dir="-")

@@ -181,7 +181,7 @@ def horizontal_bars(axes, values, *, xlabel, title=None):
 def restore_yield_plot(stem, *, paper_size=60, runs=1000, seed=0, **curve_args):
     """Plot restore yield against cluster size as ``<stem>.png`` and ``<stem>.svg``.
 
-    Monte Carlo points (``golden.reram.restore_yield_curve``, seeded) with the exact curves,
+    Monte Carlo points (``tlcim.golden.reram.restore_yield_curve``, seeded) with the exact curves,
     the paper's cluster size and its 94 % floor marked.
 
     Returns
@@ -189,7 +189,7 @@ def restore_yield_plot(stem, *, paper_size=60, runs=1000, seed=0, **curve_args):
     dict
         The plotted data ``{sigma: {"sizes", "monte_carlo", "exact"}}`` (JSON-ready).
     """
-    from golden.reram import restore_yield_curve
+    from tlcim.golden.reram import restore_yield_curve
 
     curve = restore_yield_curve(runs=runs, seed=seed, **curve_args)
     with figure(stem, width=6.0, height=4.0) as fig:

@@ -1,12 +1,12 @@
 """Design-space sweep (``tlcim sweep``): cost and accuracy over a grid of configurations.
 
-A *grid* is a base :class:`golden.Config` and, for some of its parameters, a list of values;
+A *grid* is a base :class:`tlcim.golden.Config` and, for some of its parameters, a list of values;
 its points are every combination (the Cartesian product, in file order). Each point is
 evaluated independently (:func:`evaluate_point`): area, energy per MVM, TOPS/W, throughput and
 storage density from :class:`tlcim.cost.CostModel`, the exact restore yield of its cluster size
-from :mod:`golden.reram`, and the accuracy of the digits network on the golden target from
-:func:`tlcim.nn.evaluate`. A point whose parameters break a :class:`~golden.Config` rule, or on
-which the network cannot be mapped, is recorded as skipped with the reason.
+from :mod:`tlcim.golden.reram`, and the accuracy of the digits network on the golden target from
+:func:`tlcim.nn.evaluate`. A point whose parameters break a :class:`~tlcim.golden.Config`
+rule, or on which the network cannot be mapped, is recorded as skipped with the reason.
 
 Points run on an :class:`Executor`: a local process pool (:class:`LocalExecutor`) or an
 existing Dask cluster (:class:`DaskExecutor`), behind the same ``submit``/``as_completed``
@@ -36,7 +36,7 @@ import typing
 
 import numpy as np
 
-from golden import Config
+from tlcim.golden import Config
 
 __all__ = ["GRID_PRESETS", "PARETO_PLOTS", "Grid", "Settings", "Executor", "LocalExecutor",
            "DaskExecutor", "make_executor", "load_grid", "parse_grid", "point_key",
@@ -160,7 +160,7 @@ def parse_grid(data, *, source="grid", folder=None):
         On an unknown top-level key, a bad ``base``, a missing or empty ``[grid]``, an unknown
         parameter, a value list that is empty, not a list, repeats a value or holds a
         non-integer; each message names ``source`` and the offending key. Points that break
-        a :class:`~golden.Config` rule are not errors: the sweep skips them with the reason.
+        a :class:`~tlcim.golden.Config` rule are not errors: the sweep skips them with the reason.
     """
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a grid must be a table, not {type(data).__name__}")
@@ -277,7 +277,7 @@ def _adc_constants(config):
 
 
 def _cost_metrics(config, area):
-    from golden.reram import misread_probability
+    from tlcim.golden.reram import misread_probability
     from .cost import CostModel, _sig
     model = CostModel(config, _adc_constants(config), area=area)
     mvm, cost_area = model.mvm("tl"), model.area()

@@ -83,22 +83,22 @@ TRANSISTORS = {
 #: source tree are skipped; a block without instances in the design is reported as absent.
 #:
 #: How the datapath (``hw/mac.py``, ``hw/output.py``) maps onto the paper's blocks: the
-#: *accumulate tree* is :class:`hw.mac.PartialMac` (ADC codes summed across subarrays, then
-#: turned into partial MACs); *shift & add* is :class:`hw.mac.Accumulator` (per ADC a group
+#: *accumulate tree* is :class:`tlcim.hw.mac.PartialMac` (ADC codes summed across subarrays, then
+#: turned into partial MACs); *shift & add* is :class:`tlcim.hw.mac.Accumulator` (per ADC a group
 #: register, Horner's rule over the weight trits ``3 * g + p``, and per output piece an
 #: accumulator, Horner's rule over input trits ``3 * acc + g`` and sums over compute
 #: blocks); the result slots, the combination of pieces when an output spans several ADCs
 #: and the requantisation are the *output stage*.
 BLOCKS = {
-    "encoder": ("hw.encoder:TernaryEncoder",),
-    "activation buffer": ("hw.encoder:ActivationBuffer",),
-    "sequencer": ("hw.sequencer:Sequencer",),
-    "accumulate tree": ("hw.mac:PartialMac",),
-    "shift & add": ("hw.mac:Accumulator",),
-    "output stage": ("hw.output:OutputStage",),
-    "controller": ("hw.nvm:NvmController",),
-    "registers": ("hw.regmap:RegisterBlock", "hw.top:StatusMonitor"),
-    "interfaces": ("hw.axi:AXI4LiteSlave",),
+    "encoder": ("tlcim.hw.encoder:TernaryEncoder",),
+    "activation buffer": ("tlcim.hw.encoder:ActivationBuffer",),
+    "sequencer": ("tlcim.hw.sequencer:Sequencer",),
+    "accumulate tree": ("tlcim.hw.mac:PartialMac",),
+    "shift & add": ("tlcim.hw.mac:Accumulator",),
+    "output stage": ("tlcim.hw.output:OutputStage",),
+    "controller": ("tlcim.hw.nvm:NvmController",),
+    "registers": ("tlcim.hw.regmap:RegisterBlock", "tlcim.hw.top:StatusMonitor"),
+    "interfaces": ("tlcim.hw.axi:AXI4LiteSlave",),
 }
 
 
@@ -420,7 +420,7 @@ def _chain(terms):
 
 def _naive_partial_mac(config):
     # hw.mac.PartialMac's function as SPEC 5 writes it: signed terms chained with `+`.
-    from hw.mac import partial_mac_shape
+    from tlcim.hw.mac import partial_mac_shape
     A, lsb, S = config.active_rows, config.adc_lsb, config.subarrays
     limit = min(config.adc_max_code, 2 * A // lsb)
     shift = lsb.bit_length() - 1
@@ -448,18 +448,18 @@ def area_quality(config, *, progress=print):
     """Compare the accumulate tree and shift & add with naive versions and the full-adder
     lower bound of the same sums; return the report dict.
 
-    - *Accumulate tree*: :class:`hw.mac.PartialMac` as built (per ADC, the raw codes of all
+    - *Accumulate tree*: :class:`tlcim.hw.mac.PartialMac` as built (per ADC, the raw codes of all
       subarrays summed, then subtracted once from ``subarrays * active_rows``), against SPEC
       5's formula written plainly (the signed terms ``active_rows - code * adc_lsb`` chained
       with ``+``), and against ``adcs x full_adder_bound(subarrays x adc_code_bits -> bits of
       the largest code sum)`` full adders (the constant folds into the carry-in for free).
-    - *Shift & add*: the combinational update of one ADC of :class:`hw.mac.Accumulator`, as
-      built (:func:`hw.mac.group_update` for the longest piece, then
-      :func:`hw.mac.piece_update` or, for pieces of two or more CBLs,
-      :func:`hw.mac.split_piece_update`, with their operand gating and selection), isolated
+    - *Shift & add*: the combinational update of one ADC of :class:`tlcim.hw.mac.Accumulator`, as
+      built (:func:`tlcim.hw.mac.group_update` for the longest piece, then
+      :func:`tlcim.hw.mac.piece_update` or, for pieces of two or more CBLs,
+      :func:`tlcim.hw.mac.split_piece_update`, with their operand gating and selection), isolated
       from the registers and decoders, x ``adcs``. For pieces of two or more CBLs that form
       has no LOAD and adds ``g + 2**(len(g) - 1)`` at a close: the Accumulator restarts the
-      register from :func:`hw.mac.piece_start` instead (cancelling those biases), merged
+      register from :func:`tlcim.hw.mac.piece_start` instead (cancelling those biases), merged
       into the synchronous reset its registers have anyway, so neither side of the
       comparison contains the LOAD (the whole Accumulator is smaller than with the LOAD in
       the update). Compared against the same function with every sum a chain of ``+``
@@ -474,7 +474,7 @@ def area_quality(config, *, progress=print):
     The target is at most 1.3x the bound and smaller than naive (issue 5).
     """
     from amaranth.hdl import Cat
-    from hw.mac import (PartialMac, adc_pieces, group_preset, group_shape, group_update,
+    from tlcim.hw.mac import (PartialMac, adc_pieces, group_preset, group_shape, group_update,
                         partial_mac_shape, piece_shape, piece_update, split_piece_update)
     fa = full_adder_ge()
     g, p, acc = (Shape.cast(shape(config)) for shape in
@@ -536,10 +536,10 @@ def area_quality(config, *, progress=print):
 
 
 def periphery_top(config):
-    """Return :class:`hw.top.Top` for ``config`` with the subarrays as black boxes."""
+    """Return :class:`tlcim.hw.top.Top` for ``config`` with the subarrays as black boxes."""
     import inspect
-    from hw.datapath import Datapath
-    from hw.top import Top
+    from tlcim.hw.datapath import Datapath
+    from tlcim.hw.top import Top
     # Ask the datapath for its black-box variant directly: the keyword is hw.datapath's.
     keyword = "black_box" if "black_box" in inspect.signature(Datapath).parameters \
         else "blackbox"

@@ -3,7 +3,7 @@
 A small MLP (``64 -> hidden -> 10``) is trained with numpy on scikit-learn's bundled 8x8
 digits (:mod:`.train`), quantised the paper's two ways (:mod:`.quantisation`), placed on subarrays
 and weight sets with the compact mapping (:mod:`.mapping`), and run through any target of
-:mod:`sim.script` (:mod:`.run`). :mod:`.evaluate` is ``tlcim infer``; :mod:`.faults` studies
+:mod:`tlcim.sim.script` (:mod:`.run`). :mod:`.evaluate` is ``tlcim infer``; :mod:`.faults` studies
 restore misreads against cluster size. See ``docs/nn.md``.
 """
 

@@ -5,7 +5,7 @@ For each quantisation method (:data:`.quantisation.METHODS`) the same test image
 ``quantised``
     integer weights and requantisation with exact products (an ideal ADC);
 ``quantised_adc``
-    the same with :func:`golden.layer`, i.e. the configuration's ADC;
+    the same with :func:`tlcim.golden.layer`, i.e. the configuration's ADC;
 ``<target>``
     the device (golden model or RTL) through :func:`.run.run_network`.
 
@@ -139,7 +139,7 @@ def _table(report):
 def infer(config, target="golden", limit=None, out=None, faults=False, seed=0, hidden=32):
     """Run ``tlcim infer``: print the accuracy table; with ``out`` write its files.
 
-    Returns 1 (after writing) if the target's logits differ from :func:`golden.layer`'s
+    Returns 1 (after writing) if the target's logits differ from :func:`tlcim.golden.layer`'s
     anywhere, else 0.
 
     ``out/accuracy.json`` holds :func:`evaluate`'s report and ``out/logits_<target>_<method>

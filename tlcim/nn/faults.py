@@ -1,6 +1,6 @@
 """Restore misreads against accuracy, with the integrity check: the paper's Fig. 10 question.
 
-For each cluster size ``n`` the ReRAM model (:func:`golden.reram.confusion_matrix`) gives the
+For each cluster size ``n`` the ReRAM model (:func:`tlcim.golden.reram.confusion_matrix`) gives the
 probability that a restore reads a cell holding each level as each other level; leakage
 through the ``n - 1`` unselected selectors makes HRS -> MRS misreads climb steeply past about
 60 per cluster. The study injects misreads at exactly those rates through the target's fault
@@ -27,8 +27,8 @@ allow_unverified``, the hardware's policy register):
 
 import numpy as np
 
-from golden import reram
-from golden.errors import DeviceError, ErrorCode
+from tlcim.golden import reram
+from tlcim.golden.errors import DeviceError, ErrorCode
 from ..files import write_json
 from .data import load_test_set
 from .quantisation import METHODS, quantise
@@ -183,7 +183,7 @@ def fault_study(config, target="golden", *, limit=None, settings=TrainSettings()
     dict
         JSON-ready: ``cluster_sizes``; ``misread`` (per size, the probability of misreading
         -1, 0, +1); ``restore_yield`` (exact, per compute cell and three levels, as
-        :func:`golden.reram.restore_yield` estimates); ``attempts``; per method and policy
+        :func:`tlcim.golden.reram.restore_yield` estimates); ``attempts``; per method and policy
         (``methods.<m>.unverified`` / ``.enforced``) one list entry per size:
         ``unverified``: ``accuracy``, ``restores``, ``corrupted``, ``detected``,
         ``false_alarms``, ``detection_rate`` (None without corrupted restores),

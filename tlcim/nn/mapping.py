@@ -38,7 +38,7 @@ k)``). Per batch, layer by layer, part by part, each piece is one MVM (a *pass*)
 restores the piece's tile if it is not the one in SRAM, puts the part's row blocks of the layer
 input in the piece's slots (zeros elsewhere) and reads the piece's columns from the result. A layer with one part is requantised by the device's
 output stage (``mvm`` requant option); a layer with several parts is added up exactly on the
-host and requantised there with :func:`golden.requantise`, since no single MVM sees its whole
+host and requantised there with :func:`tlcim.golden.requantise`, since no single MVM sees its whole
 sum.
 """
 
@@ -46,7 +46,7 @@ import dataclasses
 
 import numpy as np
 
-import golden
+from tlcim import golden
 
 __all__ = ["Piece", "Mapping", "map_network"]
 

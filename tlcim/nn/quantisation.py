@@ -4,13 +4,14 @@ Two methods, as in the paper (SPEC 1):
 
 ``trunc8``
     The float network's weights quantised symmetrically to 8 bits, then truncated (saturated)
-    to ``w_trits`` trits (:func:`golden.quantise_weights`).
+    to ``w_trits`` trits (:func:`tlcim.golden.quantise_weights`).
 ``ternary``
-    The ternary-aware fine-tuned weights thresholded to {-1, 0, +1} (:func:`golden.ternarise`).
+    The ternary-aware fine-tuned weights thresholded to {-1, 0, +1}
+    (:func:`tlcim.golden.ternarise`).
 
 Inputs are integers ``0..x_max`` (:func:`.data.input_integers`). Between layers the output
 stage requantises ``y`` to the next layer's inputs, ``clip(relu((y * multiplier + round) >>
-shift), -x_max, x_max)`` (:func:`golden.requantise`). One integer ratio per layer maps the
+shift), -x_max, x_max)`` (:func:`tlcim.golden.requantise`). One integer ratio per layer maps the
 99.9th percentile of the positive pre-activations on the training images to ``x_max``, so the
 hidden activations fill the ``x_trits`` range and only rare outliers saturate. The last layer is
 not requantised: its raw integer results are the logits.
@@ -20,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-import golden
+from tlcim import golden
 from .data import input_integers, load_digits
 
 __all__ = ["METHODS", "MULTIPLIER_BITS", "CALIBRATION_PERCENTILE", "QuantisedLayer",
@@ -97,8 +98,9 @@ def forward(net, x, product=None):
     """Run ``net`` on integer inputs ``x`` [batch, inputs]; return int64 logits [batch, 10].
 
     ``product(config, W, x)`` computes one layer's results (default: the exact product
-    ``x @ W``, what an ideal ADC gives; pass :func:`golden.layer` for the configuration's ADC).
-    Requantisation is always :func:`golden.requantise`.
+    ``x @ W``, what an ideal ADC gives; pass :func:`tlcim.golden.layer` for the configuration's
+    ADC).
+    Requantisation is always :func:`tlcim.golden.requantise`.
     """
     product = product or _ideal
     x = np.asarray(x, dtype=np.int64)

@@ -1,11 +1,11 @@
 """Inference through a Target: program the weight sets once, then restore + MVM per batch.
 
 :func:`run_network` is the device-side driver (an ``async`` function over the Target protocol
-of :mod:`sim.script`, so it runs unchanged on the golden model and on the RTL). The software
+of :mod:`tlcim.sim.script`, so it runs unchanged on the golden model and on the RTL). The software
 paths are :func:`.quantisation.forward` with exact products (``quantised``) and with
-:func:`golden.layer` (``quantised_adc``, the configuration's ADC); the golden target must equal
-the latter on every logit, because every compute block holds the same ``active_rows`` rows of
-a layer as :func:`golden.layer`'s tiling, idle slots add exactly zero and partial sums of
+:func:`tlcim.golden.layer` (``quantised_adc``, the configuration's ADC); the golden target must
+equal the latter on every logit, because every compute block holds the same ``active_rows`` rows of
+a layer as :func:`tlcim.golden.layer`'s tiling, idle slots add exactly zero and partial sums of
 parts are added exactly (see :mod:`.mapping`).
 """
 
@@ -13,7 +13,7 @@ import asyncio
 
 import numpy as np
 
-import golden
+from tlcim import golden
 from .mapping import map_network
 
 __all__ = ["DEFAULT_BATCH", "program", "tile_writer", "run_network", "run_on_target",
@@ -129,7 +129,7 @@ async def run_on_target(target, mapping, net, x, *, batch=DEFAULT_BATCH):
 
 
 def software_logits(net, x, *, adc=True):
-    """Return the software path's int64 logits: :func:`golden.layer` (``adc``) or exact."""
+    """Return the software path's int64 logits: :func:`tlcim.golden.layer` (``adc``) or exact."""
     from .quantisation import forward
     return forward(net, x, golden.layer if adc else None)
 
@@ -147,7 +147,7 @@ def target_name(spec):
 def run_session(config, spec, session):
     """Open target ``spec`` on ``config``, run ``await session(target)``, close it; return that.
 
-    Uses ``sim.script.run_session`` when the script module provides one (targets that run
+    Uses ``tlcim.sim.script.run_session`` when the script module provides one (targets that run
     inside a simulator process need it); otherwise opens the target and runs the session under
     ``asyncio.run``.
 
@@ -156,7 +156,7 @@ def run_session(config, spec, session):
     ValueError
         For an unknown target, or one that only runs whole session scripts in its own runner.
     """
-    from sim import script
+    from tlcim.sim import script
     runner = getattr(script, "run_session", None)
     if runner is not None:
         return runner(config, spec, session)

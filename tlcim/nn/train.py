@@ -20,7 +20,7 @@ import zipfile
 
 import numpy as np
 
-import golden
+from tlcim import golden
 from ..files import atomic_write
 from .data import PIXEL_MAX, load_digits
 
@@ -51,7 +51,7 @@ class TrainSettings:
     rate, ternary_rate : float
         Adam learning rates of the two phases; positive.
     threshold : float
-        Ternarisation threshold (see :func:`golden.ternarise`).
+        Ternarisation threshold (see :func:`tlcim.golden.ternarise`).
     """
 
     hidden: int = 32

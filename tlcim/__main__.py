@@ -1,0 +1,7 @@
+"""``python -m tlcim``: the command line, as the ``tlcim`` script runs it."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
