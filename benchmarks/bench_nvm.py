@@ -25,9 +25,8 @@ from amaranth.sim import Simulator
 
 from tlcim.golden import Config
 from tlcim.hw.geometry import Geometry
-from tlcim.hw.interfaces import NVM_PHASES, NvmOp
+from tlcim.hw.interfaces import DEFAULT_TIMING, NVM_PHASES, NvmOp
 from tlcim.hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, restore_cycles, store_cycles
-from tlcim.hw.reram_array import DEFAULT_TIMING
 
 #: Phase-length settings measured (register values; the controller raises them to minimums).
 SETTINGS = {

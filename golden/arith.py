@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .trits import _as_int_array, _check_range, check_weights, encode_trits, saturate
+from .trits import int_array, check_weight_range, check_weights, encode_trits, saturate
 
 __all__ = ["adc_code", "partial_mac", "mvm", "device_mvm", "layer", "requantise"]
 
@@ -21,7 +21,7 @@ def partial_mac(config, code):
 
 
 def _inputs(config, x, width, what):
-    x = _as_int_array(x, what)
+    x = int_array(x, what)
     if x.ndim not in (1, 2) or x.shape[-1] != width:
         raise ValueError(f"{what} must have shape ({width},) or (batch, {width}), not {x.shape}")
     return x
@@ -100,12 +100,12 @@ def device_mvm(config, weights, x):
     -------
     numpy.ndarray of int64, shape [outs] or [batch, outs]
     """
-    weights = _as_int_array(weights, "weights")
+    weights = int_array(weights, "weights")
     if weights.shape != (config.subarrays, config.rows, config.outs):
         raise ValueError(f"weights must have shape (subarrays, rows, outs) = "
                          f"({config.subarrays}, {config.rows}, {config.outs}), "
                          f"not {weights.shape}")
-    _check_range(config, weights, "weights", ("subarray", "row", "output"))
+    check_weight_range(config, weights, "weights", ("subarray", "row", "output"))
     x = _inputs(config, x, config.rows * config.subarrays, "x")
     return sum(mvm(config, weights[s], x[..., s * config.rows:(s + 1) * config.rows])
                for s in range(config.subarrays))
@@ -126,10 +126,10 @@ def layer(config, weights, x):
     -------
     numpy.ndarray of int64, shape [O] or [batch, O]
     """
-    weights = _as_int_array(weights, "weights")
+    weights = int_array(weights, "weights")
     if weights.ndim != 2:
         raise ValueError(f"weights must be a matrix (N, O), not shape {weights.shape}")
-    _check_range(config, weights, "weights", ("row", "output"))
+    check_weight_range(config, weights, "weights", ("row", "output"))
     n, o = weights.shape
     x = _inputs(config, x, n, "x")
     batch = x.reshape(-1, n)
@@ -163,7 +163,7 @@ def requantise(config, y, *, multiplier=1, shift=0, relu=False):
         raise ValueError(f"multiplier must be a non-negative integer, not {multiplier!r}")
     if not isinstance(shift, int) or not 0 <= shift < 64:
         raise ValueError(f"shift must be an integer from 0 to 63, not {shift!r}")
-    y = _as_int_array(y, "y")
+    y = int_array(y, "y")
     scaled = (y * multiplier + ((1 << shift) >> 1)) >> shift
     if relu:
         scaled = np.maximum(scaled, 0)

@@ -65,7 +65,7 @@ import numpy as np
 from . import checksum, reram
 from .arith import device_mvm, requantise
 from .errors import DeviceError, ErrorCode
-from .trits import WEIGHT_Q, _as_int_array, cbl_trits_to_weights, encode_trits
+from .trits import WEIGHT_Q, int_array, cbl_trits_to_weights, encode_trits
 
 __all__ = ["Device", "check_fault", "check_write", "FAULTS"]
 
@@ -165,7 +165,7 @@ def check_write(config, weights):
         ``BAD_WEIGHTS``, naming the first value outside ``+-w_max`` (weights are rejected,
         never saturated: SPEC 4).
     """
-    weights = _as_int_array(weights, "weights")
+    weights = int_array(weights, "weights")
     if weights.shape != (config.rows, config.outs):
         raise ValueError(f"weights must have shape (rows, outs) = ({config.rows}, "
                          f"{config.outs}), not {weights.shape}")

@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ReramParams", "PAPER_RERAM", "NO_FAULT", "sigma_from_gap", "effective_resistance",
+__all__ = ["ReramParams", "PAPER_RERAM", "NO_FAULT", "check_sigma", "sigma_from_gap", "effective_resistance",
            "sense", "sensed_trits", "store_levels", "sample_resistance", "restore_trits",
            "confusion_matrix", "misread_probability", "restore_yield", "restore_yield_curve"]
 
@@ -52,7 +52,9 @@ def _positive(name, value):
         raise ValueError(f"{name} must be a positive finite number, not {value!r}")
 
 
-def _sigma(value, name="sigma"):
+def check_sigma(value, name="sigma"):
+    """Return ``value`` as a float if it is a non-negative finite number (a spread of
+    ``ln R``), else raise ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 \
             or not math.isfinite(value):
         raise ValueError(f"{name} must be a non-negative finite number, not {value!r}")
@@ -110,7 +112,7 @@ class ReramParams:
     def __post_init__(self):
         for name in ("r_lrs", "r_mrs", "r_hrs", "r_sel_on", "r_sel_off"):
             _positive(name, getattr(self, name))
-        _sigma(self.sigma)
+        check_sigma(self.sigma)
         if not self.r_lrs < self.r_mrs < self.r_hrs:
             raise ValueError(f"levels must satisfy r_lrs < r_mrs < r_hrs, not "
                              f"{self.r_lrs!r}, {self.r_mrs!r}, {self.r_hrs!r}")
@@ -221,7 +223,7 @@ def _trits(levels, what="levels"):
 def sample_resistance(levels, sigma, rng, params=PAPER_RERAM):
     """Draw log-normal cell resistances (ohms) for trit ``levels``, ``ln R`` spread ``sigma``."""
     levels = _trits(levels)
-    sigma = _sigma(sigma)
+    sigma = check_sigma(sigma)
     median = params.levels[levels + 1]
     return median * np.exp(sigma * rng.standard_normal(levels.shape)) if sigma else median
 
@@ -259,7 +261,7 @@ def restore_trits(stored, cluster_size, *, sigma=None, rng=None, stuck=None, for
         stuck = np.asarray(stuck)
         levels = np.where(stuck != NO_FAULT, stuck, levels).astype(np.int8)
     if sigma is not None:
-        if _sigma(sigma) > 0 and rng is None:
+        if check_sigma(sigma) > 0 and rng is None:
             raise ValueError("rng must be a numpy Generator when sigma > 0")
         r = effective_resistance(sample_resistance(levels, sigma, rng, params), cluster_size,
                                  params)
@@ -285,7 +287,7 @@ def confusion_matrix(cluster_size, sigma=None, params=PAPER_RERAM):
     ``P[stored + 1, read + 1]``; rows sum to 1 and only adjacent levels are ever confused
     (the sensing rule is monotonic). Computed in closed form from the log-normal law.
     """
-    sigma = params.sigma if sigma is None else _sigma(sigma)
+    sigma = params.sigma if sigma is None else check_sigma(sigma)
     cluster_size = _cluster_size(cluster_size)
     t1 = _cell_threshold(params.ref1, cluster_size, params)
     t2 = _cell_threshold(params.ref2, cluster_size, params)
@@ -329,7 +331,7 @@ def restore_yield(cluster_size, sigma=None, *, runs=1000, seed=0, params=PAPER_R
     float or numpy.ndarray of float
         Fraction of passing runs; its expectation is ``prod(1 - misread_probability(...))``.
     """
-    sigma = params.sigma if sigma is None else _sigma(sigma)
+    sigma = params.sigma if sigma is None else check_sigma(sigma)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, not {runs!r}")
     sizes = np.asarray(cluster_size)

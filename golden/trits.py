@@ -7,7 +7,8 @@ import numpy as np
 __all__ = [
     "trit_max", "saturate", "encode_trits", "decode_trits",
     "INPUT_WL", "WEIGHT_Q", "weights_to_cbl_trits", "cbl_trits_to_weights",
-    "weights_to_sram_bits", "sram_bits_to_weights", "check_weights",
+    "weights_to_sram_bits", "sram_bits_to_weights", "check_weights", "check_weight_range",
+    "int_array",
 ]
 
 
@@ -16,10 +17,18 @@ def trit_max(trits):
     return (3 ** trits - 1) // 2
 
 
-def _as_int_array(values, what):
+def int_array(values, what):
+    """Return ``values`` as an int64 array, or raise ``ValueError`` naming ``what``.
+
+    Booleans and non-integer arrays are refused; so are values that int64 cannot hold (a
+    ``uint64`` array above ``2**63 - 1``), checked by value, never wrapped.
+    """
     array = np.asarray(values)
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"{what} must be an integer array, not {array.dtype}")
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{what} must hold values that fit in 64-bit signed integers, not "
+                         f"{int(array.max())}")
     return array.astype(np.int64, copy=False)
 
 
@@ -32,7 +41,7 @@ def saturate(values, trits):
     saturated : numpy.ndarray of bool
         True where a value was outside the range (what the hardware encoder reports).
     """
-    values = _as_int_array(values, "values")
+    values = int_array(values, "values")
     bound = trit_max(trits)
     clipped = np.clip(values, -bound, bound)
     return clipped, clipped != values
@@ -83,7 +92,7 @@ def _digit_table(trits):
 
 def decode_trits(digits):
     """Return ``sum_i digits[..., i] * 3**i`` as int64 (digits least significant first)."""
-    digits = _as_int_array(digits, "digits")
+    digits = int_array(digits, "digits")
     return digits @ (3 ** np.arange(digits.shape[-1], dtype=np.int64))
 
 
@@ -98,16 +107,17 @@ def check_weights(config, weights, *, what="weights"):
 
     Out-of-range weights are rejected, not saturated (SPEC 4).
     """
-    weights = _as_int_array(weights, what)
+    weights = int_array(weights, what)
     if weights.shape != (config.rows, config.outs):
         raise ValueError(f"{what} must have shape (rows, outs) = ({config.rows}, {config.outs}), "
                          f"not {weights.shape}")
-    return _check_range(config, weights, what, ("row", "output"))
+    return check_weight_range(config, weights, what, ("row", "output"))
 
 
-def _check_range(config, weights, what, axes):
-    # Shared by every caller that loads weights, so that an error names the position in the
-    # caller's own array (a layer's row, not a tile's), one index name per axis in ``axes``.
+def check_weight_range(config, weights, what, axes):
+    """Return int64 ``weights`` if every value lies within ``+-w_max``, else raise ``ValueError``
+    naming the first one by its position: ``axes`` names each axis of the caller's own array
+    (a layer's row, not a tile's), e.g. ``("row", "output")``."""
     bad = np.argwhere(np.abs(weights) > config.w_max)
     if len(bad):
         where = ", ".join(f"{axis} {index}" for axis, index in zip(axes, bad[0]))
@@ -148,7 +158,7 @@ def sram_bits_to_weights(config, bits):
         or if any compute cell holds the corrupt pair (0, 1), naming the first one.
     """
     bits = np.asarray(bits)
-    bits = _as_int_array(bits.astype(np.uint8) if bits.dtype == np.bool_ else bits, "bits")
+    bits = int_array(bits.astype(np.uint8) if bits.dtype == np.bool_ else bits, "bits")
     if bits.ndim == 0 or bits.shape[-1] != 2 * config.cbls:
         raise ValueError(f"bits must have shape (..., 2 * cbls) = (..., {2 * config.cbls}), "
                          f"not {bits.shape}")

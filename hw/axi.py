@@ -6,7 +6,7 @@ specifications do (``awaddr``, ``tdata``...), so a top level that flattens them 
 (``s_axil_awaddr``, ``s_axis_x_tdata``...).
 
 :class:`AXI4LiteSlave` turns AXI4-Lite transactions into accesses of a
-:class:`tlcim.hw.regmap.RegisterBusSignature` bus. :func:`connect_stream` joins an
+:class:`tlcim.hw.regblock.RegisterBusSignature` bus. :func:`connect_stream` joins an
 ``amaranth.lib.stream`` interface whose payload is a struct with ``data``/``last``/``dest``
 fields to AXI4-Stream ``tdata``/``tlast``/``tdest``.
 """
@@ -15,7 +15,8 @@ from amaranth.hdl import Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .regmap import ADDRESS_BITS, DATA_BITS, RegisterBusSignature
+from .regblock import RegisterBusSignature
+from .registers import ADDRESS_BITS, DATA_BITS
 
 __all__ = ["RESP_OKAY", "RESP_SLVERR", "AXI4LiteSignature", "AXI4StreamSignature",
            "AXI4LiteSlave", "flat_members", "FlatView", "connect_stream"]

@@ -58,7 +58,7 @@ class Datapath(wiring.Component):
     Parameters
     ----------
     config : Config
-    black_box : bool
+    blackbox : bool
         Instantiate :class:`~tlcim.hw.reram_array.NvmSubarrayBlackBox` (``tlcim_subarray``, the
         analog macro with its weight sets) instead of the behavioural stub.
     storage : "memory" or "verilog"
@@ -70,17 +70,17 @@ class Datapath(wiring.Component):
         simulation builds of ``tlcim.hw.generate.simulation_sources``); not part of a real macro.
     """
 
-    def __init__(self, config, *, black_box=False, storage="memory", fault_port=False):
+    def __init__(self, config, *, blackbox=False, storage="memory", fault_port=False):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
-        if black_box and fault_port:
-            raise ValueError("fault_port needs the behavioural stub, not black_box")
+        if blackbox and fault_port:
+            raise ValueError("fault_port needs the behavioural stub, not blackbox")
         self.config = config
         self.geometry = Geometry(config)
-        self.black_box = bool(black_box)
+        self.blackbox = bool(blackbox)
         self.storage = storage
         self.fault_port = bool(fault_port)
-        super().__init__(DatapathSignature(self.geometry))
+        super().__init__(DatapathSignature(config))
 
     @property
     def result_slots(self):
@@ -101,7 +101,7 @@ class Datapath(wiring.Component):
         ``conversions_per_mvm`` steps, the last one meets its ADC codes
         (``compute_latency``), passes the accumulator (``Accumulator.latency``), lands in its
         result slot (1) and leaves through the output stage (``OutputStage.latency``)."""
-        stub = SubarrayBlackBox if self.black_box else SubarrayStub
+        stub = SubarrayBlackBox if self.blackbox else SubarrayStub
         return (1 + Sequencer.latency + self.config.conversions_per_mvm - 1
                 + stub.compute_latency + Accumulator.latency + 1 + OutputStage.latency)
 
@@ -116,9 +116,9 @@ class Datapath(wiring.Component):
         m.submodules.partial_mac = partial_mac = PartialMac(config)
         m.submodules.accumulator = accumulator = Accumulator(config)
         m.submodules.output = output = OutputStage(config, self.result_slots)
-        subarray_class = SubarrayBlackBox if self.black_box else SubarrayStub
+        subarray_class = SubarrayBlackBox if self.blackbox else SubarrayStub
         m.submodules.nvm = nvm = NvmSystem(config, storage=self.storage,
-                                           black_box=self.black_box,
+                                           blackbox=self.blackbox,
                                            fault_port=self.fault_port)
         if self.fault_port:
             # Emulation only: the host rewrites one fault-map row of one subarray.

@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from .geometry import Geometry
 from .interfaces import index_shape
-from .stub import balanced_or, balanced_sum
+from .logic import balanced_or, balanced_sum
 
 __all__ = ["TernaryEncoder", "ActivationBuffer", "encoder_table", "DIRECT_TABLE_BITS"]
 

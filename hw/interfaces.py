@@ -14,7 +14,8 @@ from .geometry import Geometry, WEIGHT_BEAT_BITS
 
 __all__ = ["ERROR_SHAPE", "index_shape", "activation_layout", "weight_layout", "result_layout",
            "ConfigSignature", "ControlSignature", "StatusSignature", "DatapathSignature",
-           "NVM_PHASES", "nvm_row_bits", "NvmPinsSignature", "NvmRowSignature",
+           "NVM_PHASES", "MINIMUM_CYCLES", "DEFAULT_TIMING", "copy_latency", "nvm_row_bits",
+           "NvmPinsSignature", "NvmRowSignature",
            "NvmOp", "command_layout", "timing_layout", "readback_words", "fault_words_count",
            "NvmControlSignature"]
 
@@ -96,8 +97,14 @@ class ControlSignature(wiring.Signature):
         super().__init__({"requant": Out(1), "relu": Out(1),
                           "multiplier": Out(16), "shift": Out(6)})
 
+    def __eq__(self, other):
+        return type(other) is type(self)
 
-class StatusSignature(wiring.Signature):
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class StatusSignature(ConfigSignature):
     """What the datapath reports to the registers.
 
     Members
@@ -115,9 +122,10 @@ class StatusSignature(wiring.Signature):
     error_code : Out(ERROR_SHAPE)
     """
 
-    def __init__(self, geometry):
-        super().__init__({
-            "valid": Out(geometry.config.subarrays),
+    def __init__(self, config):
+        geometry = Geometry(config)
+        super().__init__(config, {
+            "valid": Out(config.subarrays),
             "busy": Out(1),
             "mvm_done": Out(1),
             "saturated": Out(range(geometry.in_lanes + 1)),
@@ -126,7 +134,7 @@ class StatusSignature(wiring.Signature):
         })
 
 
-class DatapathSignature(wiring.Signature):
+class DatapathSignature(ConfigSignature):
     """Ports of :class:`tlcim.hw.datapath.Datapath` (as seen from the datapath).
 
     Members
@@ -140,16 +148,15 @@ class DatapathSignature(wiring.Signature):
         Store/restore commands, phase lengths and policy in; controller status out.
     """
 
-    def __init__(self, geometry):
-        if not isinstance(geometry, Geometry):
-            raise TypeError(f"geometry must be a Geometry, not {geometry!r}")
-        super().__init__({
+    def __init__(self, config):
+        geometry = Geometry(config)
+        super().__init__(config, {
             "x": In(stream.Signature(activation_layout(geometry))),
             "w": In(stream.Signature(weight_layout(geometry))),
             "y": Out(stream.Signature(result_layout(geometry))),
             "ctrl": In(ControlSignature()),
-            "status": Out(StatusSignature(geometry)),
-            "nvm": Out(NvmControlSignature(geometry.config)),
+            "status": Out(StatusSignature(config)),
+            "nvm": Out(NvmControlSignature(config)),
         })
 
 
@@ -159,6 +166,22 @@ class DatapathSignature(wiring.Signature):
 #: five in order, a store the last two; exactly one is high while a phase lasts.
 NVM_PHASES = ("precharge", "restore_left", "latch_left", "restore_right", "latch_right",
               "store_reset", "store_set")
+
+
+#: Shortest legal length of each phase in cycles, part of the macro's pin contract (the
+#: behavioural stub checks it). A controller's programmable lengths must never go below these.
+MINIMUM_CYCLES = {"precharge": 2, "restore_left": 2, "latch_left": 1, "restore_right": 2,
+                  "latch_right": 1, "store_reset": 4, "store_set": 4}
+#: Safe reset values of a controller's phase-length registers
+#: (``tlcim.hw.regmap.nvm_registers``): twice the minimums.
+DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
+
+
+def copy_latency(config):
+    """Return the cycles from the first idle cycle after a store's or restore's last phase
+    until the SRAM (or the weight set) holds its result: ``rows + 2`` for the behavioural stub,
+    which copies a row a cycle (the analog macro copies in parallel and needs none)."""
+    return config.rows + 2
 
 
 def index_shape(count):

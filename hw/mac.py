@@ -26,7 +26,7 @@ from amaranth.lib.wiring import In, Out
 from tlcim.golden import Config
 from .interfaces import index_shape
 from .sequencer import Mode, StepSignature
-from .stub import balanced_sum, pick
+from .logic import balanced_sum, pick
 
 __all__ = ["Piece", "adc_pieces", "partial_mac_shape", "group_shape", "piece_shape",
            "group_preset", "group_update", "piece_start", "piece_update",

@@ -56,14 +56,15 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from tlcim.golden import Config
 from tlcim.golden.checksum import crc_matrix, crc_params
 from tlcim.golden.errors import ErrorCode
-from .interfaces import (ERROR_SHAPE, NVM_PHASES, NvmOp, NvmPinsSignature, NvmRowSignature,
-                         command_layout, index_shape, timing_layout)
-from .reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, NvmSubarray, NvmSubarrayBlackBox,
-                          ReramArray)
-from .stub import SubarraySignature, balanced_or
+from .interfaces import (DEFAULT_TIMING, ERROR_SHAPE, MINIMUM_CYCLES, NVM_PHASES, NvmOp,
+                         NvmPinsSignature, NvmRowSignature, command_layout, copy_latency,
+                         index_shape, timing_layout)
+from .limits import check_buildable
+from .logic import balanced_or
+from .reram_array import NvmSubarray, NvmSubarrayBlackBox
+from .stub import SubarraySignature
 
 __all__ = ["NvmState", "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks",
            "crc_step_matrices", "pass_cycles", "restore_cycles", "store_cycles",
@@ -98,7 +99,7 @@ def effective_timing(timing):
 
 
 def _copy(config, copy_cycles):
-    return max(1, ReramArray.copy_cycles(config) if copy_cycles is None else copy_cycles)
+    return max(1, copy_latency(config) if copy_cycles is None else copy_cycles)
 
 
 #: Row bits the CRC engine takes per cycle unless told otherwise (the area/latency trade of
@@ -215,7 +216,7 @@ class NvmController(wiring.Component):
     config : Config
     copy_cycles : int, optional
         Cycles the macro needs after an operation's last phase (the behavioural stub's
-        :meth:`~tlcim.hw.reram_array.ReramArray.copy_cycles`; 0 for an analog macro).
+        :func:`~tlcim.hw.interfaces.copy_latency`; 0 for an analog macro).
     timing_bits : int
         Width of each phase-length field.
     crc_chunk : int
@@ -249,15 +250,15 @@ class NvmController(wiring.Component):
     Raises
     ------
     ValueError
-        For a negative ``copy_cycles``, a ``timing_bits`` too narrow for the minimums or a
+        For a configuration beyond the hardware's limits (:func:`tlcim.hw.limits.check_buildable`),
+        a negative ``copy_cycles``, a ``timing_bits`` too narrow for the minimums or a
         ``crc_chunk`` that is not a positive integer.
     """
 
     def __init__(self, config, *, copy_cycles=None, timing_bits=8, crc_chunk=DEFAULT_CRC_CHUNK):
-        if not isinstance(config, Config):
-            raise TypeError(f"config must be a golden.Config, not {config!r}")
+        check_buildable(config)
         if copy_cycles is None:
-            copy_cycles = ReramArray.copy_cycles(config)
+            copy_cycles = copy_latency(config)
         if isinstance(copy_cycles, bool) or not isinstance(copy_cycles, int) or copy_cycles < 0:
             raise ValueError(f"copy_cycles must be a non-negative integer, not {copy_cycles!r}")
         need = max(max(MINIMUM_CYCLES.values()), max(DEFAULT_TIMING.values())).bit_length()
@@ -265,9 +266,6 @@ class NvmController(wiring.Component):
                 or timing_bits < need:
             raise ValueError(f"timing_bits must be an integer of at least {need}, "
                              f"not {timing_bits!r}")
-        if config.subarrays > 255 or config.weight_sets > 65535:
-            raise ValueError(f"subarrays must be at most 255 and weight_sets at most 65535, "
-                             f"not {config.subarrays!r} and {config.weight_sets!r}")
         self.chunk, self.chunks = crc_chunks(config, crc_chunk)
         self.crc_chunk = crc_chunk
         self.config = config
@@ -624,7 +622,7 @@ class NvmSystem(wiring.Component):
     storage, fault_port
         As for :class:`tlcim.hw.reram_array.ReramArray` (``"verilog"`` for generated Verilog of
         large configurations).
-    black_box : bool
+    blackbox : bool
         Instantiate :class:`tlcim.hw.reram_array.NvmSubarrayBlackBox` (the analog macro's ports)
         instead of the behavioural stubs.
     crc_chunk : int
@@ -649,13 +647,13 @@ class NvmSystem(wiring.Component):
                    "error", "error_code", "error_subarray", "error_row")
 
     def __init__(self, config, *, storage="memory", fault_port=False, timing_bits=8,
-                 black_box=False, crc_chunk=DEFAULT_CRC_CHUNK):
-        if black_box and fault_port:
-            raise ValueError("fault_port needs the behavioural stub, not black_box")
+                 blackbox=False, crc_chunk=DEFAULT_CRC_CHUNK):
+        if blackbox and fault_port:
+            raise ValueError("fault_port needs the behavioural stub, not blackbox")
         self.config = config
         S = config.subarrays
         self.controller = NvmController(config, timing_bits=timing_bits, crc_chunk=crc_chunk)
-        self.subarrays = [NvmSubarrayBlackBox(config) if black_box else
+        self.subarrays = [NvmSubarrayBlackBox(config) if blackbox else
                           NvmSubarray(config, storage=storage, fault_port=fault_port)
                           for _ in range(S)]
         members = {name: self.controller.signature.members[name] for name in self._CONTROLLER}

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from .geometry import Geometry
 from .interfaces import ControlSignature, index_shape, result_layout
 from .mac import adc_pieces, piece_shape
-from .stub import balanced_sum, pick
+from .logic import balanced_sum, pick
 
 __all__ = ["CONTROL_LAYOUT", "requantise", "requant_product", "requant_scale", "OutputStage"]
 

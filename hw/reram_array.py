@@ -25,7 +25,7 @@ Semantics (all array-parallel in silicon; the model then copies row by row)
   the sensed level is the stored one (SPEC 6 rule with nominal resistances), unless the fault
   map says otherwise.
 - When the last phase ends (every pin low) the model copies: ``rows`` words, one per cycle,
-  done :meth:`copy_cycles` cycles after the first idle cycle. The protocol checker and the
+  done :func:`~tlcim.hw.interfaces.copy_latency` cycles after the first idle cycle. The protocol checker and the
   copy are reset-less, as the analog macro is: a digital reset only takes the pins to idle,
   which ends the operation in progress (with the corruption below if it was not complete),
   and a copy once started completes even through a reset.
@@ -34,7 +34,8 @@ Protocol checking and the corruption model
 ------------------------------------------
 Every cycle the pins name a phase (exactly one high), idle (none) or nothing legal (several).
 An operation starts with ``precharge`` (restore) or ``store_reset`` (store) from idle; each
-phase must last at least :attr:`minimum_cycles` and be followed by its successor in
+phase must last at least
+:data:`~tlcim.hw.interfaces.MINIMUM_CYCLES` and be followed by its successor in
 :data:`~tlcim.hw.interfaces.NVM_PHASES`, the last one by idle; the selects must not change.
 Any other pattern sets ``protocol_error`` (sticky until reset). A phase counts as *done*
 when it was entered in order (from idle for a first phase, else from its predecessor), held
@@ -73,20 +74,12 @@ from amaranth.lib.wiring import In, Out
 from tlcim.golden import Config
 from tlcim.golden import reram
 from tlcim.golden.checksum import spare_cells
-from .interfaces import NVM_PHASES, NvmPinsSignature, NvmRowSignature, nvm_row_bits
+from .interfaces import (MINIMUM_CYCLES, NVM_PHASES, NvmPinsSignature, NvmRowSignature,
+                         nvm_row_bits)
 from .stub import SubarraySignature, SubarrayStub
 
-__all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "MINIMUM_CYCLES",
-           "DEFAULT_TIMING", "identity_fault_map", "variation_fault_map", "fault_words",
+__all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "identity_fault_map", "variation_fault_map", "fault_words",
            "sensed_fault_map", "verilog_sources"]
-
-#: Shortest legal length of each phase in cycles (what the stub checks). A controller's
-#: programmable lengths must never go below these.
-MINIMUM_CYCLES = {"precharge": 2, "restore_left": 2, "latch_left": 1, "restore_right": 2,
-                  "latch_right": 1, "store_reset": 4, "store_set": 4}
-#: Safe reset values of a controller's phase-length registers (``tlcim.hw.regmap.nvm_registers``):
-#: twice the minimums.
-DEFAULT_TIMING = {name: 2 * cycles for name, cycles in MINIMUM_CYCLES.items()}
 
 _RESTORE = NVM_PHASES[:5]
 _STORE = NVM_PHASES[5:]
@@ -127,7 +120,7 @@ def variation_fault_map(config, sigma, seed, *, cluster_size=None, params=reram.
     z = np.random.default_rng(seed).standard_normal((config.rows, _cells(config)))
     out = np.empty((config.rows, _cells(config), 3), dtype=np.int8)
     for level in (-1, 0, 1):
-        r_cell = params.levels[level + 1] * np.exp(reram._sigma(sigma) * z)
+        r_cell = params.levels[level + 1] * np.exp(reram.check_sigma(sigma) * z)
         out[..., level + 1] = reram.sensed_trits(
             reram.effective_resistance(r_cell, cluster_size, params), params)
     return out
@@ -214,9 +207,6 @@ class ReramArray(wiring.Component):
         For an unknown ``storage`` or a malformed ``fault_map``.
     """
 
-    #: See :data:`MINIMUM_CYCLES`.
-    minimum_cycles = MINIMUM_CYCLES
-
     def __init__(self, config, *, storage="memory", fault_map=None, fault_port=False):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a golden.Config, not {config!r}")
@@ -232,12 +222,6 @@ class ReramArray(wiring.Component):
             members.update({"fault_addr": In(range(config.rows)),
                             "fault_data": In(6 * _cells(config)), "fault_we": In(1)})
         super().__init__(members)
-
-    @staticmethod
-    def copy_cycles(config):
-        """Cycles from the first idle cycle after an operation's last phase until the SRAM (or
-        the weight set) holds its result: ``rows + 2``."""
-        return config.rows + 2
 
     def elaborate(self, platform):
         config = self.config

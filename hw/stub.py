@@ -7,9 +7,7 @@ logic; :class:`SubarrayBlackBox` has the same ports and instantiates ``tlcim_sub
 tapeout flow can drop the analog macro in its place.
 """
 
-import operator
-
-from amaranth.hdl import (Array, Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal,
+from amaranth.hdl import (Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal,
                           Signal, unsigned)
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
@@ -17,41 +15,9 @@ from amaranth.lib.wiring import In, Out
 
 from tlcim.golden import Config
 from .interfaces import ConfigSignature, index_shape
+from .logic import pick
 
-__all__ = ["balanced_sum", "balanced_or", "pick", "SubarraySignature", "SubarrayStub",
-           "SubarrayBlackBox"]
-
-
-def _balanced(values, combine, empty):
-    # `combine` folded over `values` as a balanced tree (log depth, not a chain).
-    values = list(values)
-    if not values:
-        return empty
-    while len(values) > 1:
-        values = [combine(values[i], values[i + 1]) if i + 1 < len(values) else values[i]
-                  for i in range(0, len(values), 2)]
-    return values[0]
-
-
-def balanced_sum(values):
-    """Return the sum of ``values`` as a balanced adder tree (log depth, not a chain)."""
-    return _balanced(values, operator.add, 0)
-
-
-def balanced_or(values):
-    """Return the bitwise OR of ``values`` as a balanced tree (0 for none): with one-hot
-    ``Mux(select, value, 0)`` terms, an AND-OR multiplexer."""
-    return _balanced(values, operator.or_, 0)
-
-
-def pick(values, index):
-    """Return ``values[index]`` (an ``Array`` element), or the only value when there is one.
-
-    With a single candidate the index is constant; skipping the multiplexer also keeps
-    Icarus in SystemVerilog mode from leaving a never-triggered ``always @*`` at X.
-    """
-    values = list(values)
-    return values[0] if len(values) == 1 else Array(values)[index]
+__all__ = ["SubarraySignature", "SubarrayStub", "SubarrayBlackBox"]
 
 
 class SubarraySignature(ConfigSignature):

@@ -19,14 +19,15 @@ from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from tlcim.golden import Config
 from .axi import (AXI4LiteSignature, AXI4StreamSignature, AXI4LiteSlave, FlatView,
                   connect_stream, flat_members)
 from .datapath import Datapath
 from .geometry import Geometry, WEIGHT_BEAT_BITS
 from .interfaces import (ERROR_SHAPE, NVM_PHASES, DatapathSignature, StatusSignature,
                          fault_words_count, readback_words, weight_layout)
-from .regmap import RegisterBlock, register_map
+from .regblock import RegisterBlock
+from .limits import check_buildable
+from .regmap import register_map
 
 __all__ = ["Top", "StatusMonitor", "COUNTER_BITS", "ERROR_COUNT_BITS"]
 
@@ -57,7 +58,7 @@ class StatusMonitor(wiring.Component):
 
     def __init__(self, geometry):
         super().__init__({
-            "status": In(StatusSignature(geometry)),
+            "status": In(StatusSignature(geometry.config)),
             "clear": In(1), "error_clear": In(1),
             "error_code": Out(ERROR_SHAPE), "error_count": Out(ERROR_COUNT_BITS),
             "cycles": Out(COUNTER_BITS), "mvms": Out(COUNTER_BITS),
@@ -95,7 +96,7 @@ class Top(wiring.Component):
         Instantiate each subarray as the port-only black box ``tlcim_subarray`` instead of the
         behavioural stub (for a flow that drops the analog macro in).
     datapath : wiring.Component or None
-        The compute path, signature ``DatapathSignature(Geometry(config))``; ``None`` builds
+        The compute path, signature ``DatapathSignature(config)``; ``None`` builds
         :class:`tlcim.hw.datapath.Datapath` (tests pass a stand-in here).
     storage : "memory" or "verilog"
         Weight-set storage of the behavioural stubs (:class:`tlcim.hw.datapath.Datapath`):
@@ -106,7 +107,7 @@ class Top(wiring.Component):
         Emulation only: connect the ``FAULT_*`` registers to the behavioural stubs' fault maps
         (:class:`tlcim.hw.datapath.Datapath`). Without it (or with a ``datapath`` whose
         ``fault_port`` attribute is false or missing) those registers read 0, ignore writes and
-        generate no hardware (:class:`tlcim.hw.regmap.RegisterBlock` ``emulation``).
+        generate no hardware (:class:`tlcim.hw.regblock.RegisterBlock` ``emulation``).
 
     Raises
     ------
@@ -116,23 +117,23 @@ class Top(wiring.Component):
 
     def __init__(self, config, *, blackbox=False, datapath=None, storage="memory",
                  fault_port=False):
-        if not isinstance(config, Config):
-            raise TypeError(f"config must be a golden.Config, not {config!r}")
+        check_buildable(config)
         self._config = config
         self._geometry = geometry = Geometry(config)
-        try:
-            self._regmap = register_map(config)  # raises ValueError for unbuildable configs
-            if datapath is None:
-                datapath = _make_datapath(config, blackbox, storage, fault_port)
-        except Exception:
-            self._MustUse__silence = True  # refused: not an elaboratable someone forgot
-            raise
-        if _ports(datapath.signature) != _ports(DatapathSignature(geometry)):
-            raise TypeError(f"datapath must have signature DatapathSignature(Geometry(config)), "
+        self._regmap = register_map(config)
+        if datapath is None:
+            # Built when elaborated, so a top that is never elaborated leaves no stray one.
+            self._datapath = None
+            self._datapath_args = ({"blackbox": True} if blackbox else
+                                   {"storage": storage, "fault_port": bool(fault_port)})
+        elif datapath.signature != DatapathSignature(config):
+            raise TypeError(f"datapath must have signature DatapathSignature(config), "
                             f"not {datapath.signature!r}")
-        self._datapath = datapath
+        else:
+            self._datapath = datapath
         # The emulation-only registers get hardware only if the datapath has the fault port.
-        self._emulation = bool(getattr(datapath, "fault_port", False))
+        self._emulation = bool(getattr(datapath, "fault_port", False)) if datapath is not None \
+            else bool(fault_port) and not blackbox
         dest_bits = weight_layout(geometry).size - WEIGHT_BEAT_BITS - 1
         #: (prefix, signature as the transmitter sees it, whether the top receives it)
         self._buses = (
@@ -156,7 +157,7 @@ class Top(wiring.Component):
 
     @property
     def regmap(self):
-        """The :class:`tlcim.hw.regmap.RegisterMap` of this top level."""
+        """The :class:`tlcim.hw.registers.RegisterMap` of this top level."""
         return self._regmap
 
     @property
@@ -167,7 +168,8 @@ class Top(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.datapath = datapath = self._datapath
+        datapath = self._datapath or Datapath(self._config, **self._datapath_args)
+        m.submodules.datapath = datapath
         m.submodules.axil = axil = AXI4LiteSlave()
         m.submodules.regs = regs = RegisterBlock(self._regmap, emulation=self._emulation)
         m.submodules.monitor = monitor = StatusMonitor(self._geometry)
@@ -240,14 +242,3 @@ class Top(wiring.Component):
                          nvm.fault_data.eq(Cat(*fault_data)),
                          nvm.fault_we.eq(regs.fault_write_write)]
 
-
-def _ports(signature):
-    # Structural form of a signature (its subclasses compare by identity).
-    return [(path, member.flow, member.shape) for path, member in signature.members.flatten()
-            if member.is_port]
-
-
-def _make_datapath(config, blackbox, storage, fault_port):
-    if blackbox:
-        return Datapath(config, black_box=True)
-    return Datapath(config, storage=storage, fault_port=fault_port)

@@ -43,7 +43,8 @@ from amaranth.lib.wiring import In, Out
 
 from .geometry import Geometry
 from .interfaces import activation_layout, result_layout, weight_layout
-from .regmap import ADDRESS_BITS, DATA_BITS, ID
+from .regmap import ID
+from .registers import ADDRESS_BITS, DATA_BITS
 
 __all__ = ["UARTRx", "UARTTx", "UARTBridge", "UARTTop", "Opcode", "beat_bytes", "divisor_for"]
 
@@ -84,16 +85,9 @@ def divisor_for(clock_hz, baud):
     return divisor
 
 
-def _refuse(component, message):
-    # A component refused by its constructor is never elaborated: silence Amaranth's
-    # "created but never used" warning for it before raising.
-    component._MustUse__silence = True
-    raise ValueError(message)
-
-
-def _check_divisor(component, divisor):
+def _check_divisor(divisor):
     if not isinstance(divisor, int) or isinstance(divisor, bool) or divisor < 4:
-        _refuse(component, f"divisor must be an integer of at least 4, not {divisor!r}")
+        raise ValueError(f"divisor must be an integer of at least 4, not {divisor!r}")
 
 
 class UARTRx(wiring.Component):
@@ -118,7 +112,7 @@ class UARTRx(wiring.Component):
     """
 
     def __init__(self, divisor):
-        _check_divisor(self, divisor)
+        _check_divisor(divisor)
         self._divisor = divisor
         super().__init__({"rx": In(1, init=1), "bytes": Out(stream.Signature(8)),
                           "overrun": Out(1), "frame_error": Out(1)})
@@ -187,7 +181,7 @@ class UARTTx(wiring.Component):
     """
 
     def __init__(self, divisor):
-        _check_divisor(self, divisor)
+        _check_divisor(divisor)
         self._divisor = divisor
         super().__init__({"bytes": In(stream.Signature(8)), "tx": Out(1, init=1)})
 
@@ -394,12 +388,12 @@ class UARTTop(wiring.Component):
     RX_DEPTH = 16
 
     def __init__(self, config, *, divisor, top=None):
-        _check_divisor(self, divisor)
+        _check_divisor(divisor)
         self._geometry = Geometry(config)
         self._divisor = divisor
         if max(beat_bytes(self._geometry)) + 1 > self.RX_DEPTH:
-            _refuse(self, f"a stream beat must fit the {self.RX_DEPTH}-byte receive FIFO "
-                          f"with its opcode; beats are {beat_bytes(self._geometry)} bytes")
+            raise ValueError(f"a stream beat must fit the {self.RX_DEPTH}-byte receive FIFO "
+                             f"with its opcode; beats are {beat_bytes(self._geometry)} bytes")
         if top is None:
             from .top import Top
             top = Top(config)

@@ -42,11 +42,10 @@ from amaranth.hdl import Assert, ClockDomain, Cover, Elaboratable, Module, Mux, 
 from amaranth.back import rtlil
 
 from tlcim.golden import Config
-from tlcim.hw.interfaces import NVM_PHASES, NvmOp
+from tlcim.hw.interfaces import MINIMUM_CYCLES, NVM_PHASES, NvmOp
 from tlcim.hw.nvm import NvmController, NvmState, PHASE_STATE
-from tlcim.hw.reram_array import MINIMUM_CYCLES
 
-__all__ = ["FORMAL_CONFIG", "COVERS", "NvmProperties", "missing_tools", "run"]
+__all__ = ["FORMAL_CONFIG", "COVERS", "NvmProperties", "missing_tools", "sby_text", "run"]
 
 #: Cover statements: a boot restore, a store command and a restore command completing
 #: (without error; the restore leaves every subarray valid). The last two need a boot
@@ -279,7 +278,9 @@ def _find(name):
     return shutil.which(name)
 
 
-def _sby_text(task_depths):
+def sby_text(task_depths):
+    """Return the SymbiYosys script of the controller proofs: ``task_depths`` maps each task
+    to its ``(mode, depth)``; the design is ``nvm.il`` (RTLIL of the proof top)."""
     lines = ["[tasks]"] + list(task_depths) + ["", "[options]"]
     for task, (mode, depth) in task_depths.items():
         lines += [f"{task}: mode {mode}", f"{task}: depth {depth}"]
@@ -323,7 +324,7 @@ def run(tasks=("prove", "cover"), *, workdir=None, harness=None, depth=None, tim
             wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         (work / "nvm.il").write_text(rtlil.convert(harness, name="top", ports=[harness.cd.clk],
                                                          emit_src=False))
-        (work / "nvm.sby").write_text(_sby_text(
+        (work / "nvm.sby").write_text(sby_text(
             {task: (TASKS[task][0], depth or TASKS[task][1]) for task in tasks}))
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(bin_dir), str(pathlib.Path(sys.executable).parent),

@@ -17,7 +17,8 @@ import time
 
 from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from tlcim.hw.interfaces import activation_layout, result_layout, weight_layout
-from tlcim.hw.regmap import ADDRESS_BITS, ID
+from tlcim.hw.regmap import ID
+from tlcim.hw.registers import ADDRESS_BITS
 from tlcim.hw.uart import Opcode, beat_bytes
 from tlcim.sim.host import Host, Transport
 

@@ -12,14 +12,14 @@ when nothing changed. A lock file serialises concurrent builds of one folder (py
 
 Bulk harness: cocotbext-axi's stream endpoints run Python coroutines every clock cycle, which
 bounds ``tlcim run --target rtl`` to a few thousand simulated cycles per second. The
-simulation-only harness ``tb/tlcim_harness.v`` (toplevel ``tlcim_harness``) wraps ``tlcim_top``
+simulation-only harness ``sim/tlcim_harness.v`` (toplevel ``tlcim_harness``) wraps ``tlcim_top``
 and moves whole chunks of activation and result beats through files
 (:class:`tlcim.sim.transports.BulkTransport` drives it); :func:`build_harness` builds it.
 ``TLCIM_BULK=0`` makes the ``rtl`` target use cocotbext-axi's streams on the plain build.
 
 The ``rtl`` target (registered in :mod:`tlcim.sim.script` as ``tlcim.sim.rtl:open_target``) runs the
 simulation in a child process (cocotb must own the simulator) and forwards every Target call
-to the cocotb test :mod:`tlcim.tb.session` over a local socket, where the host driver
+to the cocotb test :mod:`tlcim.sim.session` over a local socket, where the host driver
 (:class:`tlcim.sim.host.Host`) executes it against the Verilog.
 """
 
@@ -44,8 +44,8 @@ from tlcim.hw.geometry import Geometry
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "sim_root",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
-           "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "RtlTarget", "open_target",
-           "TOPLEVEL"]
+           "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "RtlTarget",
+           "open_target", "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
 SIMULATORS = ("verilator", "icarus")
@@ -253,9 +253,8 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
             for item in directory.iterdir():
                 if item.name != ".lock":
                     shutil.rmtree(item) if item.is_dir() else item.unlink()
-            from tlcim.files import write_text
             for name, source in sources.items():
-                write_text(directory / name, source)
+                (directory / name).write_text(source)
             runner = _runner(simulator)
             if flags:
                 runner.env["MAKEFLAGS"] = " ".join(
@@ -264,7 +263,10 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
                          hdl_toplevel=toplevel, parameters=parameters,
                          build_dir=directory, build_args=args,
                          timescale=TIMESCALE, always=True, log_file=directory / "build.log")
-            write_text(stamp_file, stamp)
+            # The stamp goes last, in one rename: an interrupted build is rebuilt next time.
+            temporary = stamp_file.with_suffix(".tmp")
+            temporary.write_text(stamp)
+            os.replace(temporary, stamp_file)
     return Build(config, simulator, directory, directory / f"{TOPLEVEL}.v", rebuilt,
                  time.perf_counter() - start, toplevel)
 
@@ -297,7 +299,7 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
                     log_file=test_dir / "tlcim.sim.log")
     except SystemExit:
         pass  # the runner exits under pytest on a failure; report it below instead
-    failures = _failures(results)
+    failures = failed_tests(results)
     if failures:
         raise RuntimeError(f"cocotb tests failed: {', '.join(failures)}; log: "
                            f"{test_dir / 'tlcim.sim.log'}")
@@ -307,8 +309,9 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
     return results
 
 
-def _failures(results):
-    # Names of the failed test cases of a results XML (all, if the file is missing).
+def failed_tests(results):
+    """Return the names of the failed test cases of a cocotb results XML (one entry saying
+    so if the file is missing or unreadable)."""
     import xml.etree.ElementTree as ElementTree
     try:
         tree = ElementTree.parse(results)
@@ -321,7 +324,7 @@ def _failures(results):
 # -- the bulk stream harness --------------------------------------------------------------
 
 #: The harness source and its module.
-HARNESS = pathlib.Path(str(importlib.resources.files("tlcim.tb") / "tlcim_harness.v"))
+HARNESS = pathlib.Path(str(importlib.resources.files("tlcim.sim") / "tlcim_harness.v"))
 HARNESS_TOPLEVEL = "tlcim_harness"
 #: Activation vectors per chunk the harness memories hold: large enough that the pipeline
 #: drain between chunks (about two MVMs) costs a few per cent, small enough to stay cheap.
@@ -338,7 +341,7 @@ def bulk_enabled():
 def harness_parameters(config, chunk=CHUNK_VECTORS):
     """Return the Verilog parameters of ``tlcim_harness`` for ``config`` holding ``chunk``
     vectors (beat widths from :class:`tlcim.hw.geometry.Geometry`)."""
-    from tlcim.hw.regmap import ADDRESS_BITS
+    from tlcim.hw.registers import ADDRESS_BITS
     geometry = Geometry(config)
     return {"X_WIDTH": geometry.in_lanes * geometry.in_bits,
             "Y_WIDTH": geometry.out_lanes * geometry.out_bits,
@@ -353,7 +356,7 @@ def build_harness(config, simulator="verilator"):
     :func:`build`."""
     # Only the harness's ports are accessed, so Verilator need not keep every signal visible
     # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);
-    # tb/tlcim_harness.vlt keeps the harness's own signals visible.
+    # sim/tlcim_harness.vlt keeps the harness's own signals visible.
     verilator = simulator == "verilator"
     args = ["--no-public-flat-rw"] if verilator else []
     sources = [HARNESS] + ([HARNESS.with_suffix(".vlt")] if verilator else [])
@@ -364,7 +367,7 @@ def build_harness(config, simulator="verilator"):
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------
 
-#: Environment variables that tell :mod:`tlcim.tb.session` where to listen.
+#: Environment variables that tell :mod:`tlcim.sim.session` where to listen.
 SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
 
 
@@ -372,7 +375,7 @@ class RtlTarget:
     """The :mod:`tlcim.sim.script` Target protocol, forwarded to a simulation of the RTL.
 
     Opening builds the Verilog (cached) and starts the simulator in a child process running
-    :mod:`tlcim.tb.session`; each call is executed there by :class:`tlcim.sim.host.Host`. Device
+    :mod:`tlcim.sim.session`; each call is executed there by :class:`tlcim.sim.host.Host`. Device
     refusals come back as :class:`DeviceError`, unsupported operations as
     ``NotImplementedError``.
 
@@ -409,7 +412,7 @@ class RtlTarget:
 
     def _simulate(self, env):
         try:
-            run_cocotb(self.built, "tlcim.tb.session", env=env)
+            run_cocotb(self.built, "tlcim.sim.session", env=env)
         except BaseException as error:  # reported by the waiting caller
             self._failure = f"{type(error).__name__}: {error}"
 

@@ -62,14 +62,13 @@ import typing
 
 import numpy as np
 
-from tlcim.golden import layer
 from tlcim.golden.device import Device, check_fault
 from tlcim.golden.errors import DeviceError
-from tlcim.files import load_npy, save_npy, write_json
+from tlcim.golden.trits import int_array
 
 __all__ = ["Target", "GoldenTarget", "Op", "SessionResult", "TARGETS", "register_target",
-           "open_target", "load_script", "parse_ops", "execute", "run_ops", "run_script",
-           "golden_layer", "OPS", "UNSUPPORTED"]
+           "check_target", "open_target", "read_array", "load_script", "parse_ops", "execute", "run_ops", "OPS",
+           "UNSUPPORTED"]
 
 #: Error label of a result entry whose operation the target does not implement.
 UNSUPPORTED = "unsupported"
@@ -187,6 +186,12 @@ def _lookup(spec):
     return name, TARGETS[name], (option if colon else None)
 
 
+def check_target(spec):
+    """Raise ``ValueError`` unless ``spec`` names a registered target (listing the known ones);
+    commands call it before reading anything else."""
+    _lookup(spec)
+
+
 def open_target(config, spec):
     """Return the target ``spec`` (``"golden"``, ``"rtl:verilator"``...) opened on ``config``.
 
@@ -257,10 +262,24 @@ def _array(value, key, ctx):
     if not path.is_file():
         raise ValueError(f"{key!r} file {value!r} does not exist (paths are relative to the "
                          f"script's folder)")
-    array = load_npy(path, what=f"{key!r}")
+    return read_array(path, f"{key!r} file {value!r}")
+
+
+def read_array(path, what):
+    """Load the integer array of the ``.npy`` file ``path`` as int64 (no pickles).
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` when the file cannot be read as ``.npy`` or does not hold integers.
+    """
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise ValueError(f"cannot read {what} from {str(path)!r}: {error}") from None
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{key!r} file {value!r} must hold integers, not {array.dtype}")
-    return array.astype(np.int64)
+        raise ValueError(f"{what} must hold integers, not {array.dtype}")
+    return int_array(array, what)
 
 
 def _weights(value, key, ctx):
@@ -433,12 +452,6 @@ class SessionResult:
         """Number of operations that ended in an error."""
         return sum(entry["status"] == "error" for entry in self.entries)
 
-    def write(self, out):
-        """Write every output ``.npy`` and then the results JSON ``out``, each atomically."""
-        for path, array in self.outputs.items():
-            save_npy(path, array)
-        write_json(out, self.entries)
-
 
 def _check_result(array, rows, what):
     # The protocol's shapes; a target breaking them is a bug, not a device refusal.
@@ -528,45 +541,3 @@ def run_ops(config, spec, ops):
             await target.close()
 
     return asyncio.run(session())
-
-
-def run_script(config, target, script, out):
-    """Run the session script ``script`` on ``target`` and write its results to ``out``.
-
-    The whole script is validated before anything runs; outputs and ``out`` are written only
-    after every operation ran, each atomically. This is ``tlcim run``.
-
-    Returns
-    -------
-    int
-        0 (device errors are results, reported in ``out``, not failures).
-    """
-    _lookup(target)  # an unknown target is reported before the script is read
-    ops = load_script(config, script)
-    result = run_ops(config, target, ops)
-    result.write(out)
-    print(f"{len(result.entries)} operation(s) on {target}, {result.errors} error(s): {out}")
-    return 0
-
-
-def golden_layer(config, weights, inputs, out):
-    """Compute ``tlcim.golden.layer(config, W, X)`` from ``.npy`` files; this is ``tlcim golden``.
-
-    ``weights`` int [N, O] with values within ``+-w_max``; ``inputs`` int [N] or [batch, N]
-    (saturated to ``+-x_max`` like the hardware encoder). Writes int64 [O] or [batch, O].
-    """
-    arrays = {}
-    for name, path in (("weights", weights), ("inputs", inputs)):
-        array = arrays[name] = load_npy(path, what=name)
-        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"{name} file {str(path)!r} must hold integers, not {array.dtype}")
-    w, x = arrays["weights"], arrays["inputs"]
-    if w.ndim != 2:
-        raise ValueError(f"weights must be a matrix (N, O), not shape {w.shape}")
-    if x.ndim not in (1, 2) or x.shape[-1] != w.shape[0]:
-        raise ValueError(f"inputs must have shape ({w.shape[0]},) or (batch, {w.shape[0]}) to "
-                         f"match weights {w.shape}, not {x.shape}")
-    y = layer(config, w, x)
-    save_npy(out, y)
-    print(f"layer {w.shape[0]} x {w.shape[1]}, batch {1 if x.ndim == 1 else len(x)}: {out}")
-    return 0

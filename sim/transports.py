@@ -3,7 +3,7 @@
 :class:`CocotbTransport` moves registers, weight packets and both streams through
 cocotbext-axi on ``tlcim_top``. :class:`BulkTransport` (the ``rtl`` target's default) keeps
 registers and weight packets on cocotbext-axi but moves the streams in bulk through the
-simulation-only harness ``tb/tlcim_harness.v`` (:func:`tlcim.sim.rtl.build_harness`): it writes a
+simulation-only harness ``sim/tlcim_harness.v`` (:func:`tlcim.sim.rtl.build_harness`): it writes a
 chunk of activation beats to a file and pulses ``bulk_start``; the harness loads them with
 ``$readmemh``, sends them on ``s_axis_x`` and captures the ``m_axis_y`` beats, with an optional
 LFSR stall pattern on both streams; the transport waits for ``bulk_done`` (one Python wake-up

@@ -1,4 +1,5 @@
-"""The testbench of ``tlcim_top``: clock, reset, bus endpoints, stall generators, host driver.
+"""The testbench of ``tlcim_top``: the simulated device of :class:`tlcim.sim.bench.Bench` (clock,
+reset, bus endpoints, host driver) with stall generators and seeded stimulus.
 
 In the style of Forencich's cocotbext-axi testbenches (a ``TB`` class owning everything the
 tests share), in the cocotb 2.x API. The configuration comes from ``TLCIM_CONFIG`` (its JSON),
@@ -6,22 +7,15 @@ set by :func:`tlcim.sim.rtl.run_cocotb`; the seed from ``TLCIM_SEED``.
 """
 
 import itertools
-import json
 import os
 
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotb.utils import get_sim_time
 
-from tlcim.golden import Config
-from tlcim.sim.host import Host
-from tlcim.sim.transports import CLOCK_NS, CocotbTransport
+from tlcim.sim.bench import Bench, config_from_env
+from tlcim.sim.transports import CLOCK_NS
 
 __all__ = ["TB", "config_from_env", "seed_from_env", "random_weights", "random_inputs"]
-
-def config_from_env():
-    """Return the :class:`tlcim.golden.Config` the simulation was started with."""
-    return Config.from_dict(json.loads(os.environ["TLCIM_CONFIG"]))
 
 
 def seed_from_env():
@@ -29,32 +23,9 @@ def seed_from_env():
     return int(os.environ.get("TLCIM_SEED", "1"))
 
 
-class TB:
-    """Everything a test of ``tlcim_top`` needs.
-
-    Members
-    -------
-    dut, config, transport (:class:`tlcim.sim.transports.CocotbTransport`, or the one given, e.g.
-    :class:`tlcim.sim.transports.BulkTransport`), host (:class:`tlcim.sim.host.Host`)
-    """
-
-    def __init__(self, dut, config=None, transport=None):
-        self.dut = dut
-        self.config = config or config_from_env()
-        self.transport = transport or CocotbTransport(dut)
-        self.host = Host(self.config, self.transport)
-        self._clock = None
-
-    async def start(self):
-        """Start the clock and reset the design."""
-        self._clock = Clock(self.dut.clk, CLOCK_NS, unit="ns")
-        self._clock.start()
-        await self.reset()
-
-    async def reset(self, cycles=4):
-        """Hold ``rst`` for ``cycles`` cycles; the host forgets its cached settings."""
-        await self.transport.reset(cycles)
-        self.host = Host(self.config, self.transport)
+class TB(Bench):
+    """Everything a test of ``tlcim_top`` needs: a :class:`tlcim.sim.bench.Bench` (``dut``,
+    ``config``, ``transport``, ``host``, ``start``, ``reset``) with waits and stall generators."""
 
     async def cycles(self, count):
         """Wait ``count`` clock cycles."""

@@ -7,9 +7,12 @@ configuration), ``TLCIM_SCRIPT`` (the session script), ``TLCIM_RESULT`` (where t
 results JSON; the script's outputs land beside it, as ``tlcim run`` writes them).
 """
 
+import json
 import os
+import pathlib
 
 import cocotb
+import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
@@ -35,4 +38,7 @@ async def session(dut):
     ops = load_script(config, os.environ["TLCIM_SCRIPT"])
     result = await execute(ops, host)
     port.close()
-    result.write(os.environ["TLCIM_RESULT"])
+    # Write what `tlcim run` writes: the outputs where the script names them, then the entries.
+    for path, array in result.outputs.items():
+        np.save(path, array)
+    pathlib.Path(os.environ["TLCIM_RESULT"]).write_text(json.dumps(result.entries))

@@ -17,9 +17,9 @@ from cocotb.triggers import FallingEdge
 from tlcim.golden import Config
 from tlcim.golden.errors import ErrorCode
 from tlcim.golden.trits import WEIGHT_Q
-from tlcim.hw.interfaces import NvmOp, command_layout, timing_layout
+from tlcim.hw.interfaces import DEFAULT_TIMING, NvmOp, command_layout, timing_layout
 from tlcim.hw.nvm import restore_cycles, store_cycles
-from tlcim.hw.reram_array import DEFAULT_TIMING, fault_words, identity_fault_map
+from tlcim.hw.reram_array import fault_words, identity_fault_map
 
 
 class Tb:

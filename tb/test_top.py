@@ -15,7 +15,7 @@ from cocotb.triggers import RisingEdge
 
 from tlcim import golden
 from tlcim.golden.errors import DeviceError, ErrorCode
-from tlcim.hw.regmap import ADDRESS_BITS, Access
+from tlcim.hw.registers import ADDRESS_BITS, Access
 from tlcim.sim.host import pack_vectors
 from tlcim.tb.tb import TB, random_inputs, random_weights, seed_from_env
 

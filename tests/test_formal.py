@@ -35,7 +35,7 @@ def test_store_and_restore_commands_covered(tmp_path):
 
 
 def test_sby_file_and_messages():
-    text = formal._sby_text({"prove": ("prove", 4)})
+    text = formal.sby_text({"prove": ("prove", 4)})
     assert "mode prove" in text and "smtbmc z3" in text and "read_rtlil nvm.il" in text
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnusedElaboratable)   # refused, never elaborated

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """FPGA emulation: the UART and its bridge (Amaranth simulation), the host side of the byte
 protocol, the fit checks, and a small iCE40 build (the preset builds run with --long)."""
 
@@ -20,6 +21,7 @@ from tlcim.sim import rtl
 from tlcim.sim.fpga import UARTLink, UARTTransport, build_emulator, open_target
 from tlcim.sim.script import load_script, run_ops
 from tlcim import cli, fpga
+from tlcim.run import write_results
 
 #: Clock cycles per UART bit in the simulations (the smallest the receiver allows).
 DIVISOR = 4
@@ -36,7 +38,7 @@ class Loopback(wiring.Component):
 
     def __init__(self, geometry):
         self.geometry = geometry
-        super().__init__(DatapathSignature(geometry))
+        super().__init__(DatapathSignature(geometry.config))
 
     def elaborate(self, platform):
         m = Module()
@@ -188,7 +190,7 @@ def test_synthesis_fit_check_message():
     board = fpga.BOARDS["icebreaker"]
     with pytest.raises(ValueError, match=r"synthesis needs 6,000 LUTs \(limit 5,280\); "
                                          r"refused before place and route"):
-        fpga._check_fit(board, {"luts": 6000, "ffs": 100, "brams": 0, "dsps": 0})
+        fpga.check_fit(board, {"luts": 6000, "ffs": 100, "brams": 0, "dsps": 0})
 
 
 def test_small_ice40_build(tmp_path):
@@ -234,7 +236,7 @@ def test_emulation_matches_golden(tmp_path, rng, seed):
     script = _session(tmp_path / "golden", EMULATED, rng)
     shutil.copytree(tmp_path / "golden", tmp_path / "fpga")
     expected = run_ops(EMULATED, "golden", load_script(EMULATED, script))
-    expected.write(tmp_path / "golden" / "R.json")
+    write_results(expected, tmp_path / "golden" / "R.json")
     built = build_emulator(EMULATED)
     print(f"emulator build {'compiled' if built.rebuilt else 'reused'} ({built.seconds:.1f} s)")
     rtl.run_cocotb(built, "tlcim.tb.test_fpga_top", test_dir=tmp_path / "run",

@@ -21,10 +21,11 @@ from tlcim.golden import checksum
 from tlcim.golden.device import Device
 from tlcim.golden.errors import DeviceError, ErrorCode
 from tlcim.golden.trits import WEIGHT_Q, weights_to_cbl_trits
-from tlcim.hw.interfaces import NVM_PHASES, NvmOp, nvm_row_bits
+from tlcim.hw.interfaces import (DEFAULT_TIMING, MINIMUM_CYCLES, NVM_PHASES, NvmOp, copy_latency,
+                                 nvm_row_bits)
 from tlcim.hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, pass_cycles, restore_cycles
-from tlcim.hw.reram_array import (DEFAULT_TIMING, MINIMUM_CYCLES, ReramArray, fault_words,
-                            identity_fault_map, sensed_fault_map, variation_fault_map)
+from tlcim.hw.reram_array import (ReramArray, fault_words, identity_fault_map, sensed_fault_map,
+                                  variation_fault_map)
 
 TINY = Config(rows=8, active_rows=4, cbls=4, w_trits=2, adc_share=2, clusters=2,
               cluster_size=2, subarrays=2, boot_set=1)
@@ -502,7 +503,7 @@ def _pin_run(config, body, **kwargs):
                 ctx.set(getattr(bench.array.nvm, name), 1)
                 await ctx.tick().repeat(cycles)
                 ctx.set(getattr(bench.array.nvm, name), 0)
-            await ctx.tick().repeat(ReramArray.copy_cycles(config) + 1)
+            await ctx.tick().repeat(copy_latency(config) + 1)
 
         async def sram(rows=None):
             out = []
@@ -625,7 +626,8 @@ def test_variation_fault_map():
 
 @pytest.mark.parametrize("config", [TINY, PRESETS["paper"]], ids=["tiny", "paper"])
 def test_register_description(config):
-    from tlcim.hw.regmap import NVM_BASE, RegisterMap, nvm_registers
+    from tlcim.hw.regmap import NVM_BASE, nvm_registers
+    from tlcim.hw.registers import RegisterMap
     registers = RegisterMap(nvm_registers(config))     # checks overlaps and unique names
     assert all(NVM_BASE <= r.address < NVM_BASE + 0x100 for r in registers)
     assert {registers[f"NVM_T_{name.upper()}"].field("cycles").reset
@@ -637,7 +639,7 @@ def test_register_description(config):
 def test_timing_defaults_are_safe():
     assert all(DEFAULT_TIMING[name] >= MINIMUM_CYCLES[name] for name in NVM_PHASES)
     assert restore_cycles(TINY) == sum(DEFAULT_TIMING[n] for n in NVM_PHASES[:5]) + \
-        ReramArray.copy_cycles(TINY) + pass_cycles(TINY, verify=True) + 1
+        copy_latency(TINY) + pass_cycles(TINY, verify=True) + 1
     # A pass: per row, one cycle to address it and one per chunk of every subarray.
     assert pass_cycles(TINY) == TINY.rows * (1 + TINY.subarrays)      # 8-bit rows: one chunk
     assert pass_cycles(TINY, 3) == TINY.rows * (1 + TINY.subarrays * 3)

@@ -30,8 +30,12 @@ EXAMPLE = ROOT / "examples" / "small_session"
 def wheel(tmp_path_factory):
     """The wheel of the checkout, built without build isolation (no index needed)."""
     folder = tmp_path_factory.mktemp("wheel")
+    # Build from a copy: setuptools writes its build folder beside the sources.
+    source = folder / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "__pycache__", "*.egg-info", ".pytest_cache", ".hypothesis"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--quiet", "--wheel-dir", str(folder), str(ROOT)],
+                    "--quiet", "--wheel-dir", str(folder), str(source)],
                    check=True, capture_output=True)
     (path,) = folder.glob("tlcim-*.whl")
     return path
@@ -58,8 +62,8 @@ def test_wheel_holds_every_package_and_data_file(wheel):
             inside = init.parent.relative_to(ROOT / folder)
             expected = "/".join([*package.split("."), *inside.parts, "__init__.py"])
             assert expected in names, f"{init.relative_to(ROOT)} is not packaged"
-    for data in ("tlcim/hw/verilog/tlcim_wsram.v", "tlcim/tb/tlcim_harness.v",
-                 "tlcim/tb/tlcim_harness.vlt", "tlcim/data/generic.lib",
+    for data in ("tlcim/hw/verilog/tlcim_wsram.v", "tlcim/sim/tlcim_harness.v",
+                 "tlcim/sim/tlcim_harness.vlt", "tlcim/data/generic.lib",
                  "tlcim/data/tlcim_top.sdc.in"):
         assert data in names
 

@@ -1,4 +1,4 @@
-"""The bulk stream transport (``tlcim.sim.transports.BulkTransport``, ``tb/tlcim_harness.v``): bit-exact results
+"""The bulk stream transport (``tlcim.sim.transports.BulkTransport``, ``sim/tlcim_harness.v``): bit-exact results
 with random stalls, batches of several chunks, refusals, and ``tlcim run --target rtl``
 (which uses it by default) agreeing with ``--target golden``."""
 

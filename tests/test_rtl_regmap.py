@@ -13,8 +13,9 @@ from tlcim.golden import Config, PRESETS
 from tlcim.golden.errors import ErrorCode
 from tlcim.hw.axi import AXI4LiteSlave, RESP_OKAY, RESP_SLVERR
 from tlcim.hw.geometry import Geometry
-from tlcim.hw.regmap import (ADDRESS_BITS, Access, Field, Register, RegisterBlock, RegisterMap,
-                       register_map)
+from tlcim.hw.regblock import RegisterBlock
+from tlcim.hw.regmap import register_map
+from tlcim.hw.registers import ADDRESS_BITS, Access, Field, Register, RegisterMap
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -94,12 +95,6 @@ def test_description_messages():
         RegisterMap([Register("A", 0, ()), Register("B", 0, ())])
     with pytest.raises(ValueError, match=r"no register named 'NOPE'"):
         register_map(Config())["NOPE"]
-
-
-def test_unbuildable_configuration_refused():
-    with pytest.raises(ValueError, match=r"subarrays must be at most 32 for the register map "
-                                         r"\(one VALID bit each\), not 33"):
-        register_map(Config(rows=16, cbls=5, adc_share=5, w_trits=5, subarrays=33))
 
 
 def _bench(regmap, **kwargs):

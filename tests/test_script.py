@@ -10,8 +10,9 @@ import pytest
 
 from tlcim.golden import Config, device_mvm, layer, requantise
 from tlcim.golden.errors import DeviceError, ErrorCode
-from tlcim.sim import script
+from tlcim.run import run_script
 from tlcim.cli import main
+from tlcim.sim import script
 
 SMALL = Config.preset("small")
 EXAMPLE = pathlib.Path(__file__).parent.parent / "examples" / "small_session"
@@ -201,11 +202,12 @@ class Broken(script.GoldenTarget):
 
 
 def test_failing_run_leaves_no_half_written_output(folder, monkeypatch):
-    monkeypatch.setitem(script.TARGETS, "broken", script._Registered(Broken, None))
+    monkeypatch.setattr(script, "TARGETS", dict(script.TARGETS))
+    script.register_target("broken", Broken)
     path = write_script(folder, LOAD + [{"op": "mvm", "inputs": "X.npy", "out": "Y.npy"},
                                         {"op": "reset"}])
     with pytest.raises(RuntimeError, match="simulator crashed"):
-        script.run_script(SMALL, "broken", path, folder / "R.json")
+        run_script(SMALL, "broken", path, folder / "R.json")
     assert Broken.closed
     assert not (folder / "R.json").exists() and not (folder / "Y.npy").exists()
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
@@ -226,7 +228,8 @@ def test_registry(monkeypatch):
     known = ", ".join(sorted(script.TARGETS))
     assert str(error.value) == f"unknown target 'gpu'; targets are {known}"
     assert "golden" in str(error.value)
-    monkeypatch.setitem(script.TARGETS, "ghost", script._Registered("tlcim.sim.ghost:open", None))
+    monkeypatch.setattr(script, "TARGETS", dict(script.TARGETS))
+    script.register_target("ghost", "tlcim.sim.ghost:open")
     with pytest.raises(ValueError, match="target 'ghost' is unavailable: cannot load "
                                          "tlcim.sim.ghost:open"):
         script.open_target(SMALL, "ghost:x")
@@ -234,7 +237,6 @@ def test_registry(monkeypatch):
         script.open_target(SMALL, "golden:fast")
     with pytest.raises(ValueError, match="target name must be a non-empty string without ':'"):
         script.register_target("a:b", Broken)
-    monkeypatch.setitem(script.TARGETS, "x", None)
     script.register_target("x", "tlcim.sim.script:GoldenTarget")  # one line, imported lazily
     assert isinstance(script.open_target(SMALL, "x"), script.GoldenTarget)
 

@@ -44,7 +44,7 @@ def test_area_quality_targets_met_on_paper():
 
 
 def test_synthesise_full_adder():
-    netlist = synth._Sum({"a": 1, "b": 1, "c": 1}, 2, lambda a, b, c: a + b + c)
+    netlist = synth.SumCircuit({"a": 1, "b": 1, "c": 1}, 2, lambda a, b, c: a + b + c)
     result = synth.synthesise(netlist, name="fa")
     assert 4 <= result.ge <= 10  # a full adder is a few gate equivalents
     assert result.sequential_ge == 0 and result.blackboxes == {}

@@ -46,7 +46,7 @@ def _parser():
     p.add_argument("--weights", required=True, metavar="W.npy", help="int [N, O]")
     p.add_argument("--inputs", required=True, metavar="X.npy", help="int [N] or [batch, N]")
     p.add_argument("--out", required=True, metavar="Y.npy")
-    p.set_defaults(handler="tlcim.sim.script:golden_layer",
+    p.set_defaults(handler="tlcim.run:golden_layer",
                    args=("config", "weights", "inputs", "out"))
 
     p = command("generate", "generate the Verilog (stub and black-box variants), file list, "
@@ -77,7 +77,7 @@ def _parser():
                    help="golden, rtl[:verilator|icarus] or fpga:<serial port>")
     p.add_argument("--script", required=True, metavar="S.json")
     p.add_argument("--out", required=True, metavar="R.json")
-    p.set_defaults(handler="tlcim.sim.script:run_script",
+    p.set_defaults(handler="tlcim.run:run_script",
                    args=("config", "target", "script", "out"))
     p = command("infer", "train, quantise and map a digits classifier and run it on a target, "
                          "reporting float, quantised-software and target accuracies")

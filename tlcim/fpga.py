@@ -28,8 +28,8 @@ from amaranth.lib import io
 from .files import output_dir, write_json
 from .synth import find_tool
 
-__all__ = ["Board", "BOARDS", "BAUD", "storage_bits", "check_storage", "BoardTop", "build",
-           "fpga"]
+__all__ = ["Board", "BOARDS", "BAUD", "storage_bits", "check_storage", "check_fit", "BoardTop",
+           "build", "fpga"]
 
 #: UART baud rate of every build (``tlcim.sim.fpga.BAUD`` is the same number).
 BAUD = 115200
@@ -188,7 +188,9 @@ def _synthesis_counts(board, stat):
     return {"luts": luts, "ffs": ffs, "brams": brams, "dsps": dsps}
 
 
-def _check_fit(board, counts):
+def check_fit(board, counts):
+    """Raise ``ValueError`` if synthesis ``counts`` (``luts``, ``ffs``, ``brams``, ``dsps``)
+    exceed ``board``'s device, naming each resource over its limit."""
     over = [f"{counts[key]:,} {label} (limit {limit:,})"
             for key, label, limit in (("luts", "LUTs", board.luts), ("ffs", "flip-flops",
                                                                        board.ffs),
@@ -233,7 +235,7 @@ def build(config, board, out=None, *, progress=print):
         progress(f"      {counts['luts']:,} LUTs, {counts['ffs']:,} flip-flops, "
                  f"{counts['brams']} block RAMs, {counts['dsps']} multipliers "
                  f"({time.monotonic() - t:.1f} s)")
-        _check_fit(board, counts)
+        check_fit(board, counts)
         t = time.monotonic()
         progress(f"[2/3] place and route ({commands[1][0]}) ...")
         _run(commands[1], work, "place and route")

@@ -386,7 +386,7 @@ def full_adder_bound(widths, result_width):
     return max(0, sum(widths) - result_width)
 
 
-class _Sum(wiring.Component):
+class SumCircuit(wiring.Component):
     """A combinational sum for the area-quality report: ``y = expression(*inputs)``.
 
     Parameters
@@ -433,14 +433,14 @@ def _naive_partial_mac(config):
                 c = Mux(c > limit, limit, c)
             terms.append(A - (c << shift))
         return _chain(terms)
-    one = _Sum({f"code{s}": code for s in range(S)}, partial_mac_shape(config), expression)
+    one = SumCircuit({f"code{s}": code for s in range(S)}, partial_mac_shape(config), expression)
     return one, config.adcs
 
 
 def full_adder_ge(liberty=None):
     """Return the area in GE of one full adder (``a + b + c`` to sum and carry) through the
     same synthesis flow: the unit of the full-adder lower bound."""
-    adder = _Sum({"a": 1, "b": 1, "c": 1}, 2, lambda a, b, c: a + b + c)
+    adder = SumCircuit({"a": 1, "b": 1, "c": 1}, 2, lambda a, b, c: a + b + c)
     return synthesise(adder, name="full_adder", liberty=liberty).ge
 
 
@@ -515,8 +515,8 @@ def area_quality(config, *, progress=print):
             (PartialMac(config), 1), _naive_partial_mac(config),
             config.adcs * full_adder_bound([code_bits] * S, largest.bit_length())),
         "shift & add": (
-            (_Sum(shapes, g.width + acc.width, built), config.adcs),
-            (_Sum(shapes, g.width + acc.width, naive), config.adcs),
+            (SumCircuit(shapes, g.width + acc.width, built), config.adcs),
+            (SumCircuit(shapes, g.width + acc.width, naive), config.adcs),
             config.adcs * (group_fa + piece_fa)),
     }
     report = {"full_adder_ge": round(fa, 2), "target_vs_bound": 1.3}
@@ -537,13 +537,8 @@ def area_quality(config, *, progress=print):
 
 def periphery_top(config):
     """Return :class:`tlcim.hw.top.Top` for ``config`` with the subarrays as black boxes."""
-    import inspect
-    from tlcim.hw.datapath import Datapath
     from tlcim.hw.top import Top
-    # Ask the datapath for its black-box variant directly: the keyword is hw.datapath's.
-    keyword = "black_box" if "black_box" in inspect.signature(Datapath).parameters \
-        else "blackbox"
-    return Top(config, datapath=Datapath(config, **{keyword: True}))
+    return Top(config, blackbox=True)
 
 
 def _ge(ge):

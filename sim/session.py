@@ -12,10 +12,10 @@ from multiprocessing.connection import Listener
 import cocotb
 
 from tlcim.golden.errors import DeviceError
-from tlcim.sim.host import FaultEmulation
-from tlcim.sim.rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY
-from tlcim.sim.transports import BulkTransport
-from tlcim.tb.tb import TB, config_from_env
+from .bench import Bench, config_from_env
+from .host import FaultEmulation
+from .rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY
+from .transports import BulkTransport
 
 
 @cocotb.test()
@@ -32,9 +32,10 @@ async def serve(dut, conn):
     (the cocotb side of :class:`tlcim.sim.rtl.RtlTarget`)."""
     config = config_from_env()  # TLCIM_CONFIG
     # The build decides: the bulk harness streams without per-cycle Python.
-    tb = TB(dut, config, BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)
-    await tb.start()
-    host = tb.host
+    bench = Bench(dut, config,
+                  BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)
+    await bench.start()
+    host = bench.host
     await host.check_identity()
     # Simulation builds have the emulation-only fault port: scripts may inject faults.
     host.faults = faults = FaultEmulation(config)
@@ -47,8 +48,8 @@ async def serve(dut, conn):
         try:
             if name == "reset":
                 await host.prepare_reset()
-                await tb.reset()
-                host = tb.host
+                await bench.reset()
+                host = bench.host
                 host.faults = faults
                 await host.boot_wait()   # the store/restore controller's boot restore
                 value = None
