@@ -17,12 +17,13 @@ import time
 
 from tlcim.golden import Config
 from tlcim import fpga, synth
+from tlcim.area_quality import area_quality
 
 
 def _synth(config):
     start = time.perf_counter()
     report = synth.area_report(config, progress=lambda line: None)
-    report["area_quality"] = synth.area_quality(config, progress=lambda line: None)
+    report["area_quality"] = area_quality(config, progress=lambda line: None)
     return report, time.perf_counter() - start
 
 

@@ -14,7 +14,7 @@ alternative without non-volatile weights, loading a subarray through the 32-bit 
 (``rows * row_beats`` beats, one subarray at a time), is printed beside it.
 
 CRC engine trade (``python -m benchmarks.bench_nvm --chunks``, adds a few minutes): for
-several ``crc_chunk`` widths, the controller's area on ``paper`` (``tlcim.synth.synthesise``,
+several ``crc_chunk`` widths, the controller's area on ``paper`` (``tlcim.yosys.synthesise``,
 GE) and its measured restore and store cycles (analog macro copy), against the default width
 in the same process.
 """
@@ -26,7 +26,8 @@ from amaranth.sim import Simulator
 from tlcim.golden import Config
 from tlcim.hw.geometry import Geometry
 from tlcim.hw.interfaces import DEFAULT_TIMING, NVM_PHASES, NvmOp
-from tlcim.hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, restore_cycles, store_cycles
+from tlcim.hw.crc import DEFAULT_CRC_CHUNK
+from tlcim.hw.nvm import NvmController, NvmState, restore_cycles, store_cycles
 
 #: Phase-length settings measured (register values; the controller raises them to minimums).
 SETTINGS = {
@@ -77,7 +78,7 @@ def measure(config, timing, copy_cycles, op=NvmOp.RESTORE, crc_chunk=DEFAULT_CRC
 
 def chunk_table(config):
     """Print the controller's area and cycles against ``crc_chunk`` (default first: baseline)."""
-    from tlcim.synth import synthesise
+    from tlcim.yosys import synthesise
     print(f"\nCRC engine width (crc_chunk) on paper, analog macro copy; default "
           f"{DEFAULT_CRC_CHUNK} is the baseline")
     print(f"{'crc_chunk':>9} {'controller GE':>13} {'restore':>8} {'store':>8} "

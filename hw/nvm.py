@@ -31,16 +31,15 @@ register write during an operation, can break the macro's protocol.
 :data:`tlcim.hw.reram_array.DEFAULT_TIMING` gives safe reset values for the registers
 (:func:`tlcim.hw.regmap.nvm_registers`).
 
-Checksum and verify passes share one CRC engine (a parallel CRC tree per subarray would be
-most of the controller's area, docs/nvm.md): rows in order, and within a row the chosen
-subarrays in order, each subarray's row fed ``crc_chunk`` bits a cycle (:func:`crc_chunks`).
+Checksum and verify passes share one CRC engine (:class:`tlcim.hw.crc.CrcEngine`; a parallel
+CRC tree per subarray would be most of the controller's area, docs/nvm.md): rows in order, and
+within a row the chosen subarrays in order, each subarray's row fed ``crc_chunk`` bits a cycle
+(:func:`tlcim.hw.crc.crc_chunks`).
 A row costs ``chunks`` cycles per chosen subarray, plus one to address it (in a verify pass
 only the first row: the next row is addressed during a row's last cycle); the row of
 subarray ``s`` is written back (checksum pass) or checked (verify pass) in its last chunk's
 cycle. The first verify failure is therefore the first in (row, subarray) order, as in
-``tlcim.golden.device``. The CRC is linear with initial value 0, so a row padded with
-leading zeros to ``chunks * chunk`` bits has the same CRC, and each chunk updates the state as
-``crc' = A crc ^ B chunk`` (:func:`crc_step_matrices`).
+``tlcim.golden.device``.
 
 MVMs: ``mvm_allowed`` is high only while no operation runs or waits and every subarray is
 valid; the datapath waits while ``busy`` and refuses (``WEIGHTS_INVALID``) when it is low and
@@ -48,16 +47,13 @@ valid; the datapath waits while ``busy`` and refuses (``WEIGHTS_INVALID``) when 
 started / completed writing a subarray's SRAM (honoured only while idle, when they can occur).
 """
 
-import collections
-import itertools
-
-import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from tlcim.golden.checksum import crc_matrix, crc_params
+from tlcim.golden.checksum import crc_params
 from tlcim.golden.errors import ErrorCode
+from .crc import DEFAULT_CRC_CHUNK, CrcEngine, crc_chunks
 from .interfaces import (DEFAULT_TIMING, ERROR_SHAPE, MINIMUM_CYCLES, NVM_PHASES, NvmOp,
                          NvmPinsSignature, NvmRowSignature, command_layout, copy_latency,
                          index_shape, timing_layout)
@@ -66,8 +62,7 @@ from .logic import balanced_or
 from .reram_array import NvmSubarray, NvmSubarrayBlackBox
 from .stub import SubarraySignature
 
-__all__ = ["NvmState", "effective_timing", "DEFAULT_CRC_CHUNK", "crc_chunks",
-           "crc_step_matrices", "pass_cycles", "restore_cycles", "store_cycles",
+__all__ = ["NvmState", "effective_timing", "pass_cycles", "restore_cycles", "store_cycles",
            "NvmController", "NvmSystem"]
 
 
@@ -102,44 +97,9 @@ def _copy(config, copy_cycles):
     return max(1, copy_latency(config) if copy_cycles is None else copy_cycles)
 
 
-#: Row bits the CRC engine takes per cycle unless told otherwise (the area/latency trade of
-#: docs/nvm.md).
-DEFAULT_CRC_CHUNK = 160
-
-
-def crc_chunks(config, crc_chunk=DEFAULT_CRC_CHUNK):
-    """Return ``(chunk, chunks)``: the bits the CRC engine takes per cycle (``crc_chunk``, at
-    most the ``2 * cbls`` bits of a row) and the cycles it spends on one subarray's row.
-
-    Raises
-    ------
-    ValueError
-        If ``crc_chunk`` is not a positive integer.
-    """
-    if isinstance(crc_chunk, bool) or not isinstance(crc_chunk, int) or crc_chunk < 1:
-        raise ValueError(f"crc_chunk must be a positive integer, not {crc_chunk!r}")
-    chunk = min(crc_chunk, 2 * config.cbls)
-    return chunk, -(-2 * config.cbls // chunk)
-
-
-def crc_step_matrices(row_bits, chunk):
-    """Return ``(A, B)`` of the row CRC (``tlcim.golden.checksum.crc_params(row_bits)``) fed
-    ``chunk`` bits at a time: the state after a chunk is ``A @ state ^ B @ bits`` over GF(2), ``A``
-    of shape ``[width, width]`` (``chunk`` zero bits fed into state bit ``j`` give column ``j``),
-    ``B = crc_matrix(chunk).T`` of shape ``[width, chunk]`` (bit 0 of the chunk fed first)."""
-    width, poly = crc_params(row_bits)
-    A = np.zeros((width, width), dtype=np.uint8)
-    for j in range(width):
-        reg = 1 << j
-        for _ in range(chunk):
-            reg = ((reg << 1) & ((1 << width) - 1)) ^ (poly if reg >> (width - 1) & 1 else 0)
-        A[:, j] = [(reg >> k) & 1 for k in range(width)]
-    return A, crc_matrix(chunk, width, poly).T
-
-
 def pass_cycles(config, crc_chunk=DEFAULT_CRC_CHUNK, subarrays=None, verify=False):
     """Cycles of a checksum pass (or with ``verify`` a verify pass) over ``subarrays`` chosen
-    subarrays (default: all): one per chunk (:func:`crc_chunks`) of every chosen subarray's row,
+    subarrays (default: all): one per chunk (:func:`tlcim.hw.crc.crc_chunks`) of every chosen subarray's row,
     plus one to address each row; a verify pass addresses the next row during a row's last
     cycle, so it needs that cycle for the first row only (a checksum pass writes the row back in
     that cycle).
@@ -148,7 +108,7 @@ def pass_cycles(config, crc_chunk=DEFAULT_CRC_CHUNK, subarrays=None, verify=Fals
     ------
     ValueError
         If ``subarrays`` is not an integer from 1 to ``config.subarrays``, or as
-        :func:`crc_chunks`.
+        :func:`tlcim.hw.crc.crc_chunks`.
     """
     chunks = crc_chunks(config, crc_chunk)[1]
     if subarrays is None:
@@ -182,32 +142,6 @@ def store_cycles(config, timing=DEFAULT_TIMING, copy_cycles=None, crc_chunk=DEFA
         _copy(config, copy_cycles) + 1
 
 
-def _xor_network(m, bits, rows, name):
-    """Return, for each row (indices into ``bits``), the XOR of those bits, with pairs common
-    to several rows computed once: Paar's greedy, repeatedly giving the pair shared by most
-    rows (the smallest on ties, so the netlist is reproducible) its own signal. On paper's CRC
-    step (10 outputs of 160 + 10 bits) it needs 391 XORs where separate trees need 802; abc
-    does not find that sharing itself (docs/nvm.md)."""
-    bits = list(bits)
-    rows = [set(row) for row in rows]
-    while True:
-        counts = collections.Counter(pair for row in rows
-                                     for pair in itertools.combinations(sorted(row), 2))
-        if not counts:
-            break
-        pair, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
-        if count < 2:
-            break
-        shared = Signal(name=f"{name}_x{len(bits)}")
-        m.d.comb += shared.eq(bits[pair[0]] ^ bits[pair[1]])
-        for row in rows:
-            if pair[0] in row and pair[1] in row:
-                row.difference_update(pair)
-                row.add(len(bits))
-        bits.append(shared)
-    return [Cat(*(bits[i] for i in sorted(row))).xor() for row in rows]
-
-
 class NvmController(wiring.Component):
     """Store/restore controller (see the module docstring).
 
@@ -220,7 +154,7 @@ class NvmController(wiring.Component):
     timing_bits : int
         Width of each phase-length field.
     crc_chunk : int
-        Row bits the shared CRC engine takes per cycle (:func:`crc_chunks`): fewer is smaller
+        Row bits the shared CRC engine takes per cycle (:func:`tlcim.hw.crc.crc_chunks`): fewer is smaller
         and slower (:func:`pass_cycles`).
 
     Members
@@ -421,7 +355,6 @@ class NvmController(wiring.Component):
 
         # -- the shared CRC engine (checksum and verify passes) ----------------------------------
         width, _ = crc_params(2 * C)
-        A, B = crc_step_matrices(2 * C, self.chunk)
         W, K = self.chunk, self.chunks
         last = fetched & (part == K - 1)         # the current subarray's last chunk
         sub_hot = Signal(S)
@@ -459,14 +392,9 @@ class NvmController(wiring.Component):
             spare.eq(balanced_or([Mux(sub_hot[s], self.nvm_row[s].row_rdata[2 * C:], 0)
                               for s in range(S)])),
         ]
-        crc = Signal(width)                      # the state after the chunks fed so far
-        crc_in = Mux(part == 0, 0, crc)          # a subarray's row starts from 0
-        crc_next = Signal(width)                 # the state after this cycle's chunk
-        m.d.comb += crc_next.eq(Cat(*_xor_network(
-            m, [crc_in[j] for j in range(width)] + [chunk[i] for i in range(W)],
-            [[j for j in range(width) if A[k, j]] + [width + i for i in range(W) if B[k, i]]
-             for k in range(width)], "crc")))
-        m.d.sync += crc.eq(crc_next)
+        m.submodules.crc = engine = CrcEngine(2 * C, W)
+        crc_next = engine.crc                    # the state after this cycle's chunk
+        m.d.comb += [engine.data.eq(chunk), engine.first.eq(part == 0)]
         # The current subarray's row as it should be (with `last`: the CRC is complete).
         q1 = Cat(spare[2 * b] for b in range(width + 1))
         q2 = Cat(spare[2 * b + 1] for b in range(width + 1))

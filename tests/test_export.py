@@ -12,7 +12,7 @@ import pytest
 from tlcim.golden import Config
 from tlcim import cli
 from tlcim.export import LINT_WAIVERS, bundle_files, sdc_text
-from tlcim.synth import find_tool
+from tlcim.yosys import find_tool
 
 #: A small configuration with every block present (two subarrays, ADC mux, 5-bit ADC).
 TINY = Config(rows=32, cbls=10, clusters=1, cluster_size=2, subarrays=2)

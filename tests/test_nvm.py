@@ -23,7 +23,8 @@ from tlcim.golden.errors import DeviceError, ErrorCode
 from tlcim.golden.trits import WEIGHT_Q, weights_to_cbl_trits
 from tlcim.hw.interfaces import (DEFAULT_TIMING, MINIMUM_CYCLES, NVM_PHASES, NvmOp, copy_latency,
                                  nvm_row_bits)
-from tlcim.hw.nvm import DEFAULT_CRC_CHUNK, NvmController, NvmState, pass_cycles, restore_cycles
+from tlcim.hw.crc import DEFAULT_CRC_CHUNK
+from tlcim.hw.nvm import NvmController, NvmState, pass_cycles, restore_cycles
 from tlcim.hw.reram_array import (ReramArray, fault_words, identity_fault_map, sensed_fault_map,
                                   variation_fault_map)
 
@@ -240,21 +241,6 @@ def test_store_two_sets_and_restore_each(rng, kind):
         assert not any(d.ctx.get(arr.protocol_error) for arr in bench.arrays)
 
     _run(bench, body)
-
-
-@pytest.mark.parametrize("row_bits, chunk", [(320, DEFAULT_CRC_CHUNK), (320, 64), (320, 7),
-                                             (320, 1), (320, 320), (8, 3)])
-def test_crc_in_chunks_equals_the_row_crc(rng, row_bits, chunk):
-    # What the shared engine computes: leading zero padding, then crc' = A crc ^ B chunk.
-    from tlcim.hw.nvm import crc_step_matrices
-    A, B = crc_step_matrices(row_bits, chunk)
-    bits = rng.integers(0, 2, (50, row_bits))
-    chunks = -(-row_bits // chunk)
-    padded = np.concatenate([np.zeros((50, chunks * chunk - row_bits), dtype=int), bits], 1)
-    state = np.zeros((50, A.shape[0]), dtype=int)
-    for k in range(chunks):
-        state = (state @ A.T + padded[:, k * chunk:(k + 1) * chunk] @ B.T) % 2
-    assert (state @ (1 << np.arange(A.shape[0])) == checksum.row_checksums(bits)).all()
 
 
 #: TINY with 24-bit rows: 5 chunks of 5 bits, enough for every CRC state bit to feed back.

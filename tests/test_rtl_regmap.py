@@ -221,7 +221,7 @@ def test_emulation_registers_only_with_the_fault_port(emulation):
 def test_flip_flops_are_the_read_write_bits():
     """Synthesised without emulation, the register block's only flip-flops are its read/write
     bits (the fault registers cost nothing; the SRAM readback is not copied)."""
-    from tlcim.synth import synthesise
+    from tlcim.yosys import synthesise
     regmap = register_map(Config.preset("small"))
     rw_bits = sum(field.width for register in regmap if not register.emulation
                   for field in register.fields if field.access is Access.RW)

@@ -10,6 +10,7 @@ from dask.distributed import LocalCluster
 
 from tlcim.golden import Config
 from tlcim import sweep as sw
+from tlcim.sweep import driver
 from tlcim.cli import main
 from tlcim.nn import TrainSettings, load_or_train
 
@@ -291,6 +292,6 @@ def test_pareto_front_matches_brute_force(rng):
 def test_cli_interrupt_keeps_results(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(sw, "run_sweep", interrupted)
+    monkeypatch.setattr(driver, "run_sweep", interrupted)
     assert main(["sweep", "--grid", "tiny", "--out", str(tmp_path), "--workers", "1"]) == 130
     assert "run the same command to resume" in capsys.readouterr().err

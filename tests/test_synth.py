@@ -1,108 +1,34 @@
-"""Area estimates (``tlcim synth``): the synthesis flow, the cell library, the full-adder bound,
-the per-block grouping and a smoke test of the command on a tiny configuration."""
+"""tlcim.synth: the per-block grouping of the periphery, SRAM counted by the bit, and the
+``tlcim synth`` command on a tiny configuration."""
 
 import json
-import pathlib
-import re
 
 import pytest
-from amaranth.hdl import ClockSignal, Instance, Module, ResetSignal
-from amaranth.lib import memory, wiring
-from amaranth.lib.wiring import In, Out
 
-from tlcim.golden import Config
 from tlcim import cli, synth
+from tlcim.golden import Config
+from tlcim.yosys import Netlist
 
 #: Tiny configuration with every block present (two subarrays, ADC mux, 5-bit ADC).
 TINY = Config(rows=16, cbls=5, clusters=1, cluster_size=1, subarrays=2)
 
 
-def test_liberty_cells_have_transistor_counts():
-    text = (pathlib.Path(synth.__file__).parent / "data" / "generic.lib").read_text()
-    cells = re.findall(r"cell \((\w+)\)", text)
-    assert sorted(cells) == sorted(synth.TRANSISTORS)
-    assert re.search(r"cell \(NAND2\) \{\s*area : 1\.0;", text)  # the GE unit
+def test_every_block_names_existing_classes():
+    classes = synth.block_classes()
+    assert sorted(set(classes.values())) == sorted(synth.BLOCKS)
+    assert len(classes) == sum(len(paths) for paths in synth.BLOCKS.values())
 
 
-def test_full_adder_bound():
-    # Two 6-bit operands into 7 bits: a 6-bit ripple adder's 5 full adders (+1 half adder).
-    assert synth.full_adder_bound([6, 6], 7) == 5
-    # Six 5-bit codes into 8 bits.
-    assert synth.full_adder_bound([5] * 6, 8) == 22
-    assert synth.full_adder_bound([3], 8) == 0
-    with pytest.raises(ValueError, match=r"widths and result_width must be at least 1, not"):
-        synth.full_adder_bound([0, 4], 5)
-
-
-def test_area_quality_targets_met_on_paper():
-    # Issue 5: both sums within 1.3x of their full-adder bound and smaller than naive.
-    quality = synth.area_quality(Config.preset("paper"), progress=lambda line: None)
-    for name in ("accumulate tree", "shift & add"):
-        q = quality[name]
-        assert q["bound_ge"] < q["ge"] <= 1.3 * q["bound_ge"], (name, q)
-        assert q["ge"] < q["naive_ge"] and q["meets_target"], (name, q)
-
-
-def test_synthesise_full_adder():
-    netlist = synth.SumCircuit({"a": 1, "b": 1, "c": 1}, 2, lambda a, b, c: a + b + c)
-    result = synth.synthesise(netlist, name="fa")
-    assert 4 <= result.ge <= 10  # a full adder is a few gate equivalents
-    assert result.sequential_ge == 0 and result.blackboxes == {}
-    assert result.transistors == sum(synth.TRANSISTORS[k] * n for k, n in result.cells.items())
-    assert sum(result.generic.values()) > 0
-
-
-class _WithBlackBox(wiring.Component):
-    a: In(4)
-    y: Out(4)
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.macro = Instance("analog_macro", i_clk=ClockSignal(), i_rst=ResetSignal(),
-                                      i_a=self.a, o_y=self.y)
-        return m
-
-
-def test_black_boxes_are_kept_out_of_the_area():
-    result = synth.synthesise(_WithBlackBox(), name="wrap")
-    assert result.blackboxes == {"analog_macro": 1}
-    assert result.ge == 0
-
-
-class _WithMemory(wiring.Component):
-    addr: In(5)
-    data: In(12)
-    en: In(1)
-    q: Out(12)
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.ram = ram = memory.Memory(shape=12, depth=32, init=[])
-        write, read = ram.write_port(), ram.read_port()
-        m.d.comb += [write.addr.eq(self.addr), write.data.eq(self.data), write.en.eq(self.en),
-                     read.addr.eq(self.addr), self.q.eq(read.data)]
-        return m
-
-
-def test_memories_are_counted_as_sram_macros():
-    result = synth.synthesise(_WithMemory(), name="ram")
-    assert result.memories == ({"name": "ram", "width": 12, "depth": 32, "bits": 384,
-                                "read_ports": 1, "write_ports": 1},)
-    # Kept whole: no flip-flop per bit (384 of them would be over 2,000 GE).
-    assert result.sequential_ge < 100 and "mem_v2" not in str(result.generic)
-    assert result.memory_ge == pytest.approx(
+def test_memories_count_as_sram_by_the_bit():
+    netlist = Netlist(generic={}, cells={"NAND2": 10}, ge=10.0, sequential_ge=0.0,
+                      transistors=40, blackboxes={},
+                      memories=({"name": "ram", "width": 12, "depth": 32, "bits": 384,
+                                 "read_ports": 1, "write_ports": 1},))
+    assert synth.memory_ge(netlist) == pytest.approx(
         384 * synth.SRAM_UM2_PER_BIT_28NM / synth.UM2_PER_GE_28NM)
-    numbers = result.to_dict()
-    assert numbers["ge"] == pytest.approx(result.ge + result.memory_ge, abs=0.1)
-    assert numbers["logic_ge"] == pytest.approx(result.ge, abs=0.1)
-
-
-def test_constant_tables_are_logic_not_sram():
-    # The encoder's lookup table becomes a ROM in yosys; ROMs are mapped to gates.
-    from tlcim.hw.encoder import TernaryEncoder
-    result = synth.synthesise(TernaryEncoder(TINY, 2), name="encoder")
-    assert result.memories == () and result.memory_ge == 0
-    assert result.ge > 50
+    numbers = synth.netlist_numbers(netlist)
+    assert numbers["ge"] == pytest.approx(netlist.ge + synth.memory_ge(netlist), abs=0.1)
+    assert numbers["logic_ge"] == pytest.approx(netlist.ge, abs=0.1)
 
 
 def test_hierarchy_blocks_of_the_top():

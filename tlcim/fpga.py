@@ -26,7 +26,7 @@ from amaranth.hdl import Elaboratable, Module
 from amaranth.lib import io
 
 from .files import output_dir, write_json
-from .synth import find_tool
+from .yosys import find_tool
 
 __all__ = ["Board", "BOARDS", "BAUD", "storage_bits", "check_storage", "check_fit", "BoardTop",
            "build", "fpga"]
