@@ -29,7 +29,7 @@ def conversion_loop(config, weights, x):
     The straightforward reading of SPEC 5: for every compute block, input trit, weight trit and
     output, sum the discharge of the block's rows, convert it and shift-and-add the partial MAC.
     """
-    A, lsb, top = config.active_rows, config.adc_lsb, config.adc_max_code
+    A, lsb, top = config.active_rows, config.adc_lsb, config.adc.max_code
     xt = golden.encode_trits(x, config.x_trits).tolist()          # [rows][t], saturated
     wt = golden.encode_trits(weights, config.w_trits).tolist()    # [rows][o][k]
     y = [0] * config.outs

@@ -12,7 +12,7 @@ def adc_code(config, discharge):
 
     ``min(floor(D / adc_lsb), 2**adc_bits - 1)``; for an ideal ADC the code is ``D``.
     """
-    return np.minimum(np.asarray(discharge) // config.adc_lsb, config.adc_max_code)
+    return config.adc.code(discharge)
 
 
 def partial_mac(config, code):
@@ -30,7 +30,7 @@ def _inputs(config, x, width, what):
 def _adc_in_place(config, dot):
     # Turn trit-product sums into the partial MACs the periphery rebuilds, in place:
     # D = A - dot discharge units, p = A - lsb * min(floor(D / lsb), max_code).
-    A, lsb, top = config.active_rows, config.adc_lsb, config.adc_max_code
+    A, lsb, top = config.active_rows, config.adc_lsb, config.adc.max_code
     if lsb == 1:
         if top < 2 * A:
             np.maximum(dot, A - top, out=dot)  # only large discharges clip

@@ -9,6 +9,8 @@ import json
 import pathlib
 import tomllib
 
+from .adc import IDEAL, Adc
+
 __all__ = ["Config", "PRESETS"]
 
 
@@ -67,15 +69,14 @@ class Config:
     boot_set: int = 0
 
     def __post_init__(self):
-        if self.adc_bits == "ideal":
-            object.__setattr__(self, "adc_bits", None)
+        object.__setattr__(self, "adc_bits", Adc.parse_bits(self.adc_bits))
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if field.name == "adc_bits" and value is None:
                 continue
             if not _is_int(value):
                 # Name the ideal option too: a misspelt "ideal" should say what was meant.
-                rule = 'an integer or "ideal"' if field.name == "adc_bits" else "an integer"
+                rule = f'an integer or "{IDEAL}"' if field.name == "adc_bits" else "an integer"
                 raise ValueError(f"{field.name} must be {rule}, not {value!r}")
 
         def at_least(name, low):
@@ -144,16 +145,16 @@ class Config:
         return (3 ** self.w_trits - 1) // 2
 
     @property
-    def adc_max_code(self):
-        """Largest ADC code: ``2**adc_bits - 1``, or ``2 * active_rows`` for an ideal ADC."""
-        if self.adc_bits is None:
-            return 2 * self.active_rows
-        return 2 ** self.adc_bits - 1
+    def adc(self):
+        """The ADC of every subarray (:class:`tlcim.golden.adc.Adc`): its codes, code width,
+        reachable codes and cost, described once."""
+        return Adc(self.adc_bits, self.adc_lsb, 2 * self.active_rows)
 
     @property
-    def adc_code_bits(self):
-        """Bits of an ADC code word (``adc_bits``, or enough for ``2 * active_rows`` if ideal)."""
-        return self.adc_max_code.bit_length()
+    def adc_max_code(self):
+        """Largest ADC code (``adc.max_code``): ``2**adc_bits - 1``, or ``2 * active_rows`` for
+        an ideal ADC."""
+        return self.adc.max_code
 
     @property
     def conversions_per_mvm(self):
@@ -178,11 +179,6 @@ class Config:
     def result_bits(self):
         """Signed width that holds every device result without wrapping."""
         return self.device_bound.bit_length() + 1
-
-    @property
-    def is_ideal_adc(self):
-        """Whether the ADC is ideal (``adc_bits is None``)."""
-        return self.adc_bits is None
 
     # -- construction and export ----------------------------------------------------------------
 
@@ -259,9 +255,11 @@ class Config:
 
     def to_toml(self):
         """Return the parameters as TOML text that :meth:`from_toml` reads back."""
-        ideal = '"ideal"'
-        return "".join(f"{key} = {ideal if value is None else value}\n"
-                       for key, value in self.to_dict().items())
+        lines = []
+        for key, value in self.to_dict().items():
+            value = Adc.spell_bits(value) if key == "adc_bits" else value
+            lines.append(f"{key} = {json.dumps(value)}\n")  # a string only for "ideal"
+        return "".join(lines)
 
 
 _PAPER = Config()

@@ -112,7 +112,7 @@ class PartialMac(wiring.Component):
 
     Members
     -------
-    codes : In(ArrayLayout(ArrayLayout(unsigned(adc_code_bits), adcs), subarrays))
+    codes : In(ArrayLayout(ArrayLayout(unsigned(adc.code_bits), adcs), subarrays))
     p : Out(ArrayLayout(partial_mac_shape(config), adcs))
         ``sum_s (active_rows - code[s][j] * adc_lsb)`` for every ADC ``j`` (combinational).
     """
@@ -123,7 +123,7 @@ class PartialMac(wiring.Component):
     def __init__(self, config):
         _check(config)
         self.config = config
-        codes = data.ArrayLayout(unsigned(config.adc_code_bits), config.adcs)
+        codes = data.ArrayLayout(unsigned(config.adc.code_bits), config.adcs)
         super().__init__({
             "codes": In(data.ArrayLayout(codes, config.subarrays)),
             "p": Out(data.ArrayLayout(partial_mac_shape(config), config.adcs)),
@@ -132,7 +132,7 @@ class PartialMac(wiring.Component):
     def elaborate(self, platform):
         config = self.config
         S, A, lsb = config.subarrays, config.active_rows, config.adc_lsb
-        limit = min(config.adc_max_code, 2 * A // lsb)
+        limit = config.adc.reachable_code
         shift = lsb.bit_length() - 1
         total = unsigned((S * limit).bit_length())
         m = Module()

@@ -44,7 +44,7 @@ class SubarraySignature(ConfigSignature):
         ``block * active_rows + a``: +1 = (1, 1), 0 = (1, 0), -1 = (0, 0) (SPEC 4).
     mux : In(index_shape(adc_share))
         ADC mux position: ADC ``j`` converts CBL ``j * adc_share + mux``.
-    codes : Out(ArrayLayout(unsigned(adc_code_bits), adcs))
+    codes : Out(ArrayLayout(unsigned(adc.code_bits), adcs))
         ADC codes, ``compute_latency`` cycles after ``block``, ``wl1``, ``wl2`` and ``mux``.
     """
 
@@ -60,7 +60,7 @@ class SubarraySignature(ConfigSignature):
             "wl1": In(config.active_rows),
             "wl2": In(config.active_rows),
             "mux": In(index_shape(config.adc_share)),
-            "codes": Out(data.ArrayLayout(unsigned(config.adc_code_bits), config.adcs)),
+            "codes": Out(data.ArrayLayout(unsigned(config.adc.code_bits), config.adcs)),
         })
 
 
@@ -170,11 +170,11 @@ class SubarrayStub(_SubarrayPins):
         planes = _count_ones(m, paths)  # bit k of every ADC's discharge D
 
         shift = config.adc_lsb.bit_length() - 1
-        top = config.adc_max_code
+        top = config.adc.max_code
         for j in range(J):
             level = Cat(plane[j] for plane in planes[shift:]) if len(planes) > shift else 0
             # An ideal ADC never clips: D <= 2 * active_rows = its top code.
-            m.d.sync += self.codes[j].eq(level if config.is_ideal_adc
+            m.d.sync += self.codes[j].eq(level if config.adc.is_ideal
                                          else Mux(level > top, top, level))
         return m
 
@@ -212,8 +212,8 @@ class SubarrayBlackBox(_SubarrayPins):
     Same signature and latencies as :class:`SubarrayStub`. The instance has no parameters;
     its Verilog ports, in this order, are ``clk``, ``rst`` (synchronous, active high),
     ``row_addr``, ``row_wdata``, ``row_we`` (inputs), ``row_rdata`` (output), ``block``,
-    ``wl1``, ``wl2``, ``mux`` (inputs) and ``codes`` (output, ``adcs * adc_code_bits`` bits,
-    ADC ``j`` at bits ``[j * adc_code_bits +: adc_code_bits]``), with the widths of
+    ``wl1``, ``wl2``, ``mux`` (inputs) and ``codes`` (output, ``adcs * adc.code_bits`` bits,
+    ADC ``j`` at bits ``[j * adc.code_bits +: adc.code_bits]``), with the widths of
     :class:`SubarraySignature`.
     """
 

@@ -201,7 +201,7 @@ def test_device_mvm_slices(name, rng):
     parts = [golden.mvm(config, weights[s], x[:, s * R:(s + 1) * R]) for s in range(S)]
     assert (y == sum(parts)).all()
     assert (golden.device_mvm(config, weights, x[3]) == y[3]).all()
-    if config.is_ideal_adc:
+    if config.adc.is_ideal:
         assert (y == exact(config, weights.reshape(S * R, -1), x)).all()
 
 
@@ -274,7 +274,7 @@ def test_layer_awkward_shapes(name, shape, rng):
     assert y.dtype == np.int64 and y.shape == (4, shape[1])
     assert (y == tiled(config, weights, x)).all()
     assert (golden.layer(config, weights, x[2]) == y[2]).all()  # single vector
-    if config.is_ideal_adc:
+    if config.adc.is_ideal:
         assert (y == exact(config, weights, x)).all()
 
 

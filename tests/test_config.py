@@ -131,9 +131,9 @@ def test_adc_bits_misspelt_ideal():
 @pytest.mark.parametrize("value", [None, "ideal"])
 def test_ideal_adc(value):
     config = Config(adc_bits=value)
-    assert config.adc_bits is None and config.is_ideal_adc
+    assert config.adc_bits is None and config.adc.is_ideal
     assert config.adc_max_code == 2 * config.active_rows == 32
-    assert config.adc_code_bits == 6
+    assert config.adc.code_bits == 6
 
 
 def test_unknown_keys():
@@ -177,7 +177,7 @@ def test_presets():
     for name, config in PRESETS.items():
         assert Config.preset(name) is config
         assert Config.load(name) is config
-    assert PRESETS["ideal"].is_ideal_adc and PRESETS["ternary"].w_trits == 1
+    assert PRESETS["ideal"].adc.is_ideal and PRESETS["ternary"].w_trits == 1
 
 
 def test_unknown_preset():

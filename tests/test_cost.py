@@ -9,7 +9,7 @@ import pytest
 from tlcim.golden import Config, PRESETS
 from tlcim import cli, plots
 from tlcim.cost import (Constants, CostModel, DESIGNS, TOLERANCE, constants_markdown, load_area,
-                        map_network, model_command)
+                        count_mapping, model_command)
 from tlcim.networks import Layer, Network, network, resnet18_cifar10, vgg9_cifar10
 
 K = Constants()
@@ -105,7 +105,7 @@ def test_density_capacity_and_throughput_by_hand():
 
 def test_mapping_first_convolution():
     # 3 x 3 x 3 = 27 rows -> 2 row tiles of 16; 64 x 5 = 320 CBLs -> 2 full column tiles.
-    mapping = map_network(Config(), one_layer(Layer("conv", 3, 64, 3, 32)))
+    mapping = count_mapping(Config(), one_layer(Layer("conv", 3, 64, 3, 32)))
     layer = mapping["layers"][0]
     assert (layer["rows"], layer["cbl_columns"], layer["sram_columns"]) == (27, 320, 640)
     assert (layer["row_tiles"], layer["full_column_tiles"], layer["narrow_width"]) == (2, 2, 0)
@@ -116,7 +116,7 @@ def test_mapping_first_convolution():
 
 def test_mapping_packs_narrow_blocks():
     # 512 x 10 linear layer: 32 row tiles of 50 CBLs; three fit side by side in 160 CBLs.
-    mapping = map_network(Config(), one_layer(Layer("fc", 512, 10)))
+    mapping = count_mapping(Config(), one_layer(Layer("fc", 512, 10)))
     assert mapping["layers"][0]["narrow_width"] == 50
     assert mapping["blocks"] == 32
     assert mapping["slots"] == math.ceil(32 / 3)
@@ -125,7 +125,7 @@ def test_mapping_packs_narrow_blocks():
 
 def test_mapping_spills_into_the_next_weight_set():
     # 97 full blocks: one weight set holds 6 subarrays x 16 blocks = 96.
-    mapping = map_network(Config(), one_layer(Layer("fc", 16 * 97, 32)))
+    mapping = count_mapping(Config(), one_layer(Layer("fc", 16 * 97, 32)))
     assert mapping["slots"] == 97
     assert mapping["weight_sets_used"] == 2
     assert mapping["restores"] == 6 + 1
@@ -140,7 +140,7 @@ def test_networks_match_the_papers_sizes():
     assert vgg.layers[6].c == 4096           # 256 channels x 4 x 4 after three poolings
     assert len(resnet.layers) == 21          # 17 + 3 shortcuts + linear
     # The paper's macro holds all of ResNet-18 (11.8 MB).
-    assert map_network(Config(), resnet)["fits"]
+    assert count_mapping(Config(), resnet)["fits"]
 
 
 # -- the paper's figures ---------------------------------------------------------------------------

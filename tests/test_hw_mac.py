@@ -33,7 +33,7 @@ def test_partial_mac_sums_subarrays(name, rng):
     config = CONFIGS[name]
     mac = PartialMac(config)
     # Codes a discharge can give, plus the top code (beyond them for a wide ADC: clamped).
-    reachable = min(config.adc_max_code, 2 * config.active_rows // config.adc_lsb)
+    reachable = config.adc.reachable_code
     codes = rng.integers(0, reachable + 1, (40, config.subarrays, config.adcs))
     codes[0] = config.adc_max_code
     codes[1] = 0

@@ -82,7 +82,7 @@ def test_codes_and_readback(name, rng):
         np.testing.assert_array_equal(got[i + stub.compute_latency - 1],
                                       expected_codes(config, cells, block, x, mux),
                                       err_msg=f"step {i}")
-    if not config.is_ideal_adc and config.adc_max_code < 2 * config.active_rows // config.adc_lsb:
+    if not config.adc.is_ideal and config.adc_max_code < 2 * config.active_rows // config.adc_lsb:
         assert max(got[len(steps) - 2 + stub.compute_latency - 1]) == config.adc_max_code
 
 

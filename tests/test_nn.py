@@ -9,7 +9,7 @@ import pytest
 from tlcim import golden
 from tlcim import cli
 from tlcim.nn import (TrainSettings, input_integers, load_digits, load_or_train,
-                      map_network, quantise, requant_params, run_network, software_logits,
+                      place_network, quantise, requant_params, run_network, software_logits,
                       train_mlp)
 from tlcim.nn.evaluate import evaluate
 from tlcim.nn.run import run_on_target, run_session
@@ -125,7 +125,7 @@ TINY_DEVICE = golden.Config(rows=32, active_rows=16, cbls=10, w_trits=5, adc_sha
 
 
 def test_mapping_by_hand():
-    mapping = map_network(TINY_DEVICE, [(48, 3), (3, 2)])
+    mapping = place_network(TINY_DEVICE, [(48, 3), (3, 2)])
     summary = [(p.layer, p.part, p.group, p.row_blocks, p.outputs, p.tile, p.column, p.slots)
                for p in mapping.pieces]
     assert summary == [
@@ -149,7 +149,7 @@ def test_mapping_by_hand():
 
 def test_mapping_packs_narrow_blocks_into_free_columns():
     config = TINY_DEVICE.replace(cbls=20)  # 4 outputs per slot
-    mapping = map_network(config, [(64, 2), (32, 2)])
+    mapping = place_network(config, [(64, 2), (32, 2)])
     # The second layer's two blocks sit beside the first layer's in columns 2-3 of tile 0.
     assert mapping.tiles == 1
     assert [(p.tile, p.column, p.slots) for p in mapping.pieces] == [
@@ -157,7 +157,7 @@ def test_mapping_packs_narrow_blocks_into_free_columns():
 
 
 def test_mapping_splits_tall_layers_into_parts():
-    mapping = map_network(TINY_DEVICE, [(100, 2)])  # 7 row blocks, 4 slots: parts of 3 and 4
+    mapping = place_network(TINY_DEVICE, [(100, 2)])  # 7 row blocks, 4 slots: parts of 3 and 4
     assert [p.row_blocks for p in mapping.pieces] == [(0, 1, 2), (3, 4, 5, 6)]
     assert mapping.parts(0) == 2 and not mapping.device_requant(0)
     assert mapping.tiles == 2
@@ -170,20 +170,20 @@ def test_mapping_refuses_what_does_not_fit():
     with pytest.raises(ValueError, match=r"the network \(64 -> 32 -> 10\) needs 13 weight sets "
                                          r"but the configuration has weight_sets = clusters x "
                                          r"cluster_size = 1 x 2 = 2"):
-        map_network(golden.Config.preset("ideal"), [(64, 32), (32, 10)])
+        place_network(golden.Config.preset("ideal"), [(64, 32), (32, 10)])
     coarse = SMALL.replace(adc_bits=3)  # idle blocks would read 16 - 7 = 9
     with pytest.raises(ValueError, match="reads an idle compute block as 9, not 0"):
-        map_network(coarse, [(16, 4)])
+        place_network(coarse, [(16, 4)])
     with pytest.raises(ValueError, match=r"shapes\[1\] must be \(inputs, outputs\) of positive "
                                          r"integers, not \(4, 0\)"):
-        map_network(SMALL, [(16, 4), (4, 0)])
+        place_network(SMALL, [(16, 4), (4, 0)])
 
 
 # -- inference ---------------------------------------------------------------------------------
 
 def _run(config, net, x, **kwargs):
     async def session(target):
-        return await run_network(target, map_network(config, net.shapes), net, x, **kwargs)
+        return await run_network(target, place_network(config, net.shapes), net, x, **kwargs)
     return run_session(config, "golden", session)
 
 
@@ -207,7 +207,7 @@ def test_targets_without_weight_sets_get_tiles_written(trained):
         async def restore(self, subarray, set):
             raise AssertionError("restore after a failed store")
 
-    logits, path = asyncio.run(run_on_target(NoWeightSets(SMALL), map_network(SMALL, net.shapes),
+    logits, path = asyncio.run(run_on_target(NoWeightSets(SMALL), place_network(SMALL, net.shapes),
                                              net, x, batch=16))
     assert path == "write"
     np.testing.assert_array_equal(logits, software_logits(net, x))
@@ -227,13 +227,13 @@ def test_golden_target_on_random_networks(rng, preset, shapes, on_device):
     requant = {"multiplier": 3, "shift": 6, "relu": True}
     net = QuantisedNet(config, "random", (QuantisedLayer(weights[0], 1.0, requant),
                                           QuantisedLayer(weights[1], 1.0, None)))
-    assert map_network(config, net.shapes).device_requant(0) == on_device
+    assert place_network(config, net.shapes).device_requant(0) == on_device
     x = rng.integers(-config.x_max, config.x_max + 1, (20, shapes[0][0]))
     logits = _run(config, net, x, batch=8)
     np.testing.assert_array_equal(logits, software_logits(net, x))
     exact = software_logits(net, x, adc=False)
     # The lossy ADC changes results (so the equality above covers it); the ideal one cannot.
-    assert np.array_equal(logits, exact) == config.is_ideal_adc
+    assert np.array_equal(logits, exact) == config.adc.is_ideal
 
 
 def test_accuracy_above_floor(tmp_path):
@@ -357,7 +357,7 @@ def test_rtl_logits_equal_golden(tmp_path, trained):
         net = quantise(SMALL, trained, method)
 
         async def session(target):
-            return await run_on_target(target, map_network(SMALL, net.shapes), net, x, batch=3)
+            return await run_on_target(target, place_network(SMALL, net.shapes), net, x, batch=3)
 
         logits, _ = run_session(SMALL, "rtl", session)
         np.testing.assert_array_equal(logits, software_logits(net, x))

@@ -295,3 +295,29 @@ def test_cli_interrupt_keeps_results(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(driver, "run_sweep", interrupted)
     assert main(["sweep", "--grid", "tiny", "--out", str(tmp_path), "--workers", "1"]) == 130
     assert "run the same command to resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("changes", [dict(adc_bits=6), dict(adc_bits=4, adc_lsb=2),
+                                     dict(adc_bits=None, adc_share=1, active_rows=8), {}])
+def test_model_and_sweep_cost_a_configuration_identically(tmp_path, changes):
+    # One ADC description (tlcim.golden.adc) costs both: a 6-bit ADC is dearer in both, the
+    # paper's 5-bit one costs its figures in both.
+    from tlcim.cost import model_command
+    config = Config.preset("small").replace(**changes)
+    assert model_command(config, out=tmp_path / "model") == 0
+    report = json.loads((tmp_path / "model" / "model.json").read_text())
+    metrics = sw.cost_metrics(config)
+    tl = report["mvm"]["tl"]
+    assert metrics["energy_mvm_pj"] == tl["total_pj"]
+    assert metrics["energy_mvm_components_pj"] == tl["components_pj"]
+    assert metrics["tops_per_w"] == tl["tops_per_w"]
+    assert metrics["area_mm2"] == report["area"]["total_mm2"]
+    assert metrics["area_components_um2"] == report["area"]["components_um2"]
+    paper_adc = Config.preset("small")
+    ratio = config.adc.cost_scale
+    assert (ratio == 1) == (config.adc.comparators == 31)
+    base = sw.cost_metrics(paper_adc)["energy_mvm_components_pj"]["adc"]
+    def cbl_conversions(c):
+        return c.compute_blocks * c.x_trits * c.cbls
+    assert metrics["energy_mvm_components_pj"]["adc"] == pytest.approx(
+        base * ratio * cbl_conversions(config) / cbl_conversions(paper_adc), rel=1e-5)

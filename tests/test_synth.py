@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tlcim import cli, synth
+from tlcim.cost import PAPER_CONSTANTS
 from tlcim.golden import Config
 from tlcim.yosys import Netlist
 
@@ -25,7 +26,7 @@ def test_memories_count_as_sram_by_the_bit():
                       memories=({"name": "ram", "width": 12, "depth": 32, "bits": 384,
                                  "read_ports": 1, "write_ports": 1},))
     assert synth.memory_ge(netlist) == pytest.approx(
-        384 * synth.SRAM_UM2_PER_BIT_28NM / synth.UM2_PER_GE_28NM)
+        384 * PAPER_CONSTANTS.sram_um2_per_bit / PAPER_CONSTANTS.um2_per_ge)
     numbers = synth.netlist_numbers(netlist)
     assert numbers["ge"] == pytest.approx(netlist.ge + synth.memory_ge(netlist), abs=0.1)
     assert numbers["logic_ge"] == pytest.approx(netlist.ge, abs=0.1)
@@ -50,14 +51,14 @@ def test_synth_command_smoke(tmp_path, capsys):
     report = json.loads((out / "area.json").read_text())
     assert report["total_ge"] > 0 and report["whole"]["transistors"] > 0
     assert report["total_ge"] == pytest.approx(
-        report["logic_ge"] + report["memory_bits"] * synth.SRAM_UM2_PER_BIT_28NM
-        / synth.UM2_PER_GE_28NM, abs=0.2)
-    assert report["assumptions"]["um2_per_ge_28nm"] == synth.UM2_PER_GE_28NM
-    array = TINY.subarrays * TINY.rows * TINY.cbls * synth.CELL_UM2
+        report["logic_ge"] + report["memory_bits"] * PAPER_CONSTANTS.sram_um2_per_bit
+        / PAPER_CONSTANTS.um2_per_ge, abs=0.2)
+    assert report["assumptions"]["um2_per_ge_28nm"] == PAPER_CONSTANTS.um2_per_ge
+    array = TINY.subarrays * TINY.rows * TINY.cbls * PAPER_CONSTANTS.cell_area_um2
     assert report["array_fraction"] == pytest.approx(
-        report["total_ge"] * synth.UM2_PER_GE_28NM / array, rel=1e-3)
+        report["total_ge"] * PAPER_CONSTANTS.um2_per_ge / array, rel=1e-3)
     assert report["logic_array_fraction"] == pytest.approx(
-        report["logic_ge"] * synth.UM2_PER_GE_28NM / array, rel=1e-3)
+        report["logic_ge"] * PAPER_CONSTANTS.um2_per_ge / array, rel=1e-3)
     assert report["logic_array_fraction"] < report["array_fraction"]  # the buffer is SRAM
     blocks = report["blocks"]
     assert blocks["encoder"]["ge"] > 0 and blocks["shift & add"]["ge"] > 0

@@ -69,9 +69,9 @@ def _naive_partial_mac(config):
     # hw.mac.PartialMac's function as SPEC 5 writes it: signed terms chained with `+`.
     from tlcim.hw.mac import partial_mac_shape
     A, lsb, S = config.active_rows, config.adc_lsb, config.subarrays
-    limit = min(config.adc_max_code, 2 * A // lsb)
+    limit = config.adc.reachable_code
     shift = lsb.bit_length() - 1
-    code = unsigned(config.adc_code_bits)
+    code = unsigned(config.adc.code_bits)
 
     def expression(*codes):
         terms = []
@@ -98,7 +98,7 @@ def area_quality(config, *, progress=print):
     - *Accumulate tree*: :class:`tlcim.hw.mac.PartialMac` as built (per ADC, the raw codes of all
       subarrays summed, then subtracted once from ``subarrays * active_rows``), against SPEC
       5's formula written plainly (the signed terms ``active_rows - code * adc_lsb`` chained
-      with ``+``), and against ``adcs x full_adder_bound(subarrays x adc_code_bits -> bits of
+      with ``+``), and against ``adcs x full_adder_bound(subarrays x adc.code_bits -> bits of
       the largest code sum)`` full adders (the constant folds into the carry-in for free).
     - *Shift & add*: the combinational update of one ADC of :class:`tlcim.hw.mac.Accumulator`, as
       built (:func:`tlcim.hw.mac.group_update` for the longest piece, then
@@ -126,8 +126,8 @@ def area_quality(config, *, progress=print):
     fa = full_adder_ge()
     g, p, acc = (Shape.cast(shape(config)) for shape in
                  (group_shape, partial_mac_shape, piece_shape))
-    S, code_bits = config.subarrays, config.adc_code_bits
-    largest = S * min(config.adc_max_code, 2 * config.active_rows // config.adc_lsb)
+    S, code_bits = config.subarrays, config.adc.code_bits
+    largest = S * config.adc.reachable_code
     lengths = [piece.mux_hi - piece.mux_lo + 1 for pieces in adc_pieces(config)
                for piece in pieces]
     split = min(lengths) > 1

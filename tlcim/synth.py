@@ -5,16 +5,15 @@ the digital periphery only. Each block of the periphery (:data:`BLOCKS`) is synt
 own, then the whole top level, with :func:`tlcim.yosys.synthesise`: generic cell counts, the
 area in gate equivalents (GE) of the shipped generic library, and an estimated transistor count.
 
-Memories (``amaranth.lib.memory.Memory``: the activation buffer) are not built from gates: a
-chip takes them from a memory compiler. They are kept whole and counted as SRAM macros by their
-bits at :data:`SRAM_UM2_PER_BIT_28NM`; a block's ``ge`` includes them as the gate equivalents of
-the same area (:func:`memory_ge`), beside its ``logic_ge``.
+Memories (``amaranth.lib.memory.Memory``: the activation buffer) are not built from gates: a chip
+takes them from a memory compiler. They are kept whole and counted as SRAM macros by their bits at
+``sram_um2_per_bit`` of :data:`tlcim.cost.PAPER_CONSTANTS`; a block's ``ge`` includes them as the
+gate equivalents of the same area (:func:`memory_ge`), beside its ``logic_ge``.
 
-Area in um^2 at 28 nm uses :data:`UM2_PER_GE_28NM`, an assumption stated in every report, and
-the *array fraction* divides it by the area of the compute cells at the paper's
-:data:`CELL_UM2` per cell (SPEC 1); the *logic array fraction* does the same for the logic
-alone (without the SRAM macros). The report ends with the area quality of the sums
-(:func:`tlcim.area_quality.area_quality`).
+Area in um^2 at 28 nm uses ``um2_per_ge``, an assumption stated in every report, and the *array
+fraction* divides it by the area of the compute cells at the paper's ``cell_area_um2`` per cell
+(SPEC 1); the *logic array fraction* does the same for the logic alone (without the SRAM macros).
+The report ends with the area quality of the sums (:func:`tlcim.area_quality.area_quality`).
 """
 
 import importlib
@@ -24,28 +23,13 @@ import time
 from amaranth.hdl import Fragment
 
 from .area_quality import area_quality
+from .cost.constants import PAPER_CONSTANTS
 from .files import output_dir, write_json, write_text
 from .yosys import synthesise
 
-__all__ = ["UM2_PER_GE_28NM", "SRAM_UM2_PER_BIT_28NM", "CELL_UM2", "BLOCKS", "memory_ge",
-           "total_ge", "netlist_numbers", "block_classes", "periphery_top", "hierarchy_blocks", "area_report",
-           "format_table", "synth"]
+__all__ = ["BLOCKS", "memory_ge", "total_ge", "netlist_numbers", "block_classes", "periphery_top",
+           "hierarchy_blocks", "area_report", "format_table", "synth"]
 
-
-#: Assumed area of one gate equivalent (a NAND2 X1 cell) in a 28 nm standard-cell library, in
-#: um^2. 28 nm 9-track libraries have NAND2 X1 footprints of roughly 0.4 to 0.5 um^2; we take
-#: the upper end so the array fraction is not understated. (Ideal scaling of the Nangate 45 nm
-#: NAND2_X1, 0.798 um^2, by (28/45)^2 would give 0.31 um^2.)
-UM2_PER_GE_28NM = 0.5
-
-#: Area of one bit of a small two-port (one read, one write) SRAM macro in 28 nm, periphery
-#: included, in um^2. The 28 nm high-density 6T bit cell is 0.127 um^2; a two-port 8T cell is
-#: about 1.4x that (0.18 um^2), and a small compiled macro (tens of words) spends about 40 %
-#: of its area on decoders, sense amplifiers and write drivers: 0.18 / 0.6 = 0.3 um^2 per bit.
-SRAM_UM2_PER_BIT_28NM = 0.3
-
-#: Area of one compute cell (two 6T SRAM cells plus 240 TL-ReRAMs) in the paper, um^2 (SPEC 1).
-CELL_UM2 = 6.35
 
 #: The blocks of the per-block report, in report order: name -> ``"module:Class"`` paths of
 #: the hardware classes whose instances make up the block (a path that names no class is an
@@ -72,9 +56,10 @@ BLOCKS = {
 
 
 def memory_ge(netlist):
-    """Return the area of ``netlist``'s memories as SRAM macros (:data:`SRAM_UM2_PER_BIT_28NM`),
-    in the gate equivalents of the same area at :data:`UM2_PER_GE_28NM`."""
-    return netlist.memory_bits * SRAM_UM2_PER_BIT_28NM / UM2_PER_GE_28NM
+    """Return the area of ``netlist``'s memories as SRAM macros (``sram_um2_per_bit`` of
+    :data:`tlcim.cost.PAPER_CONSTANTS`), in the gate equivalents of the same area at
+    ``um2_per_ge``."""
+    return netlist.memory_bits * PAPER_CONSTANTS.sram_um2_per_bit / PAPER_CONSTANTS.um2_per_ge
 
 
 def total_ge(netlist):
@@ -199,28 +184,28 @@ def area_report(config, *, workdir=None, progress=print):
     progress(f"      {_ge(total_ge(whole))} GE{_memory_note(whole)} "
              f"({time.monotonic() - t:.1f} s)")
     listed = sum(b["ge"] for b in blocks.values())
-    array_um2 = config.subarrays * config.rows * config.cbls * CELL_UM2
-    total_um2 = total_ge(whole) * UM2_PER_GE_28NM
+    array_um2 = config.subarrays * config.rows * config.cbls * PAPER_CONSTANTS.cell_area_um2
+    total_um2 = total_ge(whole) * PAPER_CONSTANTS.um2_per_ge
     return {
         "config": config.to_dict(),
         "assumptions": {
-            "um2_per_ge_28nm": UM2_PER_GE_28NM,
-            "sram_um2_per_bit_28nm": SRAM_UM2_PER_BIT_28NM,
-            "cell_um2": CELL_UM2,
+            "um2_per_ge_28nm": PAPER_CONSTANTS.um2_per_ge,
+            "sram_um2_per_bit_28nm": PAPER_CONSTANTS.sram_um2_per_bit,
+            "cell_um2": PAPER_CONSTANTS.cell_area_um2,
             "liberty": "tlcim/data/generic.lib (Nangate 45 nm OCL X1 areas / NAND2_X1)",
             "transistors": "static CMOS count per library cell (tlcim.yosys.TRANSISTORS)",
         },
         "total_ge": round(total_ge(whole), 1),
         "logic_ge": round(whole.ge, 1),
         "memory_bits": whole.memory_bits,
-        "memory_um2_28nm": round(whole.memory_bits * SRAM_UM2_PER_BIT_28NM, 1),
+        "memory_um2_28nm": round(whole.memory_bits * PAPER_CONSTANTS.sram_um2_per_bit, 1),
         "total_transistors": whole.transistors,
         "total_um2_28nm": round(total_um2, 1),
         "per_subarray_ge": round(total_ge(whole) / config.subarrays, 1),
         "array_um2": round(array_um2, 1),
         "array_fraction": total_um2 / array_um2,
         # The same share without the SRAM macros (the activation double buffer's bits).
-        "logic_array_fraction": whole.ge * UM2_PER_GE_28NM / array_um2,
+        "logic_array_fraction": whole.ge * PAPER_CONSTANTS.um2_per_ge / array_um2,
         "whole": netlist_numbers(whole),
         "blocks": blocks,
         # Glue outside the listed blocks; never negative (optimisation across block
@@ -249,7 +234,7 @@ def format_table(report):
     a = report["assumptions"]
     lines += ["", f"Area at 28 nm: {report['total_um2_28nm']:,.0f} um^2 "
               f"(assumed {a['um2_per_ge_28nm']} um^2 per GE of logic, "
-              f"{a.get('sram_um2_per_bit_28nm', SRAM_UM2_PER_BIT_28NM)} um^2 per SRAM bit; "
+              f"{a['sram_um2_per_bit_28nm']} um^2 per SRAM bit; "
               f"SRAM counted in GE by the same area, transistors count logic only); "
               f"per subarray {_ge(report['per_subarray_ge'])} GE.",
               f"Array: {report['array_um2']:,.0f} um^2 ({a['cell_um2']} um^2 per compute cell); "

@@ -10,13 +10,13 @@ restore misreads against cluster size. See ``docs/nn.md``.
 from .data import input_integers, load_digits
 from .train import TrainSettings, load_or_train, train_mlp
 from .quantisation import METHODS, QuantisedLayer, QuantisedNet, forward, quantise, requant_params
-from .mapping import Mapping, Piece, map_network
+from .mapping import Mapping, Piece, place_network
 from .run import program, run_network, software_logits
 from .evaluate import evaluate, infer
 
 __all__ = [
     "input_integers", "load_digits", "TrainSettings", "load_or_train", "train_mlp",
     "METHODS", "QuantisedLayer", "QuantisedNet", "forward", "quantise", "requant_params",
-    "Mapping", "Piece", "map_network", "program", "run_network", "software_logits",
+    "Mapping", "Piece", "place_network", "program", "run_network", "software_logits",
     "evaluate", "infer",
 ]

@@ -66,7 +66,7 @@ def evaluate(config, target="golden", *, limit=None, settings=TrainSettings(),
     Raises
     ------
     ValueError
-        On a bad ``limit``, or a network that does not fit ``config`` (see ``map_network``).
+        On a bad ``limit``, or a network that does not fit ``config`` (see ``place_network``).
     """
     pixels, labels, x = load_test_set(config, limit)
     trained = load_or_train(settings, cache)

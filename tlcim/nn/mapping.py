@@ -8,7 +8,7 @@ subarrays' results into one vector of ``outs`` outputs. Inside a subarray every 
 ``subarrays x compute_blocks`` *slots*, each ``active_rows`` rows by ``outs`` columns, and one
 MVM computes, for each output column, the sum over all slots of that slot's block times that
 slot's input slice. A slot whose inputs are all zero contributes exactly zero (every row
-discharges one unit, the ADC reads ``active_rows`` back; :func:`map_network` checks the
+discharges one unit, the ADC reads ``active_rows`` back; :func:`place_network` checks the
 configuration keeps this exact), which is what lets unrelated blocks share a weight set.
 
 A **device tile** is the contents of one weight-set index ``k`` in every subarray: the
@@ -48,7 +48,7 @@ import numpy as np
 
 from tlcim import golden
 
-__all__ = ["Piece", "Mapping", "map_network"]
+__all__ = ["Piece", "Mapping", "place_network"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +88,7 @@ class Piece:
 
 @dataclasses.dataclass(frozen=True)
 class Mapping:
-    """A network's placement on a configuration; build it with :func:`map_network`.
+    """A network's placement on a configuration; build it with :func:`place_network`.
 
     Members
     -------
@@ -201,7 +201,7 @@ class _Packer:
         return tile, column, slots
 
 
-def map_network(config, shapes):
+def place_network(config, shapes):
     """Place layers of the given shapes on ``config`` with the compact mapping (module doc).
 
     Parameters

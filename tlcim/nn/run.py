@@ -14,7 +14,7 @@ import asyncio
 import numpy as np
 
 from tlcim import golden
-from .mapping import map_network
+from .mapping import place_network
 
 __all__ = ["DEFAULT_BATCH", "program", "tile_writer", "run_network", "run_on_target",
            "software_logits", "mapping_for", "target_name", "run_session"]
@@ -47,7 +47,7 @@ async def run_network(target, mapping, net, x, *, batch=DEFAULT_BATCH, programme
     ----------
     target : sim.script.Target
     mapping : Mapping
-        From :func:`map_network` for ``net``'s configuration and shapes.
+        From :func:`place_network` for ``net``'s configuration and shapes.
     net : QuantisedNet
     x : numpy.ndarray of int, shape [images, inputs]
         Integer inputs (``0..x_max``).
@@ -135,8 +135,8 @@ def software_logits(net, x, *, adc=True):
 
 
 def mapping_for(net):
-    """Return :func:`map_network` of ``net``'s configuration and shapes."""
-    return map_network(net.config, net.shapes)
+    """Return :func:`place_network` of ``net``'s configuration and shapes."""
+    return place_network(net.config, net.shapes)
 
 
 def target_name(spec):

@@ -15,19 +15,16 @@ interface. Every finished point is appended at once as one JSON line to
 interrupted sweep resumes where it stopped: a rerun computes only the points missing. At the
 end ``DIR/sweep.json`` holds every point of the grid in grid order with the Pareto fronts, and
 ``DIR/pareto_*.png/.svg`` plot them. See ``docs/results.md``.
-
-Sweep-level assumption (not in :mod:`tlcim.cost`, which keeps the paper's 5-bit ADC for every
-configuration): a flash ADC's energy and area scale with its comparators, ``2**bits - 1``,
-from the paper's 5-bit figures, so that ADC resolution costs something in the sweep. With
-``adc_bits = 5`` the figures equal ``tlcim model``'s.
+ ADC energy and area scale with the ADC's comparators (:attr:`tlcim.golden.adc.Adc.cost_scale`),
+as in ``tlcim model``: both cost a configuration identically.
 """
 
 from tlcim.executors import DaskExecutor, Executor, LocalExecutor, make_executor
 from .driver import run_sweep, sweep
-from .grid import (GRID_PRESETS, RECORD_VERSION, Grid, Settings, evaluate_point, load_grid,
-                   parse_grid, point_key)
+from .grid import (GRID_PRESETS, RECORD_VERSION, Grid, Settings, cost_metrics, evaluate_point,
+                   load_grid, parse_grid, point_key)
 from .pareto import PARETO_PLOTS, pareto_front
 
 __all__ = ["GRID_PRESETS", "PARETO_PLOTS", "RECORD_VERSION", "Grid", "Settings", "Executor",
            "LocalExecutor", "DaskExecutor", "make_executor", "load_grid", "parse_grid",
-           "point_key", "evaluate_point", "pareto_front", "run_sweep", "sweep"]
+           "point_key", "cost_metrics", "evaluate_point", "pareto_front", "run_sweep", "sweep"]

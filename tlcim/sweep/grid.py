@@ -18,9 +18,10 @@ import pathlib
 import tomllib
 
 from tlcim.golden import Config
+from tlcim.golden.adc import IDEAL, Adc
 
 __all__ = ["RECORD_VERSION", "GRID_PRESETS", "Grid", "parse_grid", "load_grid", "point_key",
-           "Settings", "evaluate_point"]
+           "Settings", "cost_metrics", "evaluate_point"]
 
 #: Version of the record format and of what a point computes; records of another version in
 #: ``results.jsonl`` are refused rather than mixed in.
@@ -46,8 +47,6 @@ GRID_PRESETS = {
 
 _PARAMETERS = tuple(field.name for field in dataclasses.fields(Config))
 
-# The paper's ADC, from which the sweep scales ADC energy and area (SPEC 1: 5-bit flash).
-_PAPER_ADC_BITS = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,10 +86,10 @@ class Grid:
 
 def _axis_value(name, value, where):
     # TOML has no null: an ideal ADC is written "ideal", as in configuration files.
-    if name == "adc_bits" and value == "ideal":
+    if name == "adc_bits" and Adc.parse_bits(value) is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        rule = 'an integer or "ideal"' if name == "adc_bits" else "an integer"
+        rule = f'an integer or "{IDEAL}"' if name == "adc_bits" else "an integer"
         raise ValueError(f"{where}: every value of {name} must be {rule}, not {value!r}")
     return value
 
@@ -220,21 +219,15 @@ class Settings:
         return {"version": RECORD_VERSION, "target": "golden", "limit": self.limit,
                 "seed": self.seed, "hidden": self.hidden, "area": self.area}
 
-def _adc_constants(config):
-    """Cost constants with ADC energy and area scaled by comparators (module docstring)."""
-    from tlcim.cost import PAPER_CONSTANTS
-    k = PAPER_CONSTANTS
-    bits = config.adc_code_bits  # an ideal ADC is costed as one just wide enough
-    scale = (2 ** bits - 1) / (2 ** _PAPER_ADC_BITS - 1)
-    return k.replace(e_adc_pj=k.e_adc_pj * scale, area_adc_um2=k.area_adc_um2 * scale)
-
-def _cost_metrics(config, area):
+def cost_metrics(config, area=None):
+    """Return the cost metrics of one point, from :class:`tlcim.cost.CostModel` exactly as
+    ``tlcim model`` computes them (6 significant digits), with the exact restore yield."""
     from tlcim.golden.reram import misread_probability
-    from tlcim.cost import CostModel, _sig
-    model = CostModel(config, _adc_constants(config), area=area)
+    from tlcim.cost.model import CostModel, significant
+    model = CostModel(config, area=area)
     mvm, cost_area = model.mvm("tl"), model.area()
     throughput, density = model.throughput(), model.density()
-    return _sig({
+    return significant({
         "area_mm2": cost_area["total_mm2"],
         "energy_mvm_pj": mvm["total_pj"],
         "tops_per_w": mvm["tops_per_w"],
@@ -271,7 +264,7 @@ def evaluate_point(params, settings):
               "params": {name: params[name] for name in _PARAMETERS}}
     try:
         config = Config.from_dict(params)
-        metrics = _cost_metrics(config, settings.area)
+        metrics = cost_metrics(config, settings.area)
         from tlcim.nn import TrainSettings, evaluate
         report, _ = evaluate(config, "golden", limit=settings.limit, cache=settings.cache,
                              settings=TrainSettings(hidden=settings.hidden, seed=settings.seed))

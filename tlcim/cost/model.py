@@ -1,28 +1,26 @@
-"""Cost model of TL-nvSRAM-CIM and of the paper's four baselines (``tlcim model``).
+"""The cost model of TL-nvSRAM-CIM and of the paper's four baselines.
 
-From a :class:`tlcim.golden.Config` and the paper's constants (SPEC section 1) this computes storage
-density and capacity, energy per MVM by component, peak throughput, TOPS/W and area, maps
-ResNet-18 and VGG-9 (CIFAR-10 shapes, :mod:`tlcim.networks`) with the paper's weight mapping,
-and compares the energy per inference with DRAM + SRAM-CIM, on-chip ReRAM + SRAM-CIM, ReRAM-CIM
-and SL-nvSRAM-CIM. Every number comes from the one table of named constants,
-:class:`Constants`, whose fields say where each value comes from; ``docs/cost-model.md``
+From a :class:`tlcim.golden.Config` and the constants (:mod:`tlcim.cost.constants`) this computes
+storage density and capacity, energy per MVM by component, peak throughput, TOPS/W and area,
+counts how ResNet-18 and VGG-9 (CIFAR-10 shapes, :mod:`tlcim.networks`) map with the paper's
+weight mapping (:func:`count_mapping`), and compares the energy per inference with DRAM +
+SRAM-CIM, on-chip ReRAM + SRAM-CIM, ReRAM-CIM and SL-nvSRAM-CIM. ``docs/cost-model.md``
 explains the method and the remaining differences from the paper.
 
-The model is analytic and independent of the hardware generator (it never imports ``tlcim.hw``).
-The periphery area is an estimate until a synthesised area is given as ``area.json``
-(:func:`load_area`).
+The model is analytic and independent of the hardware generator (it never imports
+``tlcim.hw``). The periphery area is an estimate until a synthesised area is given as
+``area.json`` (:func:`load_area`).
 """
 
-import dataclasses
 import json
 import math
 import pathlib
 
-from .networks import NETWORKS
+from tlcim.networks import NETWORKS
+from .constants import PAPER_CONSTANTS, Constants
 
-__all__ = ["Constants", "PAPER_CONSTANTS", "DESIGNS", "COMPONENTS", "TOLERANCE", "CostModel",
-           "map_network", "load_area", "comparisons_markdown", "constants_markdown", "markdown",
-           "model_command", "write_report"]
+__all__ = ["TOLERANCE", "DESIGNS", "COMPONENTS", "count_mapping", "load_area", "significant",
+           "CostModel"]
 
 #: Largest relative difference from the paper's headline figures that the model aims for.
 TOLERANCE = 0.15
@@ -40,166 +38,6 @@ DESIGNS = {
 COMPONENTS = ("array", "adc", "encoder", "shift_add", "buffer", "restore", "storage_read",
               "sram_write")
 
-_PAPER = "paper"            # a figure of the paper, as recorded in SPEC section 1
-_DERIVED = "derived"        # follows from paper figures by arithmetic stated in the source
-_ASSUMED = "assumption"     # not in the paper: our documented choice
-_ESTIMATE = "estimate"      # periphery area placeholder, replaced by area.json when given
-
-
-def _constant(value, unit, kind, source):
-    return dataclasses.field(default=value, metadata={"unit": unit, "kind": kind,
-                                                      "source": source})
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Constants:
-    """The named constants of the cost model, each with its unit, kind and source.
-
-    ``kind`` is ``paper`` (a figure of the paper, SPEC section 1), ``derived`` (arithmetic on
-    paper figures), ``assumption`` (not in the paper; our stated choice) or ``estimate`` (a
-    periphery area placeholder that ``area.json`` replaces). Use :meth:`replace` to study
-    another value; :meth:`table` lists them all for reports.
-
-    Raises
-    ------
-    ValueError
-        If a value is not a positive number, a count (``int`` field) not an integer, or a
-        fraction above 1.
-    """
-
-    # -- storage (paper Sec. 4 / Table, SPEC 1) ---------------------------------------------------
-    bits_per_trit: float = _constant(
-        1.6, "bit/trit", _DERIVED,
-        "SPEC 1: 240 trits per cell = 384 bits, and 6554 = 4096 x 1.6 ops (5 trits replace 8 "
-        "bits)")
-    cell_area_um2: float = _constant(6.35, "um^2", _PAPER, "SPEC 1: TL-nvSRAM-CIM cell area")
-    sl_cell_area_um2: float = _constant(2.33, "um^2", _PAPER, "SPEC 1: SL-nvSRAM-CIM cell area")
-    sl_bits_per_cell: int = _constant(18, "bit", _PAPER,
-                                        "SPEC 1: SL-nvSRAM-CIM, 3 groups x 6 SL-ReRAMs per cell")
-    sram_cell_area_um2: float = _constant(0.75, "um^2", _PAPER, "SPEC 1: 6T SRAM cell area")
-    sram_bits_per_cell: int = _constant(1, "bit", _PAPER, "SPEC 1: 6T SRAM, 1.33 bit/um^2")
-    # -- TL-nvSRAM-CIM energies (paper Sec. 4, SPEC 1) ---------------------------------------------
-    e_cim_pj: float = _constant(0.096, "pJ/CBL", _PAPER,
-                                "SPEC 1: CIM energy per CBL evaluation (one block, one input "
-                                "trit)")
-    e_adc_pj: float = _constant(0.188, "pJ/conversion", _PAPER,
-                                "SPEC 1: 5-bit flash ADC conversion")
-    e_encoder_pj: float = _constant(0.0131, "pJ/conversion", _PAPER,
-                                    "SPEC 1: ternary encoder, one 8-bit input to trits")
-    e_shift_add_pj: float = _constant(0.336, "pJ/group", _PAPER,
-                                      "SPEC 1: shift & add per 5 columns")
-    shift_add_columns: int = _constant(5, "columns/group", _PAPER,
-                                         "SPEC 1: the shift & add figure is per 5 columns")
-    e_restore_cell_pj: float = _constant(
-        0.00857, "pJ/cell", _PAPER,
-        "SPEC 1: restore 8.57 fJ/cell (the 75.2 pJ/array figure matches ~8.8k cells, not a "
-        "whole 256 x 160 subarray, so the per-cell figure is used)")
-    e_store_cell_pj: float = _constant(0.0692, "pJ/cell", _PAPER,
-                                       "SPEC 1: store (program) 69.2 fJ/cell; one-off, not per "
-                                       "inference")
-    e_buffer_pj_per_bit: float = _constant(0.042, "pJ/bit", _PAPER,
-                                           "SPEC 1: activation buffer access")
-    # -- storage reads of the baselines (SPEC 1) ---------------------------------------------------
-    e_dram_pj_per_bit: float = _constant(4.2, "pJ/bit", _PAPER, "SPEC 1: DRAM read (1 ns)")
-    e_reram_read_pj_per_bit: float = _constant(1.63, "pJ/bit", _PAPER,
-                                               "SPEC 1: on-chip ReRAM storage read (5 ns)")
-    t_reram_read_ns: float = _constant(5, "ns", _PAPER, "SPEC 1: ReRAM read time")
-    r_lrs_ohm: float = _constant(80e3, "ohm", _PAPER, "SPEC 1: LRS resistance")
-    r_hrs_ohm: float = _constant(1e6, "ohm", _PAPER, "SPEC 1: HRS resistance")
-    # -- binary baselines' organisation (SPEC 1) ---------------------------------------------------
-    binary_rows: int = _constant(256, "rows", _PAPER, "SPEC 1: binary designs, 256 x 256")
-    binary_cols: int = _constant(256, "columns", _PAPER, "SPEC 1: binary designs, 256 x 256")
-    binary_active_rows: int = _constant(32, "rows", _PAPER,
-                                          "SPEC 1: binary designs, 32 rows active")
-    operand_bits: int = _constant(8, "bit", _PAPER,
-                                    "SPEC 1: 8-bit inputs and weights (binary designs; TL "
-                                    "inputs before encoding)")
-    binary_adc_share: int = _constant(8, "columns/ADC", _PAPER,
-                                        "SPEC 1: binary designs, one 5-bit ADC per 8 columns")
-    # -- assumptions (not in the paper) ------------------------------------------------------------
-    cycle_ns: float = _constant(5.0, "ns", _ASSUMED,
-                                "conversion cycle (200 MHz); only absolute throughput uses it")
-    e_sram_write_pj_per_bit: float = _constant(
-        0.042, "pJ/bit", _ASSUMED,
-        "writing a loaded weight bit into SRAM-CIM, taken equal to the buffer access energy")
-    e_sl_restore_cell_pj: float = _constant(
-        0.00857, "pJ/cell", _ASSUMED,
-        "SL-nvSRAM-CIM restore per cell, taken equal to TL's (favours SL; <0.3 % of its energy)")
-    vdd_v: float = _constant(0.9, "V", _ASSUMED, "28 nm core supply")
-    reram_v_read: float = _constant(0.3, "V", _ASSUMED,
-                                    "ReRAM-CIM read voltage on the selected rows (kept to a few "
-                                    "hundred mV against read disturb; see docs for the "
-                                    "sensitivity)")
-    reram_read_paths: int = _constant(
-        2, "paths", _ASSUMED,
-        "ReRAM-CIM current-mode sensing: the column current drawn from VDD through the "
-        "bitline clamp, plus its mirror copy into the ADC")
-    input_one_fraction: float = _constant(0.5, "", _ASSUMED,
-                                          "fraction of input bits that are 1 (activity)")
-    weight_lrs_fraction: float = _constant(0.5, "", _ASSUMED,
-                                           "fraction of ReRAM-CIM weight bits in LRS")
-    # -- periphery area placeholders (replaced by area.json) ---------------------------------------
-    area_adc_um2: float = _constant(1500, "um^2/ADC", _ESTIMATE,
-                                    "5-bit flash ADC with its 5:1 mux (31 comparators, ladder)")
-    area_shift_add_um2: float = _constant(150, "um^2/ADC", _ESTIMATE,
-                                          "shift & add after each ADC (~300 gates)")
-    area_encoder_um2: float = _constant(60, "um^2/block", _ESTIMATE,
-                                        "ternary encoder per compute block (~120 gates)")
-    area_driver_um2: float = _constant(10, "um^2/row", _ESTIMATE,
-                                       "word-line pair and restore/store drivers per row")
-    area_control_um2: float = _constant(2000, "um^2/subarray", _ESTIMATE,
-                                        "sequencer, accumulators, restore controller per "
-                                        "subarray (~4k gates)")
-
-    def __post_init__(self):
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if (isinstance(value, bool) or not isinstance(value, (int, float))
-                    or not math.isfinite(value) or value <= 0):
-                raise ValueError(f"constant {field.name} must be a positive number, "
-                                 f"not {value!r}")
-            if field.type in (int, "int") and not isinstance(value, int):
-                raise ValueError(f"constant {field.name} must be an integer (a count), "
-                                 f"not {value!r}")
-        for name in ("input_one_fraction", "weight_lrs_fraction"):
-            if getattr(self, name) > 1:
-                raise ValueError(f"constant {name} must be at most 1, not {getattr(self, name)!r}")
-
-    def replace(self, **changes):
-        """Return a copy with ``changes`` applied (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    @classmethod
-    def table(cls, constants=None):
-        """Return ``[{"name", "value", "unit", "kind", "source"}, ...]`` for every constant."""
-        constants = constants or cls()
-        return [{"name": field.name, "value": getattr(constants, field.name), **field.metadata}
-                for field in dataclasses.fields(cls)]
-
-    # -- derived per-event energies -------------------------------------------------------------
-
-    @property
-    def e_shift_add_column_pj(self):
-        """Shift & add energy per column conversion (the paper's figure is per 5 columns)."""
-        return self.e_shift_add_pj / self.shift_add_columns
-
-    @property
-    def e_reram_column_pj(self):
-        """ReRAM-CIM column read energy per conversion (replaces SRAM-CIM's ``e_cim_pj``).
-
-        The mean column current of ``binary_active_rows`` selected cells at ``reram_v_read``
-        (inputs at 1 with ``input_one_fraction``; cells in LRS with ``weight_lrs_fraction``,
-        else HRS), drawn from ``vdd_v`` for ``t_reram_read_ns`` on ``reram_read_paths`` paths.
-        """
-        mean_conductance = (self.weight_lrs_fraction / self.r_lrs_ohm
-                            + (1 - self.weight_lrs_fraction) / self.r_hrs_ohm)
-        current = (self.binary_active_rows * self.input_one_fraction * self.reram_v_read
-                   * mean_conductance)
-        return self.reram_read_paths * self.vdd_v * current * self.t_reram_read_ns * 1e-9 * 1e12
-
-
-PAPER_CONSTANTS = Constants()
-
 # Headline figures of the paper (SPEC 1): energy-efficiency ratio of TL-nvSRAM-CIM over each
 # baseline, per network; one figure stands for both networks where the paper gives one.
 _PAPER_RATIOS = {
@@ -208,7 +46,9 @@ _PAPER_RATIOS = {
     "reram_cim": 2.0,
     "sl_nvsram": 1.2,
 }
+
 _PAPER_DENSITY_RATIO = 7.8
+
 _PAPER_THROUGHPUT_RATIO = 1.3
 
 
@@ -216,7 +56,7 @@ def _ceil(a, b):
     return -(-a // b)
 
 
-def map_network(config, network):
+def count_mapping(config, network):
     """Map ``network`` onto the macro with the paper's compact weight mapping (SPEC 1).
 
     A layer with ``rows = c*k*k`` and ``m`` outputs of ``w_trits`` trits is an
@@ -291,7 +131,6 @@ def _area_number(value, where):
         raise ValueError(f"{where} must be a non-negative number, not {value!r}")
     return float(value)
 
-
 def _synth_areas(data, name):
     """Components (um^2) of a ``tlcim synth`` area report: its blocks in GE x um^2 per GE."""
     try:
@@ -307,7 +146,6 @@ def _synth_areas(data, name):
     if other:
         areas["other digital"] = _area_number(other, f"{name}: other_ge") * per_ge
     return areas
-
 
 def load_area(path):
     """Read a synthesised periphery area from ``path`` (the ``--area`` hook).
@@ -357,14 +195,14 @@ def load_area(path):
             "replaces": sorted(areas)}
 
 
-def _sig(value, digits=6):
+def significant(value, digits=6):
     """Round floats to ``digits`` significant digits, recursively (stable, readable JSON)."""
     if isinstance(value, float):
         return float(f"{value:.{digits}g}")
     if isinstance(value, dict):
-        return {key: _sig(item, digits) for key, item in value.items()}
+        return {key: significant(item, digits) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_sig(item, digits) for item in value]
+        return [significant(item, digits) for item in value]
     return value
 
 
@@ -397,11 +235,18 @@ class CostModel:
             return c.active_rows, c.x_trits, c.w_trits, k.bits_per_trit
         return k.binary_active_rows, k.operand_bits, k.operand_bits, 1.0
 
+    def _adc_scale(self, design):
+        """Cost of a conversion relative to the paper's 5-bit flash ADC: the configuration's
+        ADC for TL-nvSRAM-CIM (:attr:`tlcim.golden.adc.Adc.cost_scale`), the paper's for the
+        binary baselines."""
+        return self.config.adc.cost_scale if design == "tl" else 1.0
+
     def _conversion_pj(self, design):
         """Energy per column conversion by component (array, adc, shift_add)."""
         k = self.k
         array = k.e_reram_column_pj if design == "reram_cim" else k.e_cim_pj
-        return {"array": array, "adc": k.e_adc_pj, "shift_add": k.e_shift_add_column_pj}
+        return {"array": array, "adc": k.e_adc_pj * self._adc_scale(design),
+                "shift_add": k.e_shift_add_column_pj}
 
     def _ops_per_conversion(self, design):
         """Binary-normalised ops of one conversion: 2 x rows x bits per input x per weight digit.
@@ -527,7 +372,7 @@ class CostModel:
         k, c = self.k, self.config
         components = {
             "array": c.subarrays * c.rows * c.cbls * k.cell_area_um2,
-            "adc": c.subarrays * c.adcs * k.area_adc_um2,
+            "adc": c.subarrays * c.adcs * k.area_adc_um2 * self._adc_scale("tl"),
             "shift_add": c.subarrays * c.adcs * k.area_shift_add_um2,
             "encoder": c.subarrays * c.compute_blocks * k.area_encoder_um2,
             "drivers": c.subarrays * c.rows * k.area_driver_um2,
@@ -575,7 +420,7 @@ class CostModel:
             energy[name] = conversions * per[name]
         weight_bits = network.weights * k.operand_bits
         if design == "tl":
-            mapping = mapping or map_network(c, network)
+            mapping = mapping or count_mapping(c, network)
             energy["restore"] = mapping["restores"] * c.rows * c.cbls * k.e_restore_cell_pj
         elif design == "sl_nvsram":
             arrays = sum(_ceil(layer.rows, k.binary_rows)
@@ -595,7 +440,7 @@ class CostModel:
     def network_report(self, name):
         """Mapping, energy per inference of every design, and ratios over TL, for ``name``."""
         network = NETWORKS[name]()
-        mapping = map_network(self.config, network)
+        mapping = count_mapping(self.config, network)
         energies = {design: self.inference(network, design, mapping) for design in DESIGNS}
         tl = energies["tl"]["total_pj"]
         return {
@@ -648,7 +493,7 @@ class CostModel:
     def report(self):
         """Everything the model computes, as one JSON-ready dict (floats to 6 digits)."""
         networks = {name: self.network_report(name) for name in NETWORKS}
-        return _sig({
+        return significant({
             "config": self.config.to_dict(),
             "constants": Constants.table(self.k),
             "density": self.density(),
@@ -661,163 +506,3 @@ class CostModel:
             "comparisons": self.comparisons(networks),
             "tolerance": TOLERANCE,
         })
-
-
-# -- the report files ------------------------------------------------------------------------------
-
-def _fmt(value):
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def comparisons_markdown(report):
-    """Return the comparison table of ``report`` as Markdown."""
-    rows = [(entry["metric"], entry["paper"], entry["model"], f"{entry['ratio'] - 1:+.1%}",
-             "yes" if entry["within_tolerance"] else "NO", entry["note"])
-            for entry in report["comparisons"]]
-    return _table(("metric", "paper", "model", "difference", "within 15 %", "note"), rows)
-
-
-def markdown(report):
-    """Return the readable Markdown report of ``report`` (from :meth:`CostModel.report`)."""
-    config = report["config"]
-    density, capacity = report["density"], report["capacity"]
-    throughput, area = report["throughput"], report["area"]
-    out = ["# TL-nvSRAM-CIM cost model\n",
-           "Generated by `tlcim model`; the method, every assumption and the differences from "
-           "the paper are explained in docs/cost-model.md.\n",
-           "Configuration: " + ", ".join(f"{key} = {value}" for key, value in config.items())
-           + "\n",
-           "## Comparison with the paper\n", comparisons_markdown(report),
-           "\n## Storage\n",
-           _table(("quantity", "value"), [
-               ("TL-nvSRAM-CIM cell", f"{density['tl_bits_per_cell']:.0f} bit, "
-                                      f"{density['tl_bits_per_um2']:.2f} bit/um^2"),
-               ("SL-nvSRAM-CIM cell", f"{density['sl_bits_per_um2']:.2f} bit/um^2"),
-               ("6T SRAM cell", f"{density['sram_bits_per_um2']:.2f} bit/um^2"),
-               ("density over SL-nvSRAM-CIM / 6T SRAM",
-                f"{density['tl_over_sl']:.2f}x / {density['tl_over_sram']:.1f}x"),
-               ("capacity", f"{capacity['trits']} trits = {capacity['weights']} weights = "
-                            f"{capacity['megabytes']:.2f} MB (8-bit equivalent)"),
-               ("macro density incl. periphery", f"{area['macro_bits_per_um2']:.2f} bit/um^2"),
-           ]),
-           "\n## Energy per MVM (pJ)\n",
-           "One full MVM of one TL subarray, or of one 256 x 256 array of a binary design; "
-           "weight loading is per array fill (last column).\n\n"]
-    mvm, fill = report["mvm"], report["array_fill"]["fill_pj"]
-    parts = ("array", "adc", "encoder", "shift_add", "buffer")
-    out.append(_table(("design",) + parts + ("total", "MACs", "TOPS/W (8b)", "array fill"), [
-        (DESIGNS[design],) + tuple(mvm[design]["components_pj"][part] for part in parts)
-        + (mvm[design]["total_pj"], mvm[design]["macs"], mvm[design]["tops_per_w"],
-           fill[design])
-        for design in DESIGNS]))
-    out.append(f"\nOne-off store (program) of one TL weight set: "
-               f"{report['array_fill']['tl_store_pj']:.4g} pJ per subarray.\n")
-    out.append("\n## Throughput\n")
-    out.append(_table(("quantity", "value"), [
-        ("TL ops per column per cycle (binary-normalised)",
-         throughput["tl_ops_per_column_cycle"]),
-        ("binary SRAM-CIM ops per column per cycle", throughput["binary_ops_per_column_cycle"]),
-        ("ratio", throughput["tl_over_binary"]),
-        ("subarray MVM (conversion cycles)", throughput["mvm_cycles"]),
-        ("binary 256 x 256 array MVM (conversion cycles, same 32 ADCs)",
-         throughput["binary_mvm_cycles"]),
-        (f"macro peak at {throughput['cycle_ns']} ns per cycle",
-         f"{throughput['macro_tops_binary']:.4g} TOPS binary-normalised = "
-         f"{throughput['macro_tops_8b']:.4g} TOPS 8-bit"),
-    ]))
-    out.append(f"\n## Area ({area['periphery_source']} periphery)\n")
-    out.append(_table(("component", "um^2", "share"), [
-        (name, value, f"{value / area['total_um2']:.1%}")
-        for name, value in area["components_um2"].items()]
-        + [("total", area["total_um2"], "100%")]))
-    for key, net in report["networks"].items():
-        mapping = net["mapping"]
-        out.append(f"\n## {net['name']} on CIFAR-10\n")
-        out.append(f"Shapes from {net['source']}: {net['weights']} weights, {net['macs']} MACs "
-                   f"per inference. Mapping: {mapping['blocks']} blocks in {mapping['slots']} "
-                   f"slots, {mapping['weight_sets_used']} weight sets, {mapping['restores']} "
-                   f"subarray restores per inference, utilisation "
-                   f"{mapping['utilisation']:.1%}, "
-                   + ("fits one macro" if mapping["fits"] else
-                      f"needs {mapping['macros']} macros") + ".\n\n")
-        energy = net["energy"]
-        out.append(_table(("design",) + COMPONENTS + ("total (uJ)", "TOPS/W (8b)",
-                                                      "energy / TL"), [
-            (DESIGNS[design],) + tuple(energy[design]["components_pj"][part] / 1e6
-                                       for part in COMPONENTS)
-            + (energy[design]["total_pj"] / 1e6, energy[design]["tops_per_w"],
-               energy[design]["total_pj"] / energy["tl"]["total_pj"])
-            for design in DESIGNS]))
-        out.append("\n(components in uJ per inference)\n")
-    out.append("\n## Constants\n")
-    out.append(constants_markdown(report["constants"]))
-    return "".join(out)
-
-
-def constants_markdown(rows=None):
-    """Return the constants table as Markdown (default: :data:`PAPER_CONSTANTS`).
-
-    ``docs/cost-model.md`` holds this table for the paper constants; a test keeps it in step.
-    """
-    rows = rows if rows is not None else Constants.table()
-    return _table(("name", "value", "unit", "kind", "source"), [
-        (f"`{row['name']}`", row["value"], row["unit"], row["kind"], row["source"])
-        for row in rows])
-
-
-def _plots(report, folder):
-    from . import plots
-    designs = [DESIGNS[design] for design in DESIGNS]
-    networks = list(report["networks"].values())
-    with plots.figure(folder / "energy_breakdown", 10.0, 4.2) as figure:
-        for index, (ax, net) in enumerate(zip(figure.subplots(1, len(networks)), networks)):
-            series = {part: [net["energy"][design]["components_pj"][part] / 1e6
-                             for design in DESIGNS] for part in COMPONENTS}
-            plots.stacked_bars(ax, designs, series, ylabel="energy per inference (uJ)",
-                               title=f"{net['name']} on CIFAR-10",
-                               legend=index == len(networks) - 1)
-    area = report["area"]
-    with plots.figure(folder / "area_breakdown", 6.0, 3.2) as figure:
-        plots.horizontal_bars(
-            figure.subplots(),
-            {name: value / 1e6 for name, value in area["components_um2"].items()},
-            xlabel="area (mm^2)",
-            title=f"TL-nvSRAM-CIM macro area, {area['total_mm2']:.3g} mm^2 "
-                  f"({area['periphery_source']} periphery)")
-
-
-def model_command(config, out=None, area=None):
-    """Run ``tlcim model``: print the comparison table, or write the report folder ``out``.
-
-    With ``out``, writes ``model.json`` (the full :meth:`CostModel.report`, whose
-    ``comparisons`` list holds one ``{"metric", "paper", "model", ...}`` entry per headline
-    figure), ``model.md`` and the plots ``energy_breakdown`` and ``area_breakdown`` (PNG and
-    SVG); the folder is replaced atomically. ``area`` is an optional ``area.json`` path
-    (:func:`load_area`).
-    """
-    from .files import output_dir
-    model = CostModel(config, area=load_area(area) if area else None)
-    report = model.report()
-    if out is None:
-        print(comparisons_markdown(report), end="")
-        return 0
-    with output_dir(out) as temp:
-        write_report(report, temp)
-    print(f"model report written to {out}")
-    return 0
-
-
-def write_report(report, folder):
-    """Write ``model.json``, ``model.md`` and the breakdown plots of ``report`` into ``folder``."""
-    from .files import write_json, write_text
-    write_json(folder / "model.json", report)
-    write_text(folder / "model.md", markdown(report))
-    _plots(report, folder)
