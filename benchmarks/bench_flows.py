@@ -5,7 +5,7 @@
 
 1. ``tlcim synth`` on ``--config`` (default ``paper``): wall time, against the ``small``
    preset as the baseline; periphery GE per subarray and its share of the array (target
-   < 2 %, issue 5), and the area-quality ratios (target <= 1.3x the full-adder bound).
+   < 2 %), and the area-quality ratios (target <= 1.3x the full-adder bound).
 2. The FPGA presets on their boards (``ice40`` on the iCEBreaker, ``ecp5`` on the ULX3S-85F):
    LUTs, flip-flops, Fmax against the board clock and the issue's target, build wall time.
 """

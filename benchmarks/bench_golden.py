@@ -3,7 +3,7 @@
 ``python -m benchmarks golden`` (or ``python -m benchmarks.bench_golden``). The figure of merit
 is subarray-MVMs per second on the ``paper`` configuration with a batch of 1024 input vectors;
 the baseline is :func:`conversion_loop`, SPEC 5 written as one Python step per ADC conversion,
-timed in the same run on the same weights. Targets (issue 2): at least 20,000 MVMs/s and at
+timed in the same run on the same weights. Targets: at least 20,000 MVMs/s and at
 least 50 times the loop.
 """
 
@@ -19,7 +19,7 @@ from tlcim import golden
 
 #: Seed of the random weights and inputs.
 SEED = 2023
-#: Targets of issue 2.
+#: Targets of the golden model's speed.
 TARGET_RATE, TARGET_RATIO = 20_000, 50
 
 

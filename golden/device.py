@@ -7,7 +7,7 @@ State per subarray ``s``:
 - ReRAM: the trits of every stored weight set, ``k = cluster * cluster_size + index``, ``0 <= k
   < weight_sets``; a set never stored is empty.
 
-Rules (issue 2 item 5, SPEC 6); every refusal raises :class:`DeviceError` and changes nothing
+Rules (SPEC 6); every refusal raises :class:`DeviceError` and changes nothing
 unless said otherwise:
 
 - An out-of-range subarray or set: ``BAD_SET``.
@@ -28,7 +28,7 @@ Restores go through the ReRAM sensing model (:mod:`tlcim.golden.reram`), so inje
 variation show up as misreads to adjacent levels; without faults a restore returns exactly
 what was stored. The restore path is ``sense -> verify -> commit``.
 
-Integrity (issue 4, ``tlcim.golden.checksum``): a store also programs the spare cells of every row
+Integrity (``tlcim.golden.checksum``): a store also programs the spare cells of every row
 with that row's CRC and the stored marker; a restore senses them with the weights (variation
 and random misreads apply to them too; stuck and forced faults address weight cells only)
 and checks every row. A subarray with a bad row stays invalid, unless the policy

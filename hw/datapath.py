@@ -39,7 +39,7 @@ class Datapath(wiring.Component):
       summed over subarrays and, when ``ctrl.requant`` was set as the MVM started,
       requantised (``tlcim.golden.requantise``).
 
-    Non-volatile weights (issue 4, ``docs/nvm.md``): the subarrays are those of a
+    Non-volatile weights (``docs/nvm.md``): the subarrays are those of a
     :class:`tlcim.hw.nvm.NvmSystem` (the store/restore controller and each stub with its weight
     sets). Which subarrays are valid is the controller's: a weight packet's first beat makes
     its subarray invalid and a complete packet valid again (``load_begin``/``load_end``); a

@@ -160,7 +160,7 @@ class DatapathSignature(ConfigSignature):
         })
 
 
-# -- non-volatile weights (issue 4) ------------------------------------------------------------
+# -- non-volatile weights ----------------------------------------------------------------------
 
 #: The phase pins of :class:`NvmPinsSignature`, in their legal order: a restore is the first
 #: five in order, a store the last two; exactly one is high while a phase lasts.

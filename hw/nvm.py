@@ -1,4 +1,4 @@
-"""Store/restore controller of the non-volatile weights (SPEC 6, issue 4).
+"""Store/restore controller of the non-volatile weights (SPEC 6).
 
 :class:`NvmController` sequences the array-parallel store and restore of every subarray
 through their :class:`~tlcim.hw.interfaces.NvmPinsSignature` pins, keeps the integrity checksums in
@@ -26,9 +26,9 @@ Operation (one at a time; a command waits on ``cmd`` until the datapath is idle)
   an error (a fresh device); a verify failure is reported as for any restore.
 
 Phase lengths come from ``timing`` (registers): each is sampled when the operation starts and
-raised to :data:`tlcim.hw.reram_array.MINIMUM_CYCLES` if below it, so no register value, and no
+raised to :data:`tlcim.hw.interfaces.MINIMUM_CYCLES` if below it, so no register value, and no
 register write during an operation, can break the macro's protocol.
-:data:`tlcim.hw.reram_array.DEFAULT_TIMING` gives safe reset values for the registers
+:data:`tlcim.hw.interfaces.DEFAULT_TIMING` gives safe reset values for the registers
 (:func:`tlcim.hw.regmap.nvm_registers`).
 
 Checksum and verify passes share one CRC engine (:class:`tlcim.hw.crc.CrcEngine`; a parallel
@@ -89,7 +89,7 @@ PHASE_STATE = {name: NvmState[name.upper()] for name in NVM_PHASES}
 
 def effective_timing(timing):
     """Return the phase lengths the controller uses for register values ``timing`` (a dict):
-    each raised to :data:`~tlcim.hw.reram_array.MINIMUM_CYCLES`."""
+    each raised to :data:`~tlcim.hw.interfaces.MINIMUM_CYCLES`."""
     return {name: max(int(timing[name]), MINIMUM_CYCLES[name]) for name in NVM_PHASES}
 
 

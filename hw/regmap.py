@@ -27,7 +27,7 @@ ID = 0x544C434D
 VERSION = (1, 3)
 
 
-# -- the store/restore controller (issue 4, hw.nvm) --------------------------------------------
+# -- the store/restore controller (tlcim.hw.nvm) -----------------------------------------------
 
 #: Base of the store/restore controller's registers (:func:`nvm_registers`, ``0x200-0x2ff``).
 NVM_BASE = 0x200
@@ -47,7 +47,7 @@ def nvm_registers(config, timing_bits=8):
 
     ``NVM_CMD`` holds a command's arguments, ``NVM_START`` starts it (the command waits,
     ``NVM_STATUS.busy``, until the datapath is idle); phase lengths with safe reset values
-    (:data:`tlcim.hw.reram_array.DEFAULT_TIMING`); the policy; where the last verify failure was
+    (:data:`tlcim.hw.interfaces.DEFAULT_TIMING`); the policy; where the last verify failure was
     found; and per subarray the set it holds.
     """
     S = config.subarrays
@@ -217,7 +217,7 @@ def register_map(config):
         registers += [value_register(f"{name}_LO", address, 32, Access.RO, f"{doc}, bits 31:0."),
                       value_register(f"{name}_HI", address + 4, 32, Access.RO,
                                       f"{doc}, bits 63:32.")]
-    # The store/restore controller (issue 4): command, phase lengths, policy, verify results
+    # The store/restore controller: command, phase lengths, policy, verify results
     # and the set each subarray holds, at 0x200-0x2ff; SRAM row readback at 0x300 and the
     # emulation-only fault port at 0x400.
     registers += nvm_registers(config) + readback_registers(config)

@@ -101,7 +101,7 @@ class SubarrayStub(_SubarrayPins):
     - the word-line pair (IN1, IN2) = (0, 1) acts as an input of +1 (IN2 selects the paths).
 
     Weight sets (the ReRAM clusters) and the store/restore pins are added around this stub,
-    unchanged, by :class:`tlcim.hw.reram_array.NvmSubarray` (issue 4, ``docs/nvm.md``): it drives
+    unchanged, by :class:`tlcim.hw.reram_array.NvmSubarray` (``docs/nvm.md``): it drives
     this row port for the array-parallel copies and keeps the checksum spare cells beside it.
     """
 

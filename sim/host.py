@@ -311,7 +311,7 @@ class Host:
             sets.append(held["set"] if held["known"] else None)
         return {"valid": await self.valid(), "sets": sets}
 
-    # -- non-volatile weights (issue 4, docs/nvm.md) ---------------------------------------
+    # -- non-volatile weights (docs/nvm.md) ------------------------------------------------
 
     def _nvm_targets(self, subarray, set):
         """Return the chosen subarrays, refusing indices as the golden device does (the

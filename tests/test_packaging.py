@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from tlcim.sim import rtl
+from tlcim.sim.paths import sim_root
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MAPPED = {"tlcim": "tlcim", "golden": "tlcim.golden", "hw": "tlcim.hw", "sim": "tlcim.sim",
@@ -101,7 +102,7 @@ def test_commands_beside_a_user_project(kind, wheel, user_project, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(user_project),
                                          *_installed(kind, wheel, tmp_path)])
     # Share the checkout's simulator builds (the wheel's own default is ./build/sim).
-    env["TLCIM_SIM_DIR"] = str(rtl.sim_root())
+    env["TLCIM_SIM_DIR"] = str(sim_root())
 
     def run(*args):
         done = subprocess.run([sys.executable, *args], cwd=user_project, env=env,

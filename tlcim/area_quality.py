@@ -118,7 +118,7 @@ def area_quality(config, *, progress=print):
       its bound is the larger half (``acc + (acc << 1)`` or ``acc + g``). Selection logic has
       no bound: it counts against the design.
 
-    The target is at most 1.3x the bound and smaller than naive (issue 5).
+    The target is at most 1.3x the bound and smaller than naive.
     """
     from amaranth.hdl import Cat
     from tlcim.hw.mac import (PartialMac, adc_pieces, group_preset, group_shape, group_update,

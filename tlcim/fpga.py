@@ -54,7 +54,7 @@ class Board:
         Board oscillator, the clock the build runs at.
     target_mhz : float
         The Fmax the preset must reach: the 12 MHz clock with a 10 % margin on iCE40; 50 MHz
-        on ECP5 (issue 5), twice the oscillator the build runs at.
+        on ECP5, twice the oscillator the build runs at.
     preset : str
         The configuration preset made for this board.
     """

@@ -1,4 +1,4 @@
-"""A real network on the device: training, quantisation, mapping and inference (issue 6).
+"""A real network on the device: training, quantisation, mapping and inference.
 
 A small MLP (``64 -> hidden -> 10``) is trained with numpy on scikit-learn's bundled 8x8
 digits (:mod:`.train`), quantised the paper's two ways (:mod:`.quantisation`), placed on subarrays

@@ -9,7 +9,7 @@ misreads, seeded) and runs the test images as :func:`.evaluate.evaluate` does, o
 target per cluster size and policy. Only the misread *rates* follow ``n``; the configuration
 (and so the mapping) stays the one given.
 
-The device verifies every restore against a per-row checksum (issue 4): a bad row raises
+The device verifies every restore against a per-row checksum (``docs/nvm.md``): a bad row raises
 ``VERIFY_FAILED``. Each size runs under both of the device's policies (``Device.
 allow_unverified``, the hardware's policy register):
 

@@ -145,26 +145,21 @@ def target_name(spec):
 
 
 def run_session(config, spec, session):
-    """Open target ``spec`` on ``config``, run ``await session(target)``, close it; return that.
-
-    Uses ``tlcim.sim.script.run_session`` when the script module provides one (targets that run
-    inside a simulator process need it); otherwise opens the target and runs the session under
-    ``asyncio.run``.
+    """Open target ``spec`` on ``config``, run ``await session(target)`` under ``asyncio.run``,
+    close it; return that.
 
     Raises
     ------
     ValueError
-        For an unknown target, or one that only runs whole session scripts in its own runner.
+        For an unknown target, or one that only runs whole session scripts in its own runner
+        (a target that must run inside another process cannot be driven call by call).
     """
     from tlcim.sim import script
-    runner = getattr(script, "run_session", None)
-    if runner is not None:
-        return runner(config, spec, session)
     name = target_name(spec)
     registered = script.TARGETS.get(name)
     if registered is not None and registered.runner is not None:
         raise ValueError(f"target {name!r} runs only whole session scripts in its own runner; "
-                         f"tlcim infer needs sim.script.run_session to drive it")
+                         f"tlcim infer drives targets call by call")
     target = script.open_target(config, spec)
 
     async def main():
