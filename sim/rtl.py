@@ -51,7 +51,8 @@ from .waves import waves_requested
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
-           "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "RtlTarget",
+           "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_FAULTS",
+           "RtlTarget",
            "open_target", "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
@@ -385,8 +386,10 @@ def build_harness(config, simulator="verilator"):
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------
 
-#: Environment variables that tell :mod:`tlcim.sim.session` where to listen.
+#: Environment variables that tell :mod:`tlcim.sim.session` where to listen, and whether the
+#: build has the emulation-only fault port.
 SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
+SESSION_FAULTS = "TLCIM_SESSION_FAULTS"
 
 
 class RtlTarget:
@@ -402,20 +405,32 @@ class RtlTarget:
     config : Config
     simulator : str
         ``"verilator"`` or ``"icarus"``.
+    built : Build or None
+        A build to simulate instead of the RTL's (the ``gls`` target passes the gate-level
+        netlist's, in the bulk harness).
+    fault_port : bool
+        Whether the build has the emulation-only fault port, so scripts may ``inject``
+        faults; without it ``inject`` is unsupported (the session server is told so).
+    label : str
+        The target's name in progress messages.
     """
 
-    def __init__(self, config, simulator="verilator"):
+    def __init__(self, config, simulator="verilator", *, built=None, fault_port=True,
+                 label="rtl"):
         from multiprocessing.connection import Client
         self.config = config
-        # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
-        self.built = (build_harness if bulk_enabled() else build)(config, simulator)
-        print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} in "
-              f"{self.built.seconds:.1f} s ({self.built.directory})", flush=True)
+        if built is None:
+            # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
+            built = (build_harness if bulk_enabled() else build)(config, simulator)
+        self.built = built
+        print(f"{label}: {built.simulator} build {'compiled' if built.rebuilt else 'reused'} in "
+              f"{built.seconds:.1f} s ({built.directory})", flush=True)
         self._folder = tempfile.mkdtemp(prefix="tlcim-rtl-")
         address = os.path.join(self._folder, "session.sock")
         key = secrets.token_hex(16)
         self._failure = None
-        env = {SESSION_ADDRESS: address, SESSION_KEY: key}
+        env = {SESSION_ADDRESS: address, SESSION_KEY: key,
+               SESSION_FAULTS: "1" if fault_port else "0"}
         self._thread = threading.Thread(target=self._simulate, args=(env,), daemon=True)
         self._thread.start()
         self._conn = None
