@@ -1,4 +1,5 @@
-"""Ternary encoder and activation buffer against the encodings of SPEC 4."""
+"""tlcim.hw.encoder: the ternary encoder and the activation buffer against the encodings of
+SPEC 4."""
 
 import gc
 import warnings

@@ -1,4 +1,5 @@
-"""Partial MACs, the adder tree across subarrays and the Horner accumulator (SPEC 5)."""
+"""tlcim.hw.mac: partial MACs, the adder tree across subarrays and the Horner accumulator
+(SPEC 5)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""The sequencer's step order, back-to-back starts and its wait for a result slot."""
+"""tlcim.hw.sequencer: the sequencer's step order, back-to-back starts and its wait for a
+result slot."""
 
 import pytest
 from amaranth.sim import Simulator

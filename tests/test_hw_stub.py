@@ -1,4 +1,5 @@
-"""The behavioural subarray stub against SPEC 4-5 (``tlcim.golden.adc_code``), and its black box."""
+"""tlcim.hw.stub: the behavioural subarray stub against SPEC 4-5 (``tlcim.golden.adc_code``),
+and its black box."""
 
 import numpy as np
 import pytest
