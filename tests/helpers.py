@@ -1,12 +1,15 @@
-"""Small configurations several test files share, and a check of refused components."""
+"""Small configurations several test files share, a check of refused components, and the
+Amaranth simulation runner that honours the waveform switch."""
 
 import gc
+import os
 import warnings
 
 import pytest
 from amaranth.hdl import UnusedElaboratable
 
 from tlcim.golden import Config
+from tlcim.sim.waves import run_simulation
 
 #: The store/restore tests' configuration (test_hw_nvm.py, test_hw_reram_array.py,
 #: test_hw_regmap.py): 8 rows of 4 CBLs, two subarrays of two clusters of two weight sets.
@@ -26,3 +29,9 @@ def refused(call, message):
         with pytest.raises(ValueError, match=message):
             call()
         gc.collect()
+
+
+def simulate(simulator):
+    """Run an Amaranth ``simulator`` to the end; with ``TLCIM_WAVES=1`` it records
+    ``build/waves/<test id>.vcd`` and prints the path (:func:`tlcim.sim.waves.run_simulation`)."""
+    run_simulation(simulator, os.environ.get("PYTEST_CURRENT_TEST", "simulation").split(" ")[0])

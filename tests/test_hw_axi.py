@@ -7,6 +7,7 @@ from tlcim.golden import Config
 from tlcim.hw.axi import RESP_OKAY, RESP_SLVERR
 from tlcim.hw.regmap import register_map
 from axi_lite import accessors, register_bench
+from helpers import simulate
 
 
 def test_register_block_over_axi_lite():
@@ -41,4 +42,4 @@ def test_register_block_over_axi_lite():
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
     sim.add_process(watch)
-    sim.run()
+    simulate(sim)

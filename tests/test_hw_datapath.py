@@ -15,6 +15,7 @@ from tlcim.hw.datapath import Datapath
 from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from tlcim.hw.interfaces import DatapathSignature
 from streams import stream_put
+from helpers import simulate
 
 #: The odd configuration of the brief: one trit everywhere, a 2-bit ADC, one subarray.
 ODD = Config(rows=32, active_rows=16, cbls=6, x_trits=1, w_trits=1, adc_bits=2, adc_share=1,
@@ -168,7 +169,7 @@ class Bench:
 
         self.sim.add_testbench(driver)
         self.sim.add_testbench(monitor, background=True)
-        self.sim.run()
+        simulate(self.sim)
         return [unpack_results(self.config, beats) for _, beats in self.results]
 
 

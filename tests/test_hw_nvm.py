@@ -20,7 +20,7 @@ from tlcim.hw.crc import DEFAULT_CRC_CHUNK
 from tlcim.hw.nvm import NvmController, NvmState, pass_cycles, restore_cycles
 from tlcim.hw.reram_array import (ReramArray, fault_words, identity_fault_map,
                                   sensed_fault_map)
-from helpers import NVM_TINY as TINY, refused
+from helpers import NVM_TINY as TINY, refused, simulate
 from streams import stream_put
 
 
@@ -205,7 +205,7 @@ def _run(bench, body):
         await body(Driver(bench, ctx))
 
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
 
 
 @pytest.mark.parametrize("kind", BENCHES)

@@ -16,6 +16,7 @@ from tlcim.hw.geometry import Geometry
 from tlcim.hw.mac import adc_pieces, piece_shape
 from tlcim.hw.output import OutputStage, requant_product, requantise
 from streams import random_ready, stream_get_packet
+from helpers import simulate
 
 
 def unpack(config, beats):
@@ -103,7 +104,7 @@ def test_results_requantised_with_stalls(name, slots, rng):
     sim.add_testbench(writer, background=True)
     sim.add_testbench(reader)
     sim.add_testbench(done_strobe, background=True)
-    sim.run()
+    simulate(sim)
     assert allocations == list(range(count))
     y = sums.reshape(count, config.outs, K) @ 3 ** np.arange(K)
     for n, beats in enumerate(received):
@@ -134,7 +135,7 @@ def test_slots_are_counted():
     sim = Simulator(stage)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     assert seen == [1, 1, 0, 1]
 
 
@@ -180,7 +181,7 @@ def test_requantise_matches_golden(name, rng):
 
     sim = Simulator(m)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     expected = [int(golden.requantise(config, np.array([v]), multiplier=mult, shift=s,
                                       relu=bool(r))[0]) for v, mult, s, r in cases]
     assert got == expected
@@ -209,5 +210,5 @@ def test_requant_product_exact(booth, rng):
 
     sim = Simulator(m)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     assert got == [v * k for v, k in cases]

@@ -10,6 +10,7 @@ from tlcim.hw.regblock import RegisterBlock
 from tlcim.hw.regmap import register_map
 from tlcim.hw.registers import Access
 from axi_lite import accessors, register_bench
+from helpers import simulate
 
 
 @pytest.mark.parametrize("emulation", [False, True])
@@ -33,7 +34,7 @@ def test_emulation_registers_only_with_the_fault_port(emulation):
     sim = Simulator(m)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
 
 
 def test_flip_flops_are_the_read_write_bits():

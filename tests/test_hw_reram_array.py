@@ -17,7 +17,7 @@ from tlcim.golden import PRESETS
 from tlcim.hw.interfaces import copy_latency, nvm_row_bits
 from tlcim.hw.reram_array import (ReramArray, fault_words, identity_fault_map,
                                   variation_fault_map)
-from helpers import NVM_TINY as TINY, refused
+from helpers import NVM_TINY as TINY, refused, simulate
 
 
 class ArrayBench(Elaboratable):
@@ -80,7 +80,7 @@ def _pin_run(config, body, **kwargs):
         await body(ctx, bench.array, phases, sram)
 
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
 
 
 STORE = [("store_reset", 4), ("store_set", 4)]

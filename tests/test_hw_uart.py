@@ -15,7 +15,7 @@ from tlcim.hw.regmap import ID, register_map
 from tlcim.hw.top import Top
 from tlcim.hw.uart import Opcode, UARTRx, UARTTop, beat_bytes, divisor_for
 from tlcim.sim.fpga import UARTLink, UARTTransport
-from helpers import FPGA_TINY as TINY
+from helpers import FPGA_TINY as TINY, simulate
 
 #: Clock cycles per UART bit in the simulations (the smallest the receiver allows).
 DIVISOR = 4
@@ -93,7 +93,7 @@ def _simulate(config, body):
     sim.add_clock(1e-6)
     sim.add_testbench(monitor, background=True)
     sim.add_testbench(main)
-    sim.run()
+    simulate(sim)
 
 
 def test_bridge_registers():
