@@ -24,11 +24,11 @@ Semantics (all array-parallel in silicon; the model then copies row by row)
 - Restore: ``precharge``, ``restore_left``, ``latch_left``, ``restore_right``, ``latch_right``;
   the sensed level is the stored one (SPEC 6 rule with nominal resistances), unless the fault
   map says otherwise.
-- When the last phase ends (every pin low) the model copies: ``rows`` words, one per cycle,
-  done :func:`~tlcim.hw.interfaces.copy_latency` cycles after the first idle cycle. The protocol checker and the
-  copy are reset-less, as the analog macro is: a digital reset only takes the pins to idle,
-  which ends the operation in progress (with the corruption below if it was not complete),
-  and a copy once started completes even through a reset.
+- When the last phase ends (every pin low) the model copies: ``rows`` words, one per cycle, done
+  :func:`~tlcim.hw.interfaces.copy_latency` cycles after the first idle cycle. The protocol checker
+  and the copy are reset-less, as the analog macro is: a digital reset only takes the pins to idle,
+  which ends the operation in progress (with the corruption below if it was not complete), and a
+  copy once started completes even through a reset.
 
 Protocol checking and the corruption model
 ------------------------------------------
@@ -78,8 +78,8 @@ from .interfaces import (MINIMUM_CYCLES, NVM_PHASES, NvmPinsSignature, NvmRowSig
                          nvm_row_bits)
 from .stub import SubarraySignature, SubarrayStub
 
-__all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "identity_fault_map", "variation_fault_map", "fault_words",
-           "sensed_fault_map", "verilog_sources"]
+__all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "identity_fault_map",
+           "variation_fault_map", "fault_words", "sensed_fault_map", "verilog_sources"]
 
 _RESTORE = NVM_PHASES[:5]
 _STORE = NVM_PHASES[5:]

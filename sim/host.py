@@ -118,6 +118,7 @@ class FaultEmulation:
         self.shadow = Device(config)
         self.programmed = {}
 
+
 class Host:
     """Drives one device through ``transport``.
 

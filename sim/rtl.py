@@ -353,8 +353,19 @@ X_FILE, Y_FILE = "tlcim_bulk_x.hex", "tlcim_bulk_y.hex"
 
 
 def bulk_enabled():
-    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` is not ``0``)."""
-    return os.environ.get("TLCIM_BULK", "1") != "0"
+    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` unset or
+    ``1``; ``0`` selects cocotbext-axi's streams).
+
+    Raises
+    ------
+    ValueError
+        If ``TLCIM_BULK`` holds anything else.
+    """
+    value = os.environ.get("TLCIM_BULK", "1").strip() or "1"
+    if value not in ("0", "1"):
+        raise ValueError(f"TLCIM_BULK must be 1 (bulk streams) or 0 (cocotbext-axi streams), "
+                         f"not {value!r}")
+    return value == "1"
 
 
 def harness_parameters(config, chunk=CHUNK_VECTORS):
@@ -452,11 +463,16 @@ class RtlTarget:
     def _call(self, name, *args):
         if self._conn is None:
             raise RuntimeError("the rtl target is closed")
-        self._conn.send((name, args))
-        while not self._conn.poll(0.2):
-            if not self._thread.is_alive():
-                raise RuntimeError(f"the simulation ended during {name}: {self._failure}")
-        kind, *value = self._conn.recv()
+        try:
+            self._conn.send((name, args))
+            while not self._conn.poll(0.2):
+                if not self._thread.is_alive():
+                    raise RuntimeError(f"the simulation ended during {name}: {self._failure}")
+            kind, *value = self._conn.recv()
+        except (EOFError, OSError):
+            # The simulator went away (killed, or interrupted with Ctrl-C with this process).
+            raise RuntimeError(f"the simulation ended during {name}"
+                               + (f": {self._failure}" if self._failure else "")) from None
         if kind == "ok":
             return value[0]
         if kind == "device_error":

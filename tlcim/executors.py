@@ -36,6 +36,7 @@ class Executor(typing.Protocol):
     def describe(self):
         """Return a short description for progress messages."""
 
+
 class _Closing:
     def __enter__(self):
         return self
@@ -43,9 +44,11 @@ class _Closing:
     def __exit__(self, *exc):
         self.close()
 
+
 def _ignore_interrupt():
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 class LocalExecutor(_Closing):
     """A process pool on this machine (``concurrent.futures``, spawned workers).
@@ -92,6 +95,7 @@ class LocalExecutor(_Closing):
     def describe(self):
         return f"{self.workers} local process{'es' if self.workers != 1 else ''}"
 
+
 class DaskExecutor(_Closing):
     """An existing Dask cluster, reached through ``dask.distributed.Client(address)``.
 
@@ -127,6 +131,7 @@ class DaskExecutor(_Closing):
     def describe(self):
         workers = len(self._client.scheduler_info().get("workers", {}))
         return f"the Dask cluster at {self._client.scheduler.address} ({workers} workers)"
+
 
 def make_executor(scheduler=None, workers=None):
     """Return a :class:`DaskExecutor` on ``scheduler`` if given, else a :class:`LocalExecutor`.

@@ -67,13 +67,12 @@ def check_clock(clock_mhz):
     Raises
     ------
     ValueError
-        ``"clock_mhz must be a positive number, not ..."`` (for 0, negatives, infinities,
+        ``"clock_mhz must be a positive finite number, not ..."`` (for 0, negatives, infinities,
         NaN and non-numbers).
     """
     if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) or \
             not math.isfinite(clock_mhz) or not clock_mhz > 0:
-        raise ValueError(f"clock_mhz must be a positive number, not {clock_mhz!r} (a "
-                         f"finite number of MHz)")
+        raise ValueError(f"clock_mhz must be a positive finite number, not {clock_mhz!r}")
     return float(clock_mhz)
 
 
@@ -210,17 +209,18 @@ def bundle_files(config, *, clock_mhz=DEFAULT_CLOCK_MHZ):
     return files
 
 
-def export(config, out, clock_mhz=DEFAULT_CLOCK_MHZ):
+def export(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, force=False):
     """``tlcim export``: write the tapeout bundle of ``config`` into folder ``out``.
 
     Raises
     ------
     ValueError
-        If the hardware cannot be built for ``config``; nothing is written then.
+        If ``clock_mhz`` is not a positive finite number, or ``out`` cannot or must not be
+        written (:class:`tlcim.files.Outputs`); nothing is written then.
     """
     started = time.monotonic()
-    files = bundle_files(config, clock_mhz=clock_mhz)
-    with output_dir(out) as temp:
+    with output_dir(out, force=force) as temp:
+        files = bundle_files(config, clock_mhz=clock_mhz)
         for path, text in files.items():
             write_text(temp / path, text)
     print(f"wrote {len(files)} files to {out} in {time.monotonic() - started:.1f} s")
