@@ -28,7 +28,7 @@ from .sta import Timing, run_sta, sta_script
 from .views import MODULE, describe_macro, view_files
 
 __all__ = ["FILES", "HOLD_ROUNDS", "Implementation", "implement", "cell_areas",
-           "area_by_module"]
+           "netlist_instances", "area_by_module"]
 
 #: The files of an implementation (and of ``tlcim signoff``'s output), relative to its folder.
 FILES = {
@@ -54,6 +54,7 @@ class Implementation:
         Holds :data:`FILES` and the STA reports (``sta/*.rpt``).
     config : Config
     clock_mhz : float
+    technology : tlcim.signoff.library.Technology
     mapping : tlcim.signoff.mapping.Mapping
     timing : tlcim.signoff.sta.Timing
         After hold fixing.
@@ -66,6 +67,7 @@ class Implementation:
     folder: object
     config: object
     clock_mhz: float
+    technology: object
     mapping: object
     timing: Timing
     hold_buffers: int
@@ -169,7 +171,8 @@ def implement(config, clock_mhz, *, progress=print):
                        if key.endswith("paths") else
                        tuple(value) if key == "warnings" else value
                        for key, value in done["timing"].items()})
-    return Implementation(folder=folder, config=config, clock_mhz=clock_mhz, mapping=mapping,
+    return Implementation(folder=folder, config=config, clock_mhz=clock_mhz,
+                          technology=technology, mapping=mapping,
                           timing=timing, hold_buffers=done["hold_buffers"],
                           hold_rounds=done["hold_rounds"])
 
@@ -181,17 +184,21 @@ def cell_areas(liberty):
                        liberty)}
 
 
+def netlist_instances(netlist_path, cells):
+    """Return ``[(cell, instance name)]`` of a flat netlist: its instances of ``cells``
+    (names, e.g. the keys of :func:`cell_areas`), instance names without Verilog escapes."""
+    return [(kind, name.lstrip("\\")) for kind, name in
+            re.findall(r"^\s+(\w+)\s+(\\\S+|\w+)\s*\(", netlist_path.read_text(),
+                       re.MULTILINE) if kind in cells]
+
+
 def area_by_module(netlist_path, liberty):
     """Return ``{module path: um^2}`` of the standard cells of a flat netlist, by the module
     path that prefixes each instance name (``datapath.output.ff3`` is in
     ``datapath.output``; cells of the top level in ``""``), and the total under ``None``."""
     areas = cell_areas(liberty)
     found = {}
-    for kind, name in re.findall(r"^\s+(\w+)\s+(\\\S+|\w+)\s*\(", netlist_path.read_text(),
-                                 re.MULTILINE):
-        if kind not in areas:
-            continue
-        name = name.lstrip("\\")
+    for kind, name in netlist_instances(netlist_path, areas):
         module = name.rsplit(".", 1)[0] if "." in name else ""
         found[module] = found.get(module, 0.0) + areas[kind]
     found[None] = sum(found.values())

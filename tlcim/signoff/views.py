@@ -233,12 +233,11 @@ def describe_macro(config, technology=OSU018, constants=PAPER_CONSTANTS):
     Raises
     ------
     ValueError
-        If the hardware cannot be built for ``config`` (:func:`tlcim.hw.limits.check_buildable`),
-        or the macro cannot be described: its pins do not fit on their edges.
+        If the macro cannot be described: its pins do not fit on their edges, or it is too
+        narrow for its supply stripes. (What the hardware cannot build was refused when
+        ``config`` was made: :mod:`tlcim.golden.limits`.)
     """
-    from tlcim.hw.limits import check_buildable
     from tlcim.hw.reram_array import NvmSubarrayBlackBox
-    check_buildable(config)
     k = constants
     pins = []
     for direction, name, width in NvmSubarrayBlackBox.verilog_ports(config):
