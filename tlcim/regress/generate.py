@@ -240,6 +240,8 @@ def generate(config, seed, *, length=None):
         for s in range(config.subarrays):
             ops.append({"op": "write", "subarray": s,
                         "weights": draw.array("w", draw.weights())})
+    elif draw.chance(0.3):
+        ops.append({"op": "reset"})  # a reset of a device that never held weights
     names = list(_OP_WEIGHTS)
     p = np.array([_OP_WEIGHTS[name] for name in names], dtype=float)
     while len(ops) < length:
