@@ -38,31 +38,28 @@ def broken_target():
     del TARGETS["broken"]
 
 
-class _InlineExecutor:
-    """Runs jobs in this process (registered test targets exist only here)."""
+class _ThreadExecutor:
+    """The Executor protocol on a thread of this process, where the test targets are
+    registered (spawned workers would not know them)."""
+
+    def __init__(self):
+        self._pool = concurrent.futures.ThreadPoolExecutor(1)
+        self.as_completed = concurrent.futures.as_completed
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        pass
+        self._pool.shutdown()
 
     def submit(self, fn, *args):
-        future = concurrent.futures.Future()
-        future.set_result(fn(*args))
-        return future
-
-    def as_completed(self, futures):
-        return iter(futures)
+        return self._pool.submit(fn, *args)
 
     def cancel(self, futures):
         pass
 
-    def close(self):
-        pass
-
     def describe(self):
-        return "this process"
+        return "a thread"
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -115,7 +112,7 @@ def test_mismatch_is_found_and_shrunk(broken_target):
 
 def test_regress_reports_failures_with_a_shrunk_script(broken_target, tmp_path, monkeypatch,
                                                        capsys):
-    monkeypatch.setattr(driver, "make_executor", lambda scheduler, jobs: _InlineExecutor())
+    monkeypatch.setattr(driver, "make_executor", lambda scheduler, jobs: _ThreadExecutor())
     out = tmp_path / "r"
     assert main(["regress", "--config", "small", "--target", broken_target, "--seeds", "6",
                  "--out", str(out)]) == 1
@@ -237,3 +234,16 @@ def test_regress_rtl_with_coverage_and_mutants(tmp_path):
     assert mutants["total"] == 2
     assert mutants["killed"] + mutants["equivalent"] + mutants["survived"] == 2
     assert mutants["survived"] == 0, mutants["list"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, seeds", [("small", 100), ("ternary", 30), ("ideal", 30),
+                                         ("paper", 5)])
+def test_regress_rtl_long(name, seeds, tmp_path):
+    """Long: many seeds on the simulated RTL of several presets, no mismatch (the recorded
+    sign-off runs of docs/verification.md use more seeds)."""
+    out = tmp_path / "r"
+    assert main(["regress", "--config", name, "--seeds", str(seeds), "--jobs", "2",
+                 "--out", str(out)]) == 0
+    report = json.loads((out / "regress.json").read_text())
+    assert (report["passed"], report["mismatches"], report["failures"]) == (seeds, 0, 0)

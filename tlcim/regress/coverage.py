@@ -142,17 +142,14 @@ def load_waivers(path=None):
         For a file that is not a list of ``[[waiver]]`` tables with ``kind``, ``module``,
         ``point`` and ``reason``.
     """
-    if path is None:
-        text = (importlib.resources.files("tlcim.sim") / "coverage_waivers.toml").read_text()
-        source = "coverage_waivers.toml"
-    else:
-        source = str(path)
-        try:
-            text = pathlib.Path(path).read_text()
-        except OSError as error:
-            raise ValueError(f"cannot read waivers {source!r}: {error.strerror}") from None
+    resource = (importlib.resources.files("tlcim.sim") / "coverage_waivers.toml"
+                if path is None else pathlib.Path(path))
+    source = resource.name if path is None else str(path)
     try:
-        data = tomllib.loads(text)
+        with resource.open("rb") as file:
+            data = tomllib.load(file)
+    except OSError as error:
+        raise ValueError(f"cannot read waivers {source!r}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{source}: not valid TOML: {error}") from None
     waivers = []

@@ -17,7 +17,7 @@ import pathlib
 import re
 import sys
 
-from tlcim.executors import Progress, make_executor
+from tlcim.executors import Progress, make_executor, read_records
 from tlcim.sim.script import check_target
 from .generate import GENERATOR_VERSION
 from .run import Job, run_seed, shrink
@@ -107,35 +107,6 @@ class Settings:
                    None if coverage_dir is None else str(coverage_dir))
 
 
-def _read_records(path, identity, key):
-    """Return ``{key(record): record}`` from a ``.jsonl`` file, dropping a torn last line.
-
-    Raises
-    ------
-    ValueError
-        If a complete line is not a record or was made with other settings.
-    """
-    if not path.exists():
-        return {}
-    lines = path.read_text().split("\n")
-    if lines[-1]:
-        from tlcim.files import write_text
-        lines[-1] = ""
-        write_text(path, "\n".join(lines))  # an interrupted append: drop the torn line
-    records = {}
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            record = json.loads(line)
-            settings = record["settings"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"{path.name}: line {number} is not a regression record") from None
-        if settings != identity:
-            raise ValueError(f"{path.name}: line {number} was run with settings {settings}, "
-                             f"not {identity}; use the same settings or another output folder")
-        records[key(record)] = record
-    return records
-
-
 def run_seeds(job, seeds, path, identity, executor, *, what="regress", stream=None,
               stop_on_failure=False):
     """Run ``seeds`` of ``job`` not yet recorded in ``path``; return ``{seed: record}``.
@@ -145,7 +116,8 @@ def run_seeds(job, seeds, path, identity, executor, *, what="regress", stream=No
     """
     stream = sys.stderr if stream is None else stream
     records = {seed: r for (mutant, seed), r in
-               _read_records(path, identity, lambda r: (r["mutant"], r["seed"])).items()
+               read_records(path, identity, lambda r: (r["mutant"], r["seed"]),
+                            "regression record").items()
                if mutant == job.mutant}
     if stop_on_failure and any(r["status"] != "pass" for r in records.values()):
         return records

@@ -98,6 +98,7 @@ class _Draw:
         self.config = config
         self.rng = np.random.default_rng([GENERATOR_VERSION, seed])
         self.arrays = {}
+        self.stored = set()  # sets named by a store so far
 
     def array(self, prefix, values):
         name = f"{prefix}{len(self.arrays)}.npy"
@@ -119,13 +120,19 @@ class _Draw:
             return S  # refused
         return self.pick([0, S - 1, int(self.rng.integers(S))])
 
-    def weight_set(self):
-        """A weight-set index: first and last favoured, sometimes out of range."""
+    def weight_set(self, restore=False):
+        """A weight-set index: first and last favoured, sometimes out of range; a restore
+        mostly names a set stored before (or it meets ``SET_EMPTY``)."""
         K = self.config.weight_sets
         if self.chance(0.05):
             return K  # refused
+        if restore and self.stored and self.chance(0.7):
+            return self.pick(sorted(self.stored))
         # The boot set (0 by default) is restored after a reset: favour it.
-        return self.pick([self.config.boot_set, 0, K - 1, int(self.rng.integers(K))])
+        k = self.pick([self.config.boot_set, 0, K - 1, int(self.rng.integers(K))])
+        if not restore:
+            self.stored.add(k)
+        return k
 
     def weights(self):
         cfg, rng = self.config, self.rng
@@ -197,7 +204,7 @@ class _Draw:
                     "weights": self.array("w", self.weights())}
         if name in ("store", "restore"):
             return {"op": name, "subarray": self.subarray(allow_all=True),
-                    "set": self.weight_set()}
+                    "set": self.weight_set(restore=name == "restore")}
         if name == "mvm":
             op = {"op": "mvm", "inputs": self.array("x", self.inputs())}
             requant = self.requant()
