@@ -365,7 +365,11 @@ class ReramArray(wiring.Component):
             fault_word = Const(0, 6 * cells)
 
         ok = {name: c_done[i] for i, name in enumerate(NVM_PHASES)}
-        sensed, programmed = self.copy_rows(rdata, fault_word, self.sram.row_rdata, ok)
+        # The SRAM row comes through the stub's bit permutation (storage order to SPEC 4
+        # order); a signal of its own computes it once, not at every use below.
+        sram_row = Signal(W)
+        m.d.comb += sram_row.eq(self.sram.row_rdata)
+        sensed, programmed = self.copy_rows(rdata, fault_word, sram_row, ok)
         m.d.comb += [
             self.sram.row_wdata.eq(sensed),
             self.sram.row_we.eq(writing & ~c_store),

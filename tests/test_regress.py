@@ -146,6 +146,31 @@ def test_regress_resumes_and_refuses_other_settings(tmp_path, capsys):
     assert "use the same settings or another output folder" in capsys.readouterr().err
 
 
+def test_regress_on_a_dask_cluster_matches_local(tmp_path, capsys):
+    from dask.distributed import LocalCluster
+    local = tmp_path / "local"
+    assert main(["regress", "--config", "ideal", "--target", "golden", "--seeds", "4",
+                 "--jobs", "1", "--out", str(local)]) == 0
+    # Threads in this process, reached over TCP on the loopback like a remote cluster.
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                      host="127.0.0.1", dashboard_address=None) as cluster:
+        assert main(["regress", "--config", "ideal", "--target", "golden", "--seeds", "4",
+                     "--scheduler", cluster.scheduler_address,
+                     "--out", str(tmp_path / "dask")]) == 0
+    assert "Dask cluster at tcp://127.0.0.1:" in capsys.readouterr().err
+    for name in ("regress.json", "regress.md", "coverage_vs_seeds.svg"):
+        assert (tmp_path / "dask" / name).read_bytes() == (local / name).read_bytes()
+
+
+def test_regress_interrupt_keeps_results(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(driver, "run_seeds", interrupted)
+    assert main(["regress", "--config", "small", "--target", "golden", "--out",
+                 str(tmp_path), "--jobs", "1"]) == 130
+    assert "run the same command to resume" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--seeds", "0"], "seeds must be an integer >= 1, not 0"),
     (["--target", "nope"], "unknown target 'nope'"),
