@@ -382,8 +382,14 @@ class Host:
         await self._program_faults(lambda shadow: shadow.restore(subarray, set), chosen)
         code = await self._nvm_command("RESTORE", subarray, set)
         if code == ErrorCode.SET_EMPTY:
-            valid = await self.valid()
-            empty = [s for s in chosen if not valid[s]]
+            # The device reports that some chosen subarray never stored the set, not which:
+            # the golden shadow knows; without one, the invalid subarrays are named (a
+            # subarray that failed verification in the same restore is among them then).
+            if self.faults is not None:
+                empty = [s for s in chosen if not self.faults.shadow.is_stored(s, set)]
+            else:
+                valid = await self.valid()
+                empty = [s for s in chosen if not valid[s]]
             raise DeviceError(code, f"set {set} was never stored in subarray(s) {empty}; "
                                     f"their weights are invalid")
         if code == ErrorCode.VERIFY_FAILED:

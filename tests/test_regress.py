@@ -241,6 +241,25 @@ def test_waivers_file_is_valid_and_errors_are_clear(tmp_path):
 
 
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
+def test_set_empty_names_only_empty_subarrays(tmp_path, rng, against_golden):
+    """Found by seeds 3 and 9 of `small`: a restore of "all" where one subarray never stored
+    the set and another fails verification names only the first (the host named both)."""
+    for s in range(SMALL.subarrays):
+        np.save(tmp_path / f"W{s}.npy", rng.integers(-SMALL.w_max, SMALL.w_max + 1,
+                                                     (SMALL.rows, SMALL.outs)))
+    ops = [{"op": "write", "subarray": s, "weights": f"W{s}.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": 0, "set": 2},
+            {"op": "inject", "fault": "misread", "subarray": 0, "row": 3, "cbl": 1},
+            {"op": "restore", "subarray": "all", "set": 2}, {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[4]["error"] == "set_empty"
+    assert entries[4]["detail"] == ("set 2 was never stored in subarray(s) [1]; their weights "
+                                    "are invalid")
+    assert entries[5]["valid"] == [False, False]
+
+
+@pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
 def test_regress_rtl_with_coverage_and_mutants(tmp_path):
     """The default suite's short sign-off run: `small`, 4 seeds with code coverage, 2 mutants
     (docs/verification.md records its figures and what each mutant is)."""
