@@ -199,7 +199,11 @@ def regress(config, seeds=10, out=None, jobs=None, scheduler=None, target="rtl",
     for seed in failing[:SHRINK_LIMIT]:
         print(f"regress: shrinking the script of failing seed {seed}", file=sys.stderr,
               flush=True)
-        shrunk[seed] = shrink(job, seed, first_mismatch=records[seed]["first_mismatch"])[0]
+        script = shrink(job, seed, first_mismatch=records[seed]["first_mismatch"])[0]
+        if script is None:
+            print(f"regress: seed {seed} passed when run again: not reproducible",
+                  file=sys.stderr, flush=True)
+        shrunk[seed] = script
     summary = write_report(settings, [records[s] for s in seed_list], out, shrunk=shrunk,
                            mutation=mutation, command=_command(config, target, verilog,
                                                                scheduler))

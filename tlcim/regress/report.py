@@ -2,7 +2,6 @@
 of coverage against seeds, the merged and annotated code coverage and the shrunk failing
 scripts, written together (:func:`tlcim.files.output_dir`)."""
 
-import json
 import pathlib
 
 import numpy as np
@@ -77,9 +76,11 @@ def _markdown(summary, code_summary):
     failure = summary["first_failure"]
     if failure:
         lines += [f"First failure: seed {failure['seed']} ({failure['status']}), reproduce "
-                  f"with `{failure['reproduce']}`; shrunk to {failure['shrunk_ops']} "
-                  f"operation(s): `tlcim run --target {summary['target']} --script "
-                  f"{failure['script']}`.", ""]
+                  f"with `{failure['reproduce']}`" + (
+                      f"; shrunk to {failure['shrunk_ops']} operation(s): `tlcim run --target "
+                      f"{summary['target']} --script {failure['script']}`."
+                      if failure["shrunk_ops"] else f" ({failure['script'] or 'not shrunk'})."),
+                  ""]
     cov = summary["coverage"]
     lines += ["| coverage | fraction |", "|---|---|"]
     lines += [f"| {kind} | {'-' if cov[kind] is None else f'{cov[kind]:.2%}'} |"
@@ -137,8 +138,11 @@ def write_report(settings, records, out, *, shrunk=None, mutation=None, command=
             if script is not None:
                 first["script"] = f"failures/seed{record['seed']}/session.json"
                 first["shrunk_ops"] = len(script.ops)
+            elif record["seed"] in shrunk:
+                first["script"] = "not reproducible: the seed passed when run again"
         for seed, script in shrunk.items():
-            script.save(folder / "failures" / f"seed{seed}")
+            if script is not None:
+                script.save(folder / "failures" / f"seed{seed}")
         total = code_summary["total"] if code_summary else {}
         summary = {
             "config": next((n for n, p in PRESETS.items() if p == config), "custom"),

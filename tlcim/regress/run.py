@@ -171,11 +171,14 @@ def shrink(job, seed, *, first_mismatch=None, budget=40):
 
     Returns
     -------
-    (Script, runs)
+    (Script or None, runs)
+        None when the seed passes when run again (it did not reproduce).
     """
     config = _config(job)
     script = generate(config, seed)
-    runs = 0
+    if not _fails(job, config, script):
+        return None, 1
+    runs = 1
     # Shortest prefix: the first mismatching operation bounds it.
     end = len(script.ops) if first_mismatch is None else first_mismatch["index"] + 1
     low, high = 1, end
