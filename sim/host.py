@@ -208,6 +208,27 @@ class Host:
                     raise RuntimeError(f"device {register.name} is {value}, this host was made "
                                        f"for {register.reset}")
 
+    async def program_timing(self, rng):
+        """Give every phase-length register ``NVM_T_<phase>`` a random value drawn from
+        ``rng`` (numpy generator; any value: the controller raises one below its phase's
+        minimum) and check that each reads back as written. Outcomes do not depend on phase
+        lengths (SPEC 6: normative outcome, free timing), so a session gives the same results
+        with any; randomised sessions use this to exercise them.
+
+        Raises
+        ------
+        RuntimeError
+            If a register does not read back what was written.
+        """
+        for register in self.regmap:
+            if register.name.startswith("NVM_T_"):
+                field, = register.fields
+                value = int(rng.integers(0, 1 << field.width))
+                await self.write_reg(register.name, **{field.name: value})
+                read = await self.read_field(register.name, field.name)
+                if read != value:
+                    raise RuntimeError(f"{register.name} reads {read} after writing {value}")
+
     async def set_requant(self, requant=None):
         """Set the output stage: ``None`` for raw results, else ``{"multiplier", "shift",
         "relu"}`` as ``tlcim.golden.requantise`` takes them. Skips writes that change nothing."""

@@ -45,6 +45,7 @@ __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing", "
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
            "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
+           "SESSION_TIMING",
            "RtlTarget",
            "open_target", "TOPLEVEL"]
 
@@ -404,6 +405,8 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
 SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
 #: Environment variable with the stream stall of a session: ``"<probability>,<seed>"``.
 SESSION_STALL = "TLCIM_SESSION_STALL"
+#: Environment variable with the seed of a session's random phase lengths (unset: defaults).
+SESSION_TIMING = "TLCIM_SESSION_TIMING"
 
 
 class RtlTarget:
@@ -431,10 +434,13 @@ class RtlTarget:
         there); default a temporary folder, removed.
     plusargs : sequence of str
         Simulator plusargs (``+name=value``).
+    timing_seed : int or None
+        Seed of random phase lengths programmed before the session
+        (:meth:`tlcim.sim.host.Host.program_timing`); None keeps the reset values.
     """
 
     def __init__(self, config, simulator="verilator", *, built=None, stall=0.0, stall_seed=0,
-                 test_dir=None, plusargs=()):
+                 test_dir=None, plusargs=(), timing_seed=None):
         from multiprocessing.connection import Client
         self.config = config
         # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
@@ -449,6 +455,8 @@ class RtlTarget:
         self._failure = None
         env = {SESSION_ADDRESS: address, SESSION_KEY: key,
                SESSION_STALL: f"{float(stall)!r},{int(stall_seed)}"}
+        if timing_seed is not None:
+            env[SESSION_TIMING] = str(int(timing_seed))
         self._thread = threading.Thread(target=self._simulate, args=(env,), daemon=True)
         self._thread.start()
         self._conn = None

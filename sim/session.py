@@ -16,7 +16,8 @@ import numpy as np
 from tlcim.golden.errors import DeviceError
 from .bench import Bench, config_from_env
 from .host import FaultEmulation
-from .rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY, SESSION_STALL
+from .rtl import (HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY, SESSION_STALL,
+                  SESSION_TIMING)
 from .transports import BulkTransport
 
 
@@ -48,6 +49,12 @@ async def serve(dut, conn):
     await bench.start()
     host = bench.host
     await host.check_identity()
+    broken = None  # a failed set-up fails every call, with its reason
+    if os.environ.get(SESSION_TIMING):
+        try:
+            await host.program_timing(np.random.default_rng(int(os.environ[SESSION_TIMING])))
+        except RuntimeError:
+            broken = traceback.format_exc()
     # Simulation builds have the emulation-only fault port: scripts may inject faults.
     host.faults = faults = FaultEmulation(config)
     while True:
@@ -56,6 +63,9 @@ async def serve(dut, conn):
         if name == "close":
             conn.send(("ok", None))
             return
+        if broken:
+            conn.send(("error", broken))
+            continue
         try:
             if name == "reset":
                 await host.prepare_reset()

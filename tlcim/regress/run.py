@@ -68,7 +68,7 @@ def _open(job, config, script, test_dir):
     simulator = options.pop("simulator")
     built = build_harness(config, simulator, **options)
     target = RtlTarget(config, simulator, built=built, stall=script.stall,
-                       stall_seed=script.seed, test_dir=test_dir,
+                       stall_seed=script.seed, timing_seed=script.seed, test_dir=test_dir,
                        plusargs=[f"+mutant={job.mutant}"] if job.mutant else ())
     return target
 
