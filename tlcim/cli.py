@@ -146,6 +146,32 @@ def _parser():
     p.add_argument("--out", required=True, metavar="R.json")
     p.set_defaults(handler="tlcim.run:run_script",
                    args=("config", "target", "script", "out", "force"))
+
+    p = command("regress", "verification sign-off: constrained-random sessions on the golden "
+                           "model and a target compared operation by operation, with code and "
+                           "functional coverage and a mutation score (resumable)")
+    p.add_argument("--seeds", type=COUNT, default=10, metavar="N", help="seeds (default 10)")
+    p.add_argument("--start", type=SEED, default=0, metavar="S",
+                   help="first seed (default 0): seeds S .. S+N-1")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="writes DIR/results.jsonl (as seeds finish), DIR/regress.json, "
+                        "DIR/regress.md and the coverage plot")
+    p.add_argument("--target", default="rtl",
+                   help="a tlcim run target (default rtl, i.e. rtl:verilator)")
+    p.add_argument("--jobs", type=_number(int, 1, high=1024), default=None, metavar="J",
+                   help="local worker processes (default: the number of CPUs)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on the existing Dask cluster at ADDRESS instead of local processes")
+    p.add_argument("--verilog", default=None, metavar="FILE",
+                   help="a tlcim_top Verilog to verify instead of the generated one")
+    p.add_argument("--coverage", action="store_true",
+                   help="Verilator line, branch and toggle coverage, merged over the seeds")
+    p.add_argument("--mutants", type=_number(int, 0, high=10_000), default=0, metavar="M",
+                   help="also run M yosys mutants of the design and report the mutation score")
+    p.set_defaults(handler="tlcim.regress:regress",
+                   args=("config", "seeds", "out", "jobs", "scheduler", "target", "verilog",
+                         "mutants", "coverage", "start", "force"))
+
     p = command("infer", "train, quantise and map a digits classifier and run it on a target, "
                          "reporting float, quantised-software and target accuracies")
     p.add_argument("--target", default="golden", help="golden or rtl[:simulator]")

@@ -13,7 +13,7 @@ import json
 import pathlib
 import sys
 
-from tlcim.executors import LocalExecutor, Progress, make_executor
+from tlcim.executors import LocalExecutor, Progress, make_executor, read_records
 from .grid import Settings, evaluate_point, load_grid, point_key
 from .pareto import PARETO_PLOTS, label, pareto_front, pareto_plots
 
@@ -21,36 +21,9 @@ __all__ = ["run_sweep", "sweep"]
 
 
 def _read_records(path, settings):
-    """Return ``{key: record}`` from ``results.jsonl``, dropping a torn last line.
-
-    Raises
-    ------
-    ValueError
-        If a complete line is not a record, or a record was made with other settings.
-    """
-    if not path.exists():
-        return {}
-    text = path.read_text()
-    lines = text.split("\n")
-    if lines[-1]:
-        # The last write was interrupted: drop the partial line so appends start clean.
-        lines[-1] = ""
-        from tlcim.files import write_text
-        write_text(path, "\n".join(lines))
-    identity = settings.identity()
-    records = {}
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            record = json.loads(line)
-            key = record["key"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"{path.name}: line {number} is not a sweep record") from None
-        if record.get("settings") != identity:
-            raise ValueError(f"{path.name}: line {number} was computed with settings "
-                             f"{record.get('settings')}, not {identity}; use the same "
-                             f"settings or another output folder")
-        records[key] = record
-    return records
+    """Return ``{key: record}`` from ``results.jsonl`` (:func:`tlcim.executors.read_records`)."""
+    return read_records(path, settings.identity(), lambda record: record["key"],
+                        "sweep record")
 
 
 def run_sweep(grid, out, *, settings=Settings(), executor=None, on_result=None,
