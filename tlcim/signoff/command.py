@@ -134,11 +134,11 @@ def signoff(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, force=False):
     from tlcim.export import check_clock
     from .equivalence import prove
     from .flow import FILES, implement
-    from .library import find_library, find_sta
+    from .library import find_abc, find_library, find_sta
     from .views import describe_macro
     started = time.monotonic()
     clock_mhz = check_clock(clock_mhz)
-    find_library(), find_sta()  # refused before any work
+    find_library(), find_sta(), find_abc()  # refused before any work
     describe_macro(config)
     with output_dir(out, force=force) as temp:
         progress = lambda line: print(line, flush=True)  # noqa: E731

@@ -17,8 +17,7 @@ trust: yosys' own ``synth`` from the RTL to the generic netlist (the step every 
 trusts), and undefined bits, tied to 0 on both sides (``setundef -zero``, as the mapping does).
 The result says so in ``method`` and ``scope``.
 
-ABC is the Debian package ``berkeley-abc`` (``$ABC`` names another build, e.g. ``yosys-abc``).
-The result is cached in the implementation's folder.
+ABC is the Debian package ``berkeley-abc`` (:func:`tlcim.signoff.library.find_abc`). The result is cached in the implementation's folder.
 """
 
 import json
@@ -29,11 +28,7 @@ import subprocess
 
 from tlcim.yosys import find_tool, run_tool
 
-__all__ = ["ABC_VARIABLE", "ABC_PACKAGE", "METHOD", "SCOPE", "find_abc", "miter_script",
-           "prove"]
-
-#: The environment variable naming ABC, and its Debian package.
-ABC_VARIABLE, ABC_PACKAGE = "ABC", "berkeley-abc"
+__all__ = ["METHOD", "SCOPE", "miter_script", "prove"]
 #: ``method`` of the result.
 METHOD = ("yosys miter of the generic netlist (synth of the RTL, flip-flops mapped) and the "
           "signed-off netlist, flip-flops and macros cut into matched ports; ABC &cec")
@@ -41,26 +36,6 @@ METHOD = ("yosys miter of the generic netlist (synth of the RTL, flip-flops mapp
 SCOPE = ("proven: the mapping, buffering and hold fixing (combinational, every flip-flop "
          "matched by name); trusted: yosys synth from the RTL to the generic netlist; "
          "undefined bits tied to 0 on both sides")
-
-
-def find_abc():
-    """Return the command (a list) that runs ABC: ``$ABC`` when set, else ``berkeley-abc``
-    or ``yosys-abc`` on ``PATH``.
-
-    Raises
-    ------
-    ValueError
-        If none is installed, naming the Debian package.
-    """
-    from .library import SYSTEM_DEPS
-    given = os.environ.get(ABC_VARIABLE)
-    for name in ([given] if given else ["berkeley-abc", "yosys-abc"]):
-        found = shutil.which(name)
-        if found:
-            return [found]
-    where = f"${ABC_VARIABLE} = {given} not found" if given else "no berkeley-abc on PATH"
-    raise ValueError(f"ABC is not installed ({where}): install the Debian package "
-                     f"{ABC_PACKAGE} ({SYSTEM_DEPS}) or set {ABC_VARIABLE} to its executable")
 
 
 def miter_script(technology, *, gold="generic.il", gate="netlist.v", cells="cells.lib",
@@ -112,6 +87,7 @@ def prove(implementation, *, progress=print):
     cached = implementation.folder / "equivalence.json"
     if cached.exists():
         return json.loads(cached.read_text())
+    from .library import find_abc
     abc = find_abc()
     impl, mapping = implementation, implementation.mapping
     work = impl.folder.with_name(impl.folder.name + f".equiv{os.getpid()}")

@@ -2,11 +2,12 @@
 
 The flow maps the periphery onto the OSU 0.18 um standard cells that qflow ships (Debian
 package ``qflow-tech-osu018``: an NLDM Liberty of the typical corner, a LEF with the routing
-layers and the cell abstracts, and Verilog models of the cells) and times it with OpenSTA
-(Debian package ``opensta``). Nothing is assumed silently: the library folder is
-``$TLCIM_OSU018_DIR`` when set, else the folder the Debian package installs; a missing file or
-tool is refused with a ``ValueError`` that names the Debian package and the environment
-variable (``make system-deps`` installs every package as root).
+layers and the cell abstracts, and Verilog models of the cells), times it with OpenSTA
+(Debian package ``opensta``) and proves it equivalent with ABC (``berkeley-abc``). Nothing is
+assumed silently: the library folder is ``$TLCIM_OSU018_DIR`` when set, else the folder the
+Debian package installs; OpenSTA is ``$STA`` or ``sta``, ABC ``$ABC`` or ``berkeley-abc``;
+a missing file or tool is refused with a ``ValueError`` that names the Debian package and the
+environment variable (``make system-deps`` installs every package as root).
 
 What the flows take from the library besides its files is a static :class:`Technology`
 (:data:`OSU018`), so the macro views need no installed library (``tlcim export`` ships them
@@ -24,8 +25,8 @@ import re
 import shutil
 
 __all__ = ["LIBRARY_VARIABLE", "DEFAULT_FOLDER", "LIBRARY_PACKAGE", "STA_VARIABLE",
-           "STA_PACKAGE", "SYSTEM_DEPS", "RoutingLayer", "Technology", "OSU018", "CellLibrary",
-           "read_technology", "find_library", "find_sta", "missing_tools"]
+           "STA_PACKAGE", "ABC_VARIABLE", "ABC_PACKAGE", "SYSTEM_DEPS", "RoutingLayer", "Technology", "OSU018", "CellLibrary",
+           "read_technology", "find_library", "find_sta", "find_abc", "missing_tools"]
 
 #: The environment variable naming the folder of the osu018 files.
 LIBRARY_VARIABLE = "TLCIM_OSU018_DIR"
@@ -35,6 +36,8 @@ DEFAULT_FOLDER = pathlib.Path("/usr/share/qflow/tech/osu018")
 LIBRARY_PACKAGE = "qflow-tech-osu018"
 #: The environment variable naming the OpenSTA executable, and its Debian package.
 STA_VARIABLE, STA_PACKAGE = "STA", "opensta"
+#: The environment variable naming ABC (the equivalence proof), and its Debian package.
+ABC_VARIABLE, ABC_PACKAGE = "ABC", "berkeley-abc"
 #: How to install every system package the flows use (README, docs/signoff.md).
 SYSTEM_DEPS = "make system-deps (as root)"
 
@@ -205,13 +208,32 @@ def find_sta():
     return [found]
 
 
+def find_abc():
+    """Return the command (a list) that runs ABC: ``$ABC`` when set, else ``berkeley-abc``
+    or ``yosys-abc`` on ``PATH``.
+
+    Raises
+    ------
+    ValueError
+        If none is installed, naming the Debian package.
+    """
+    given = os.environ.get(ABC_VARIABLE)
+    for name in ([given] if given else ["berkeley-abc", "yosys-abc"]):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    where = f"${ABC_VARIABLE} = {given} not found" if given else "no berkeley-abc on PATH"
+    raise ValueError(f"ABC is not installed ({where}): install the Debian package "
+                     f"{ABC_PACKAGE} ({SYSTEM_DEPS}) or set {ABC_VARIABLE} to its executable")
+
+
 def missing_tools(*, icarus=False):
     """Return the reasons (strings) why the sign-off flow cannot run here; empty if it can.
 
     ``icarus`` also asks for Icarus Verilog (gate-level simulation's default simulator).
     """
     reasons = []
-    for find in (find_library, find_sta):
+    for find in (find_library, find_sta, find_abc):
         try:
             find()
         except ValueError as error:
