@@ -20,6 +20,7 @@ The result says so in ``method`` and ``scope``.
 ABC is the Debian package ``berkeley-abc`` (:func:`tlcim.signoff.library.find_abc`). The result is cached in the implementation's folder.
 """
 
+import fcntl
 import json
 import os
 import re
@@ -85,8 +86,14 @@ def prove(implementation, *, progress=print):
         If yosys fails to build the miter (e.g. the two netlists' flip-flops do not match).
     """
     cached = implementation.folder / "equivalence.json"
-    if cached.exists():
+    with open(implementation.folder.with_suffix(".equiv.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # one proof per implementation at a time
+        if not cached.exists():
+            cached.write_text(json.dumps(_prove(implementation, progress), indent=1))
         return json.loads(cached.read_text())
+
+
+def _prove(implementation, progress):
     from .library import find_abc
     abc = find_abc()
     impl, mapping = implementation, implementation.mapping
@@ -107,6 +114,4 @@ def prove(implementation, *, progress=print):
         proven, verdict = _verdict(result.stdout + result.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report = {"method": METHOD, "scope": SCOPE, "proven": proven, "result": verdict}
-    cached.write_text(json.dumps(report, indent=1))
-    return report
+    return {"method": METHOD, "scope": SCOPE, "proven": proven, "result": verdict}

@@ -5,10 +5,11 @@ to it, see :data:`FILES`), everything that STA, gate-level simulation and the eq
 proof take: the three macro views (:mod:`tlcim.signoff.views`), a copy of the cell Liberty,
 the SDC that ``tlcim export`` ships for the clock, the mapped netlist
 (:mod:`tlcim.signoff.mapping`) and the OpenSTA script with its reports
-(:mod:`tlcim.signoff.sta`). Hold is then fixed (:mod:`tlcim.signoff.hold`): STA, buffers in
-front of the failing endpoints, STA again, until hold is met (at most :data:`HOLD_ROUNDS`
-rounds). The folder is cached in ``build/signoff/impl-<key>`` (key: the mapping, the SDC, the
-views and the OpenSTA version), so ``tlcim run --target gls`` and the tests reuse it.
+(:mod:`tlcim.signoff.sta`). Nets of more fanout than ABC saw inside one module are buffered
+first (:mod:`tlcim.signoff.fanout`). Hold is then fixed (:mod:`tlcim.signoff.hold`): STA,
+buffers in front of the failing endpoints, STA again, until hold is met (at most
+:data:`HOLD_ROUNDS` rounds). The folder is cached in ``build/signoff/impl-<key>`` (key: the
+mapping, the SDC, the views, the fanout limit and the OpenSTA version), so ``tlcim run --target gls`` and the tests reuse it.
 """
 
 import dataclasses
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 
 from tlcim.yosys import find_tool, run_tool
+from .fanout import MAX_FANOUT, buffer_fanout
 from .hold import hold_buffers_needed, insert_hold_buffers
 from .library import find_library, find_sta
 from .mapping import NETLIST_WRITER, cache_root, map_periphery, strip_version
@@ -58,6 +60,8 @@ class Implementation:
     mapping : tlcim.signoff.mapping.Mapping
     timing : tlcim.signoff.sta.Timing
         After hold fixing.
+    fanout_buffers : int
+        Buffers of the fanout trees (:mod:`tlcim.signoff.fanout`).
     hold_buffers : int
         Buffers inserted for hold.
     hold_rounds : int
@@ -70,6 +74,7 @@ class Implementation:
     technology: object
     mapping: object
     timing: Timing
+    fanout_buffers: int
     hold_buffers: int
     hold_rounds: int
 
@@ -129,7 +134,7 @@ def implement(config, clock_mhz, *, progress=print):
     script = sta_script(cell_lib=FILES["cell_lib"], macro_lib=FILES["macro_lib"],
                         netlist=FILES["netlist"], sdc=FILES["sdc"], technology=technology)
     digest = hashlib.sha256("\0".join([mapping.folder.name, sdc, script, _sta_version(sta),
-                                       *views.values()]).encode())
+                                       f"fanout {MAX_FANOUT}", *views.values()]).encode())
     folder = cache_root() / f"impl-{digest.hexdigest()[:20]}"
     with open(folder.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -143,17 +148,18 @@ def implement(config, clock_mhz, *, progress=print):
             shutil.copyfile(library.liberty, work / FILES["cell_lib"])
             (work / FILES["sdc"]).write_text(sdc)
             (work / FILES["sta_script"]).write_text(script)
-            shutil.copyfile(mapping.netlist, work / FILES["netlist"])
-            progress(f"timing the netlist with OpenSTA at {clock_mhz:g} MHz ...")
+            netlist = json.loads((mapping.folder / "netlist.json").read_text())
+            fanout = buffer_fanout(netlist, technology)
+            progress(f"{fanout} buffers on nets of more than {MAX_FANOUT} loads; timing the "
+                     f"netlist with OpenSTA at {clock_mhz:g} MHz ...")
+            _write_netlist(work, netlist, technology)
             timing = run_sta(work)
-            netlist, buffers, rounds = None, 0, 0
+            buffers, rounds = 0, 0
             while timing.hold_wns_ns < 0 and rounds < HOLD_ROUNDS:
                 endpoints = {end: hold_buffers_needed(slack)
                              for _, end, slack in timing.hold_paths if slack < 0 and "/" in end}
                 if not endpoints:
                     break  # only ports fail hold: nothing to buffer inside
-                if netlist is None:
-                    netlist = json.loads((mapping.folder / "netlist.json").read_text())
                 added = insert_hold_buffers(netlist, endpoints, technology)
                 buffers += added
                 rounds += 1
@@ -162,8 +168,8 @@ def implement(config, clock_mhz, *, progress=print):
                 _write_netlist(work, netlist, technology)
                 timing = run_sta(work)
             (work / "done.json").write_text(json.dumps(
-                {"timing": _timing_json(timing), "hold_buffers": buffers,
-                 "hold_rounds": rounds}, indent=1))
+                {"timing": _timing_json(timing), "fanout_buffers": fanout,
+                 "hold_buffers": buffers, "hold_rounds": rounds}, indent=1))
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(work, folder)
         done = json.loads((folder / "done.json").read_text())
@@ -173,7 +179,8 @@ def implement(config, clock_mhz, *, progress=print):
                        for key, value in done["timing"].items()})
     return Implementation(folder=folder, config=config, clock_mhz=clock_mhz,
                           technology=technology, mapping=mapping,
-                          timing=timing, hold_buffers=done["hold_buffers"],
+                          timing=timing, fanout_buffers=done["fanout_buffers"],
+                          hold_buffers=done["hold_buffers"],
                           hold_rounds=done["hold_rounds"])
 
 
