@@ -53,7 +53,7 @@ __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
            "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
            "SESSION_TIMING", "SESSION_FAULTS",
-           "RtlTarget",
+           "RtlTarget", "choose_simulator",
            "open_target", "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
@@ -575,13 +575,27 @@ class RtlTarget:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def open_target(config, option):
-    """The ``rtl[:verilator|icarus]`` target factory of :mod:`tlcim.sim.script`."""
-    simulator = option or SIMULATORS[0]
-    if simulator not in SIMULATORS:
-        raise ValueError(f"rtl target option must be one of {', '.join(SIMULATORS)}, "
+def choose_simulator(target, option, simulators=SIMULATORS):
+    """Return the simulator a ``target[:option]`` names (default the first of ``simulators``).
+
+    Raises
+    ------
+    ValueError
+        If ``option`` is not one of ``simulators``, or that simulator is not installed (for
+        Icarus, naming its Debian package).
+    """
+    simulator = option or simulators[0]
+    if simulator not in simulators:
+        raise ValueError(f"{target} target option must be one of {', '.join(simulators)}, "
                          f"not {simulator!r}")
     missing = simulator_missing(simulator)
     if missing:
-        raise ValueError(f"target rtl:{simulator} is unavailable: {missing}")
-    return RtlTarget(config, simulator)
+        package = " (Debian package iverilog: make system-deps)" if simulator == "icarus" \
+            else ""
+        raise ValueError(f"target {target}:{simulator} is unavailable: {missing}{package}")
+    return simulator
+
+
+def open_target(config, option):
+    """The ``rtl[:verilator|icarus]`` target factory of :mod:`tlcim.sim.script`."""
+    return RtlTarget(config, choose_simulator("rtl", option))

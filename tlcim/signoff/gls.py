@@ -25,8 +25,8 @@ accepts them; scripts that compare both targets leave faults out.
 import os
 import shutil
 
-from tlcim.sim.rtl import (HARNESS, HARNESS_TOPLEVEL, RtlTarget, compile_sources,
-                           harness_parameters, simulator_missing)
+from tlcim.sim.rtl import (HARNESS, HARNESS_TOPLEVEL, RtlTarget, choose_simulator,
+                           compile_sources, harness_parameters)
 
 __all__ = ["GLS_CLOCK_MHZ", "SIMULATORS", "MODELS", "MODELS_VARIABLE", "CELL_WAIVERS",
            "cell_models", "gls_sources", "build_gls", "open_target"]
@@ -130,14 +130,6 @@ def build_gls(config, simulator=SIMULATORS[0], *, models=None, progress=print):
 
 def open_target(config, option):
     """The ``gls[:icarus|verilator]`` target factory of :mod:`tlcim.sim.script`."""
-    simulator = option or SIMULATORS[0]
-    if simulator not in SIMULATORS:
-        raise ValueError(f"gls target option must be one of {', '.join(SIMULATORS)}, not "
-                         f"{simulator!r}")
-    missing = simulator_missing(simulator)
-    if missing:
-        package = " (Debian package iverilog: make system-deps)" if simulator == "icarus" \
-            else ""
-        raise ValueError(f"target gls:{simulator} is unavailable: {missing}{package}")
+    simulator = choose_simulator("gls", option, SIMULATORS)
     built = build_gls(config, simulator)
     return RtlTarget(config, simulator, built=built, fault_port=False, label="gls")
