@@ -13,8 +13,7 @@ from .geometry import Geometry
 from .interfaces import index_shape
 from .logic import balanced_or, balanced_sum
 
-__all__ = ["TernaryEncoder", "BufferMemory", "ActivationBuffer", "encoder_table",
-           "DIRECT_TABLE_BITS"]
+__all__ = ["TernaryEncoder", "ActivationBuffer", "encoder_table", "DIRECT_TABLE_BITS"]
 
 
 class TernaryEncoder(wiring.Component):
@@ -131,52 +130,6 @@ def encoder_table(config, in_bits):
     return table
 
 
-class BufferMemory(wiring.Component):
-    """The activation buffer's memory behind ports of its own: one synchronous read port and
-    ``write_ports`` write ports with a write enable per ``granularity`` bits.
-
-    A module of its own in the Verilog (``...activations.memory``), so that it is one block
-    with plain ports: the boundary an SRAM macro would replace, and a cut point of the
-    equivalence proof of the mapped netlist (:mod:`tlcim.signoff.equivalence`).
-
-    Parameters
-    ----------
-    width, depth : int
-    write_ports : int
-    granularity : int
-        Divides ``width``.
-
-    Members
-    -------
-    r_addr : In(range(depth))
-        Read address; ``r_data`` holds the word one cycle later (non-transparent).
-    r_data : Out(width)
-    w : In(ArrayLayout) of ``write_ports`` ports, each ``addr``, ``data`` and ``en`` (one bit
-        per ``granularity`` bits), written at the clock edge.
-    """
-
-    def __init__(self, width, depth, *, write_ports, granularity):
-        self.width, self.depth, self.granularity = width, depth, granularity
-        port = data.StructLayout({"addr": range(depth), "data": width,
-                                  "en": width // granularity})
-        super().__init__({"r_addr": In(range(depth)), "r_data": Out(width),
-                          "w": In(data.ArrayLayout(port, write_ports))})
-
-    def elaborate(self, platform):
-        m = Module()
-        # `ram_style`: block RAM on FPGAs even when small (yosys would build the iCE40
-        # preset's 384 bits from flip-flops and LUTs); ASIC synthesis keeps the memory whole.
-        m.submodules.memory = memory = Memory(shape=unsigned(self.width), depth=self.depth,
-                                              init=[], attrs={"ram_style": "block"})
-        read = memory.read_port(domain="sync")
-        m.d.comb += [read.addr.eq(self.r_addr), self.r_data.eq(read.data)]
-        for port in self.w:
-            write = memory.write_port(granularity=self.granularity)
-            m.d.comb += [write.addr.eq(port.addr), write.data.eq(port.data),
-                         write.en.eq(port.en)]
-        return m
-
-
 class ActivationBuffer(wiring.Component):
     """Double-buffered word-line pairs of one input vector for every subarray, in a memory.
 
@@ -256,9 +209,11 @@ class ActivationBuffer(wiring.Component):
         value_bits = 2 * T
         groups = A // group                    # groups per block of one subarray
         m = Module()
-        m.submodules.memory = memory = BufferMemory(S * A * value_bits, 2 * B,
-                                                    write_ports=lanes // group,
-                                                    granularity=group * value_bits)
+        # `ram_style`: block RAM on FPGAs even when small (yosys would build the iCE40 preset's
+        # 384 bits from flip-flops and LUTs); ASIC synthesis keeps the memory whole anyway.
+        m.submodules.memory = memory = Memory(shape=unsigned(S * A * value_bits),
+                                              depth=2 * B, init=[],
+                                              attrs={"ram_style": "block"})
 
         def address(bank, block):
             # Word `block` of `bank`: bank * B + block, a plain concatenation when B is a
@@ -274,15 +229,15 @@ class ActivationBuffer(wiring.Component):
         following = Mux(block == B - 1, 0, block + 1)
         next_current = Mux(self.swap, 0, Mux(self.next_block, following, block))
         m.d.sync += [bank.eq(next_bank), block.eq(next_current)]
-        m.d.comb += memory.r_addr.eq(address(next_bank, next_current))
-        read_data = memory.r_data
+        read = memory.read_port(domain="sync")
+        m.d.comb += read.addr.eq(address(next_bank, next_current))
         # The trit multiplexer as an AND-OR over one-hot selects decoded once: two AOI22 and
         # a NAND per output bit for 5 trits, smaller than a tree of 2:1 multiplexers.
         selects = [self.trit == t for t in range(T)]
         for s in range(S):
             in1, in2 = [], []
             for a in range(A):
-                pairs = read_data.word_select(s * A + a, value_bits)
+                pairs = read.data.word_select(s * A + a, value_bits)
                 in1.append(balanced_or(pairs[2 * t] & selects[t] for t in range(T)))
                 in2.append(balanced_or(pairs[2 * t + 1] & selects[t] for t in range(T)))
             m.d.comb += [self.wl1[s].eq(Cat(in1)), self.wl2[s].eq(Cat(in2))]
@@ -292,7 +247,7 @@ class ActivationBuffer(wiring.Component):
         beat = self.wr_trits.as_value()
         for port_index in range(lanes // group):
             first_lane = port_index * group
-            port = memory.w[port_index]
+            port = memory.write_port(granularity=group * value_bits)
             subarray, row_block, slot = self._place(m, port_index)
             chunk = beat[first_lane * value_bits:(first_lane + group) * value_bits]
             # The group's values go to every slot of the word; the enable picks one slot.
