@@ -9,7 +9,8 @@ The script (:func:`yosys_script`):
    ``datapath.output.ff12``, so paths are named by block), memories built from flip-flops;
 2. ``dfflibmap`` onto the library's flip-flop; the flip-flops are named ``ff<n>`` per module,
    and this *generic* netlist (flip-flops on library cells, logic in yosys' gates) is kept:
-   the equivalence proof goes RTL -> generic -> mapped (:mod:`tlcim.signoff.equivalence`);
+   the equivalence proof compares the signed-off netlist with it, flip-flop by flip-flop
+   (:mod:`tlcim.signoff.equivalence`);
 3. ``abc`` onto the library with the clock period as delay target (``-D``) and the library's
    input driver and output load (``-constr``): ABC maps for delay, then buffers high-fanout
    nets and up- and down-sizes gates. This replaces qflow's ``blifFanout`` (which does the
