@@ -1,6 +1,8 @@
 """tlcim.sim.host: the host driver; beat packing against the hardware's layouts, and SRAM reads
 and faults mirrored into the fault port on ``tlcim run --target rtl`` matching golden."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,22 @@ def test_rtl_faults_and_read_match_golden(tmp_path, rng, against_golden):
     assert errors[27] is None
     assert set(golden_out) == set(OUTPUTS) - {"Y_var.npy"}
     np.testing.assert_array_equal(golden_out["R0.npy"], np.load(tmp_path / "W0.npy"))
+
+
+def test_set_empty_names_only_empty_subarrays(tmp_path, rng, against_golden):
+    """Found by seeds 3 and 9 of `small`: a restore of "all" where one subarray never stored
+    the set and another fails verification names only the first (the host named both)."""
+    config = Config.preset("small")
+    for s in range(config.subarrays):
+        np.save(tmp_path / f"W{s}.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                                     (config.rows, config.outs)))
+    ops = [{"op": "write", "subarray": s, "weights": f"W{s}.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": 0, "set": 2},
+            {"op": "inject", "fault": "misread", "subarray": 0, "row": 3, "cbl": 1},
+            {"op": "restore", "subarray": "all", "set": 2}, {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[4]["error"] == "set_empty"
+    assert entries[4]["detail"] == ("set 2 was never stored in subarray(s) [1]; their weights "
+                                    "are invalid")
+    assert entries[5]["valid"] == [False, False]

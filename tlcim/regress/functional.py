@@ -53,7 +53,7 @@ def plan(config):
     bins = {f"op:{op}/{outcome}" for op, outcomes in OUTCOMES.items() for outcome in outcomes}
     bins |= {f"error:{code.label}" for code in ErrorCode
              if code not in (ErrorCode.NONE, ErrorCode.BAD_LENGTH)}
-    if not config.is_ideal_adc:
+    if not config.adc.is_ideal:
         bins.add("adc:clamp")
     bins |= {"saturate:high", "saturate:low"}
     for op in ("write", "store", "restore", "read"):
@@ -71,10 +71,11 @@ def plan(config):
 
 def _clamps(config, weights, x):
     """Whether some ADC of some subarray clamps at its largest code for inputs ``x``."""
-    if config.is_ideal_adc:
+    adc = config.adc
+    if adc.is_ideal:
         return False
     A, rows = config.active_rows, config.rows
-    limit = (config.adc_max_code + 1) * config.adc_lsb   # smallest discharge that clamps
+    limit = (adc.max_code + 1) * adc.lsb   # smallest discharge that clamps
     batch = np.clip(np.atleast_2d(x), -config.x_max, config.x_max)
     for s in range(config.subarrays):
         xt = encode_trits(batch[:, s * rows:(s + 1) * rows], config.x_trits)  # [B, rows, T]
