@@ -148,3 +148,23 @@ def test_set_empty_names_only_empty_subarrays(tmp_path, rng, against_golden):
     assert entries[4]["detail"] == ("set 2 was never stored in subarray(s) [1]; their weights "
                                     "are invalid")
     assert entries[5]["valid"] == [False, False]
+
+
+def test_boot_verify_failure_names_only_subarrays_holding_the_boot_set(tmp_path, rng,
+                                                                         against_golden):
+    """Found by seed 45 of `tlcim regress --config small`: a boot restore that fails
+    verification in subarray 0 names subarray 0 alone; subarray 1 never stored the boot set
+    and is invalid without a failure (the host named both)."""
+    config = Config.preset("small")
+    np.save(tmp_path / "W.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                             (config.rows, config.outs)))
+    ops = [{"op": "inject", "fault": "stuck", "subarray": 0, "set": config.boot_set,
+            "row": 57, "cbl": 10, "level": 0},
+           {"op": "write", "subarray": 0, "weights": "W.npy"},
+           {"op": "store", "subarray": 0, "set": config.boot_set},
+           {"op": "reset"}, {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[3]["error"] == "verify_failed"
+    assert entries[3]["detail"].endswith("subarray(s) [0] invalid")
+    assert entries[4]["valid"] == [False, False]
