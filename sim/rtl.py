@@ -553,6 +553,11 @@ class RtlTarget:
         """Return the device counters (cycles, mvms, saturations, errors)."""
         return self._call("counters")
 
+    def audit_registers(self):
+        """Check the device's registers against the session so far and clear its counters
+        (:meth:`tlcim.sim.host.Host.audit_registers`; ``RuntimeError`` naming the register)."""
+        self._call("audit_registers")
+
     async def close(self):
         if self._conn is not None:
             with contextlib.suppress(OSError, EOFError, RuntimeError):

@@ -1,6 +1,7 @@
 """tlcim.sim.host: the host driver; beat packing against the hardware's layouts, and SRAM reads
 and faults mirrored into the fault port on ``tlcim run --target rtl`` matching golden."""
 
+import asyncio
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from tlcim.golden import Config, sram_bits_to_weights
 from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from tlcim.hw.interfaces import activation_layout, result_layout, weight_layout
-from tlcim.sim.host import pack_vectors, pack_weights, unpack_results
+from tlcim.sim.host import Host, Transport, pack_vectors, pack_weights, unpack_results
 from sessions import save_inputs, save_weights, write_script
 
 
@@ -168,3 +169,53 @@ def test_boot_verify_failure_names_only_subarrays_holding_the_boot_set(tmp_path,
     assert entries[3]["error"] == "verify_failed"
     assert entries[3]["detail"].endswith("subarray(s) [0] invalid")
     assert entries[4]["valid"] == [False, False]
+
+
+class _RegisterFile(Transport):
+    """Registers only: the constants of the map, counters given, ``CTRL.clear`` zeroing
+    the counters unless ``clear_errors`` is False (a broken clear)."""
+
+    def __init__(self, config, counters, *, clear_errors=True):
+        from tlcim.hw.regmap import register_map
+        self.map = register_map(config)
+        self.values = {register.address: register.reset for register in self.map}
+        self.clear_errors = clear_errors
+        for name, value in counters.items():
+            self.values[self.map[f"{name}_LO"].address] = value & 0xFFFFFFFF
+            self.values[self.map[f"{name}_HI"].address] = value >> 32
+
+    async def read(self, address):
+        return self.values[address]
+
+    async def write(self, address, value):
+        clear, = (field for field in self.map["CTRL"].fields if field.name == "clear")
+        if address == self.map["CTRL"].address and value & clear.mask:
+            for name in ("MVMS", "SATURATIONS") + (("ERROR_COUNT",) if self.clear_errors else ()):
+                for half in (("_LO", "_HI") if name != "ERROR_COUNT" else ("",)):
+                    self.values[self.map[name + half].address] = 0
+
+    send_weights = send_vectors = flush = discard = receive_vectors = None
+
+
+@pytest.mark.parametrize("counters, clear_errors, message", [
+    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 0}, True, None),
+    ({"CYCLES": 1000, "MVMS": 3, "SATURATIONS": 0}, True, "MVMS counts 3, expected 0"),
+    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 2 ** 33}, True,
+     f"SATURATIONS counts {2 ** 33}, expected 0"),
+    ({"CYCLES": 0, "MVMS": 0, "SATURATIONS": 0}, True, "CYCLES has not advanced"),
+    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, False, "not zero after CTRL.clear"),
+])
+def test_register_audit(counters, clear_errors, message):
+    config = Config.preset("small")
+    transport = _RegisterFile(config, counters, clear_errors=clear_errors)
+    transport.values[transport.map["ERROR_COUNT"].address] = 1
+    host = Host(config, transport)
+    if message is None:
+        asyncio.run(host.audit_registers())
+        assert transport.values[transport.map["ERROR_COUNT"].address] == 0
+    else:
+        with pytest.raises(RuntimeError, match=message):
+            asyncio.run(host.audit_registers())
+    transport.values[transport.map["VERSION"].address] += 1   # a constant that disagrees
+    with pytest.raises(RuntimeError, match="device VERSION is"):
+        asyncio.run(host.audit_registers())

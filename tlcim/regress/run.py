@@ -91,7 +91,12 @@ def run_script(job, config, script, *, keep_coverage=None):
 
             async def session():
                 try:
-                    return await execute(ops, target)
+                    result = await execute(ops, target)
+                    # The rtl target then checks every register against the session.
+                    audit = getattr(target, "audit_registers", None)
+                    if audit is not None:
+                        audit()
+                    return result
                 finally:
                     await target.close()
 
