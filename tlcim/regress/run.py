@@ -25,7 +25,11 @@ from .coverage import condense
 from .functional import sample
 from .generate import GENERATOR_VERSION, generate
 
-__all__ = ["Job", "run_seed", "run_script", "compare", "shrink"]
+__all__ = ["CHECKS_VERSION", "Job", "run_seed", "run_script", "compare", "shrink"]
+
+#: What a seed checks besides its results (2: the register audit at the end of rtl sessions);
+#: records made with other checks are not reused when a regression resumes.
+CHECKS_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
