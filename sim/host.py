@@ -413,6 +413,11 @@ class Host:
                            f"first mismatch at subarray {where['subarray']}, row "
                            f"{where['row']}; subarray(s) {failed} {kept}")
 
+    async def policy(self, allow_unverified):
+        """Set ``NVM_POLICY.allow_unverified``: weights that fail verification stay valid,
+        flagged in ``NVM_UNVERIFIED`` (a reset clears it)."""
+        await self.write_reg("NVM_POLICY", allow_unverified=int(bool(allow_unverified)))
+
     async def store(self, subarray, set):
         """Copy the SRAM of ``subarray`` (or ``"all"``) into weight set ``set``.
 

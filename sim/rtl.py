@@ -549,6 +549,9 @@ class RtlTarget:
     async def inject(self, fault):
         self._call("inject", fault)
 
+    async def policy(self, allow_unverified):
+        self._call("policy", allow_unverified)
+
     def counters(self):
         """Return the device counters (cycles, mvms, saturations, errors)."""
         return self._call("counters")

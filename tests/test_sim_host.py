@@ -219,3 +219,36 @@ def test_register_audit(counters, clear_errors, message):
     transport.values[transport.map["VERSION"].address] += 1   # a constant that disagrees
     with pytest.raises(RuntimeError, match="device VERSION is"):
         asyncio.run(host.audit_registers())
+
+
+def test_policy_keeps_failed_weights_until_a_reset(tmp_path, rng, against_golden):
+    """The policy op on golden and rtl: while allow_unverified is on, a restore that fails
+    verification keeps the weights (flagged) and MVMs run; a reset turns the policy off, so
+    the boot restore of a failing set invalidates."""
+    config = Config.preset("small")
+    for s in range(config.subarrays):
+        np.save(tmp_path / f"W{s}.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                                     (config.rows, config.outs)))
+    np.save(tmp_path / "X.npy", rng.integers(-config.x_max, config.x_max + 1,
+                                             (2, config.rows * config.subarrays)))
+    boot = config.boot_set
+    ops = [{"op": "write", "subarray": s, "weights": f"W{s}.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": "all", "set": boot},
+            {"op": "inject", "fault": "misread", "subarray": 1, "row": 9, "cbl": 2},
+            {"op": "policy", "allow_unverified": True},
+            {"op": "restore", "subarray": "all", "set": boot},
+            {"op": "status"},
+            {"op": "mvm", "inputs": "X.npy", "out": "Y.npy"},
+            {"op": "inject", "fault": "misread", "subarray": 1, "row": 9, "cbl": 2},
+            {"op": "reset"},
+            {"op": "status"},
+            {"op": "policy", "allow_unverified": False}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, outputs = against_golden(tmp_path / "s.json")
+    assert entries[5]["error"] == "verify_failed"
+    assert entries[5]["detail"].endswith("subarray(s) [1] kept valid by the allow_unverified "
+                                         "policy")
+    assert entries[6]["valid"] == [True, True] and entries[7]["status"] == "ok"
+    assert outputs["Y.npy"].shape == (2, config.outs)
+    assert entries[9]["error"] == "verify_failed" and entries[9]["detail"].endswith("invalid")
+    assert entries[10]["valid"] == [True, False]

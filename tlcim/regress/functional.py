@@ -23,6 +23,7 @@ Groups
 ``requant``   results raw, requantised without ReLU and with ReLU
 ``mvm``       back-to-back MVMs: a batch of several vectors, and two MVM operations in a row
 ``fault``     every fault kind injected
+``policy``    a failed verification kept valid by the ``allow_unverified`` policy
 """
 
 import numpy as np
@@ -43,6 +44,7 @@ OUTCOMES = {
     "read": ("ok", "bad_set", "weights_invalid"),
     "status": ("ok",),
     "inject": ("ok",),
+    "policy": ("ok",),
 }
 _FAULTS = ("stuck", "misread", "variation", "misread_rate", "clear")
 _STREAMS = ("x", "w", "y")
@@ -66,6 +68,7 @@ def plan(config):
     bins |= {"requant:off", "requant:on", "requant:relu"}
     bins |= {"mvm:batch", "mvm:back_to_back"}
     bins |= {f"fault:{kind}" for kind in _FAULTS}
+    bins.add("policy:kept")
     return sorted(bins)
 
 
@@ -141,6 +144,8 @@ def sample(config, script, ops, golden):
             hit.add("stall:w")
         if name == "inject":
             hit.add(f"fault:{args['fault']['fault']}")
+        if outcome == "verify_failed" and "kept valid" in entry["detail"]:
+            hit.add("policy:kept")
         _replay(device, op)
         previous = name
     return hit
@@ -160,6 +165,8 @@ def _replay(device, op):
             device.reset()
         elif op.op == "inject":
             device.inject(args["fault"])
+        elif op.op == "policy":
+            device.allow_unverified = args["allow_unverified"]
     except DeviceError:
         pass
 
