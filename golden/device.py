@@ -32,8 +32,8 @@ Integrity (``tlcim.golden.checksum``): a store also programs the spare cells of 
 with that row's CRC and the stored marker; a restore senses them with the weights (variation
 and random misreads apply to them too; stuck and forced faults address weight cells only)
 and checks every row. A subarray with a bad row stays invalid, unless the policy
-``allow_unverified`` (an attribute, False by default, the hardware's policy register) keeps
-it valid, flagged in :attr:`Device.unverified`. Either way the restore raises
+``allow_unverified`` (an attribute, False by default and after a reset, the hardware's policy
+register ``NVM_POLICY``) keeps it valid, flagged in :attr:`Device.unverified`. Either way the restore raises
 ``VERIFY_FAILED`` naming the first bad (row, subarray) in scan order (rows first), after
 every chosen subarray was processed; ``SET_EMPTY`` takes precedence when both occur. The boot
 restore of ``reset`` verifies too and raises ``VERIFY_FAILED`` the same way (a boot set never
@@ -344,7 +344,11 @@ class Device:
         return y
 
     def reset(self):
-        """Power-cycle: SRAM lost, ReRAM kept, ``boot_set`` restored where it was stored."""
+        """Power-cycle: SRAM lost, ReRAM kept, ``boot_set`` restored where it was stored.
+
+        The policy ``allow_unverified`` is a register of the device: it is back at False
+        (its reset value) for the boot restore and after it."""
+        self.allow_unverified = False
         failures = {}
         self._sensed = [{} for _ in self._sensed]
         for s in range(self.config.subarrays):

@@ -20,6 +20,7 @@ from tlcim.golden.device import Device, check_write
 from tlcim.golden.errors import DeviceError, ErrorCode
 from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from tlcim.hw.interfaces import NvmOp
+from tlcim.hw.registers import Access
 from tlcim.hw.regmap import register_map
 from tlcim.hw.reram_array import fault_words, sensed_fault_map
 
@@ -138,6 +139,9 @@ class Host:
         self.regmap = register_map(config)
         self.transport = transport
         self._requant = None
+        #: What the counters must hold (result vectors, saturated input values) after what
+        #: this host did since the device's reset or the last ``CTRL.clear``.
+        self._expected = {"mvms": 0, "saturations": 0}
         #: :class:`FaultEmulation` when the device has the emulation-only fault port (the
         #: simulation builds): ``inject`` then works; None: ``inject`` is unsupported.
         self.faults = None
@@ -177,6 +181,7 @@ class Host:
         requant = self._requant or {"multiplier": 1, "shift": 0, "relu": False, "on": False}
         await self.write_reg("CTRL", requant=int(requant["on"]), relu=int(requant["relu"]),
                              clear=1)
+        self._expected = dict.fromkeys(self._expected, 0)
 
     async def error(self):
         """Return the sticky last error code (``ErrorCode``)."""
@@ -196,18 +201,49 @@ class Host:
         return bool(await self.read_field("STATUS", "busy"))
 
     async def check_identity(self):
-        """Raise ``RuntimeError`` unless the device's ID and ``CFG_*`` registers match the
-        configuration this host was made for."""
+        """Raise ``RuntimeError`` unless the device's ID, ``VERSION``, ``CFG_*`` and ``GEO_*``
+        registers (every constant register) match the configuration this host was made for."""
         ident = await self.read_reg("ID")
         expected = self.regmap["ID"].reset
         if ident != expected:
             raise RuntimeError(f"device ID is {ident:#010x}, expected {expected:#010x}")
         for register in self.regmap:
-            if register.name.startswith(("CFG_", "GEO_")):
+            if all(field.access is Access.CONST for field in register.fields):
                 value = await self.transport.read(register.address)
                 if value != register.reset:
                     raise RuntimeError(f"device {register.name} is {value}, this host was made "
                                        f"for {register.reset}")
+
+    async def audit_registers(self):
+        """Check the registers against what this host did, then clear the counters.
+
+        Every register is read once; the constant ones must match the configuration
+        (:meth:`check_identity`), ``MVMS`` must count the result vectors and ``SATURATIONS``
+        the input values beyond ``x_max`` of the vectors the device took since its reset or
+        the last ``CTRL.clear``, ``CYCLES`` must have advanced; after ``CTRL.clear`` the
+        event counters must read zero. Randomised sessions end with it (``tlcim regress``).
+
+        Raises
+        ------
+        RuntimeError
+            Naming the first register that disagrees.
+        """
+        for register in self.regmap:
+            await self.transport.read(register.address)   # no register has read side effects
+        await self.check_identity()
+        counts = await self.counters()
+        for name, value in self._expected.items():
+            if counts[name] != value:
+                raise RuntimeError(f"{name.upper()} counts {counts[name]}, expected {value} "
+                                   f"after this session")
+        if counts["cycles"] == 0:
+            raise RuntimeError("CYCLES has not advanced")
+        await self.clear_counters()
+        self._expected = dict.fromkeys(self._expected, 0)
+        cleared = await self.counters()
+        left = {name: cleared[name] for name in ("mvms", "saturations", "errors") if cleared[name]}
+        if left:
+            raise RuntimeError(f"counters not zero after CTRL.clear: {left}")
 
     async def program_timing(self, rng):
         """Give every phase-length register ``NVM_T_<phase>`` a random value drawn from
@@ -316,6 +352,9 @@ class Host:
                 raise DeviceError(code, f"{len(inputs) - len(frames)} of {len(inputs)} "
                                         f"vectors refused")
             raise RuntimeError(f"{len(frames)} results for {len(inputs)} vectors and no error")
+        # Every vector was taken and computed: the counters count them.
+        self._expected["mvms"] += len(inputs)
+        self._expected["saturations"] += int(np.count_nonzero(np.abs(inputs) > self.config.x_max))
         return np.stack([unpack_results(self.config, f) for f in frames]).astype(np.int64)
 
     async def _refusal_detail(self, code, batch):
@@ -373,6 +412,11 @@ class Host:
         return DeviceError(ErrorCode.VERIFY_FAILED,
                            f"first mismatch at subarray {where['subarray']}, row "
                            f"{where['row']}; subarray(s) {failed} {kept}")
+
+    async def policy(self, allow_unverified):
+        """Set ``NVM_POLICY.allow_unverified``: weights that fail verification stay valid,
+        flagged in ``NVM_UNVERIFIED`` (a reset clears it)."""
+        await self.write_reg("NVM_POLICY", allow_unverified=int(bool(allow_unverified)))
 
     async def store(self, subarray, set):
         """Copy the SRAM of ``subarray`` (or ``"all"``) into weight set ``set``.
@@ -447,7 +491,14 @@ class Host:
         """
         code = await self._nvm_wait()
         if code == ErrorCode.VERIFY_FAILED:
-            raise await self._verify_failure(list(range(self.config.subarrays)))
+            # Only subarrays that stored the boot set restored it; the others are invalid
+            # without a failure. The device does not say which, the golden shadow knows;
+            # without one, every invalid subarray is named.
+            chosen = range(self.config.subarrays)
+            if self.faults is not None:
+                chosen = [s for s in chosen
+                          if self.faults.shadow.is_stored(s, self.config.boot_set)]
+            raise await self._verify_failure(list(chosen))
         if code:
             raise DeviceError(code)
 

@@ -561,9 +561,17 @@ class RtlTarget:
     async def inject(self, fault):
         self._call("inject", fault)
 
+    async def policy(self, allow_unverified):
+        self._call("policy", allow_unverified)
+
     def counters(self):
         """Return the device counters (cycles, mvms, saturations, errors)."""
         return self._call("counters")
+
+    def audit_registers(self):
+        """Check the device's registers against the session so far and clear its counters
+        (:meth:`tlcim.sim.host.Host.audit_registers`; ``RuntimeError`` naming the register)."""
+        self._call("audit_registers")
 
     async def close(self):
         if self._conn is not None:

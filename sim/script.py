@@ -32,6 +32,9 @@ check (they are part of the device contract).
     At least ``{"valid": [bool per subarray], "sets": [set index, or None, per subarray]}``.
 ``await inject(fault)``
     A fault dict as normalised by :func:`tlcim.golden.device.check_fault` (``docs/scripts.md``).
+``await policy(allow_unverified)``
+    Whether weights that fail verification stay valid, flagged (the ``NVM_POLICY`` register;
+    False after a reset).
 ``await close()``
     Release the target (end a simulation, close a port); called once, also after an error.
 
@@ -86,6 +89,7 @@ class Target(typing.Protocol):
     async def read(self, subarray: int) -> np.ndarray: ...
     async def status(self) -> dict: ...
     async def inject(self, fault: dict) -> None: ...
+    async def policy(self, allow_unverified: bool) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -127,6 +131,9 @@ class GoldenTarget:
 
     async def inject(self, fault):
         self.device.inject(fault)
+
+    async def policy(self, allow_unverified):
+        self.device.allow_unverified = bool(allow_unverified)
 
     async def close(self):
         pass
@@ -250,6 +257,12 @@ def _index(value, key, ctx):
     return value
 
 
+def _flag(value, key, ctx):
+    if not isinstance(value, bool):
+        raise ValueError(f"{key!r} must be true or false, not {value!r}")
+    return value
+
+
 def _index_or_all(value, key, ctx):
     if value == "all":
         return value
@@ -341,6 +354,7 @@ OPS = {
     "read": {"subarray": (_index, True), "out": (_output, True)},
     "status": {},
     "inject": None,
+    "policy": {"allow_unverified": (_flag, True)},
 }
 
 
@@ -477,6 +491,8 @@ async def _run_op(op, target, outputs, entry):
         entry["sets"] = [None if k is None else int(k) for k in status["sets"]]
     elif op.op == "inject":
         await target.inject(args["fault"])
+    elif op.op == "policy":
+        await target.policy(args["allow_unverified"])
     else:  # pragma: no cover - OPS and this dispatch are kept in step
         raise AssertionError(op.op)
 

@@ -283,6 +283,21 @@ def test_internal_errors_are_one_line_without_traceback(tmp_path):
 
 
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
+def _group_members(group):
+    """Return the processes of process group ``group`` other than its leader (Linux)."""
+    members = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != group:
+            try:
+                # Field 5 of stat is the process group; the command may contain spaces.
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group:
+                members.append(int(entry.name))
+    return members
+
+
 def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
     # Like Ctrl-C in a terminal: SIGINT to the whole process group, simulator included.
     before = snapshot(session)
@@ -290,7 +305,10 @@ def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
     child = _tlcim(["run", "--config", "small", "--target", "rtl", "--script",
                     session / "session.json", "--out", tmp_path / "R.json"], tmp_path,
                    start_new_session=True)
-    time.sleep(3)
+    # Interrupt once the simulator runs (not after a fixed delay, which a loaded machine
+    # spends importing and a fast one finishes the session in).
+    while not _group_members(child.pid) and child.poll() is None:
+        time.sleep(0.05)
     os.killpg(child.pid, signal.SIGINT)
     out, err = child.communicate(timeout=300)
     print(f"interrupted after {time.monotonic() - started:.1f} s")

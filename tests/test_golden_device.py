@@ -449,3 +449,16 @@ def test_boot_restore_verifies(loaded):
     device.inject({"fault": "clear"})
     device.reset()
     assert device.status()["valid"] == [True, True]
+
+
+def test_reset_turns_the_policy_off():
+    # NVM_POLICY is a register: its reset value holds for the boot restore and after it.
+    device = Device(SMALL)
+    w = np.ones((SMALL.rows, SMALL.outs), dtype=np.int64)
+    device.write(0, w)
+    device.store(0, SMALL.boot_set)
+    device.inject({"fault": "misread", "subarray": 0, "row": 1, "cbl": 1})
+    device.allow_unverified = True
+    with pytest.raises(DeviceError, match="subarray\\(s\\) \\[0\\] invalid"):
+        device.reset()
+    assert device.allow_unverified is False and device.status()["valid"][0] is False

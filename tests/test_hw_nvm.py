@@ -545,6 +545,8 @@ async def _session(d, device, rng, steps):
                 assert detail.startswith(_located(d)), where
         elif kind == "reset":
             code, detail = _golden(device.reset)
+            # The policy is a register of the device: a reset clears it.
+            d.ctx.set(d.bench.ctrl.allow_unverified, 0)
             d.ctx.set(d.bench.rst, 1)
             await _mirror_faults(d, device)
             d.ctx.set(d.bench.rst, 0)

@@ -1,13 +1,16 @@
 """tlcim.sim.host: the host driver; beat packing against the hardware's layouts, and SRAM reads
 and faults mirrored into the fault port on ``tlcim run --target rtl`` matching golden."""
 
+import asyncio
+import json
+
 import numpy as np
 import pytest
 
 from tlcim.golden import Config, sram_bits_to_weights
 from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from tlcim.hw.interfaces import activation_layout, result_layout, weight_layout
-from tlcim.sim.host import pack_vectors, pack_weights, unpack_results
+from tlcim.sim.host import Host, Transport, pack_vectors, pack_weights, unpack_results
 from sessions import save_inputs, save_weights, write_script
 
 
@@ -127,3 +130,125 @@ def test_rtl_faults_and_read_match_golden(tmp_path, rng, against_golden):
     assert errors[27] is None
     assert set(golden_out) == set(OUTPUTS) - {"Y_var.npy"}
     np.testing.assert_array_equal(golden_out["R0.npy"], np.load(tmp_path / "W0.npy"))
+
+
+def test_set_empty_names_only_empty_subarrays(tmp_path, rng, against_golden):
+    """Found by seeds 3 and 9 of `small`: a restore of "all" where one subarray never stored
+    the set and another fails verification names only the first (the host named both)."""
+    config = Config.preset("small")
+    for s in range(config.subarrays):
+        np.save(tmp_path / f"W{s}.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                                     (config.rows, config.outs)))
+    ops = [{"op": "write", "subarray": s, "weights": f"W{s}.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": 0, "set": 2},
+            {"op": "inject", "fault": "misread", "subarray": 0, "row": 3, "cbl": 1},
+            {"op": "restore", "subarray": "all", "set": 2}, {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[4]["error"] == "set_empty"
+    assert entries[4]["detail"] == ("set 2 was never stored in subarray(s) [1]; their weights "
+                                    "are invalid")
+    assert entries[5]["valid"] == [False, False]
+
+
+def test_boot_verify_failure_names_only_subarrays_holding_the_boot_set(tmp_path, rng,
+                                                                         against_golden):
+    """Found by seed 45 of `tlcim regress --config small`: a boot restore that fails
+    verification in subarray 0 names subarray 0 alone; subarray 1 never stored the boot set
+    and is invalid without a failure (the host named both)."""
+    config = Config.preset("small")
+    np.save(tmp_path / "W.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                             (config.rows, config.outs)))
+    ops = [{"op": "inject", "fault": "stuck", "subarray": 0, "set": config.boot_set,
+            "row": 57, "cbl": 10, "level": 0},
+           {"op": "write", "subarray": 0, "weights": "W.npy"},
+           {"op": "store", "subarray": 0, "set": config.boot_set},
+           {"op": "reset"}, {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[3]["error"] == "verify_failed"
+    assert entries[3]["detail"].endswith("subarray(s) [0] invalid")
+    assert entries[4]["valid"] == [False, False]
+
+
+class _RegisterFile(Transport):
+    """Registers only: the constants of the map, counters given, ``CTRL.clear`` zeroing
+    the counters unless ``clear_errors`` is False (a broken clear)."""
+
+    def __init__(self, config, counters, *, clear_errors=True):
+        from tlcim.hw.regmap import register_map
+        self.map = register_map(config)
+        self.values = {register.address: register.reset for register in self.map}
+        self.clear_errors = clear_errors
+        for name, value in counters.items():
+            self.values[self.map[f"{name}_LO"].address] = value & 0xFFFFFFFF
+            self.values[self.map[f"{name}_HI"].address] = value >> 32
+
+    async def read(self, address):
+        return self.values[address]
+
+    async def write(self, address, value):
+        clear, = (field for field in self.map["CTRL"].fields if field.name == "clear")
+        if address == self.map["CTRL"].address and value & clear.mask:
+            for name in ("MVMS", "SATURATIONS") + (("ERROR_COUNT",) if self.clear_errors else ()):
+                for half in (("_LO", "_HI") if name != "ERROR_COUNT" else ("",)):
+                    self.values[self.map[name + half].address] = 0
+
+    send_weights = send_vectors = flush = discard = receive_vectors = None
+
+
+@pytest.mark.parametrize("counters, clear_errors, message", [
+    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 0}, True, None),
+    ({"CYCLES": 1000, "MVMS": 3, "SATURATIONS": 0}, True, "MVMS counts 3, expected 0"),
+    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 2 ** 33}, True,
+     f"SATURATIONS counts {2 ** 33}, expected 0"),
+    ({"CYCLES": 0, "MVMS": 0, "SATURATIONS": 0}, True, "CYCLES has not advanced"),
+    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, False, "not zero after CTRL.clear"),
+])
+def test_register_audit(counters, clear_errors, message):
+    config = Config.preset("small")
+    transport = _RegisterFile(config, counters, clear_errors=clear_errors)
+    transport.values[transport.map["ERROR_COUNT"].address] = 1
+    host = Host(config, transport)
+    if message is None:
+        asyncio.run(host.audit_registers())
+        assert transport.values[transport.map["ERROR_COUNT"].address] == 0
+    else:
+        with pytest.raises(RuntimeError, match=message):
+            asyncio.run(host.audit_registers())
+    transport.values[transport.map["VERSION"].address] += 1   # a constant that disagrees
+    with pytest.raises(RuntimeError, match="device VERSION is"):
+        asyncio.run(host.audit_registers())
+
+
+def test_policy_keeps_failed_weights_until_a_reset(tmp_path, rng, against_golden):
+    """The policy op on golden and rtl: while allow_unverified is on, a restore that fails
+    verification keeps the weights (flagged) and MVMs run; a reset turns the policy off, so
+    the boot restore of a failing set invalidates."""
+    config = Config.preset("small")
+    for s in range(config.subarrays):
+        np.save(tmp_path / f"W{s}.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                                     (config.rows, config.outs)))
+    np.save(tmp_path / "X.npy", rng.integers(-config.x_max, config.x_max + 1,
+                                             (2, config.rows * config.subarrays)))
+    boot = config.boot_set
+    ops = [{"op": "write", "subarray": s, "weights": f"W{s}.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": "all", "set": boot},
+            {"op": "inject", "fault": "misread", "subarray": 1, "row": 9, "cbl": 2},
+            {"op": "policy", "allow_unverified": True},
+            {"op": "restore", "subarray": "all", "set": boot},
+            {"op": "status"},
+            {"op": "mvm", "inputs": "X.npy", "out": "Y.npy"},
+            {"op": "inject", "fault": "misread", "subarray": 1, "row": 9, "cbl": 2},
+            {"op": "reset"},
+            {"op": "status"},
+            {"op": "policy", "allow_unverified": False}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, outputs = against_golden(tmp_path / "s.json")
+    assert entries[5]["error"] == "verify_failed"
+    assert entries[5]["detail"].endswith("subarray(s) [1] kept valid by the allow_unverified "
+                                         "policy")
+    assert entries[6]["valid"] == [True, True] and entries[7]["status"] == "ok"
+    assert outputs["Y.npy"].shape == (2, config.outs)
+    assert entries[9]["error"] == "verify_failed" and entries[9]["detail"].endswith("invalid")
+    assert entries[10]["valid"] == [True, False]

@@ -20,7 +20,7 @@ import sys
 from tlcim.executors import Progress, make_executor, read_records
 from tlcim.sim.script import check_target
 from .generate import GENERATOR_VERSION
-from .run import Job, run_seed, shrink
+from .run import CHECKS_VERSION, Job, run_seed, shrink
 
 __all__ = ["Settings", "run_seeds", "regress", "read_verilog"]
 
@@ -90,7 +90,8 @@ class Settings:
         """What a record must have been made with to be reused (JSON-ready)."""
         return {"config": hashlib.sha256(self.config.to_json().encode()).hexdigest()[:16],
                 "target": self.target, "design": self.design_hash(),
-                "coverage": self.coverage, "generator": GENERATOR_VERSION}
+                "coverage": self.coverage, "generator": GENERATOR_VERSION,
+                "checks": CHECKS_VERSION}
 
     def job(self, *, sources=None, mutant=0, coverage_dir=None, variant="", build_args=(),
             optimise=None):

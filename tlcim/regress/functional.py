@@ -23,6 +23,7 @@ Groups
 ``requant``   results raw, requantised without ReLU and with ReLU
 ``mvm``       back-to-back MVMs: a batch of several vectors, and two MVM operations in a row
 ``fault``     every fault kind injected
+``policy``    a failed verification kept valid by the ``allow_unverified`` policy
 """
 
 import numpy as np
@@ -43,6 +44,7 @@ OUTCOMES = {
     "read": ("ok", "bad_set", "weights_invalid"),
     "status": ("ok",),
     "inject": ("ok",),
+    "policy": ("ok",),
 }
 _FAULTS = ("stuck", "misread", "variation", "misread_rate", "clear")
 _STREAMS = ("x", "w", "y")
@@ -53,7 +55,7 @@ def plan(config):
     bins = {f"op:{op}/{outcome}" for op, outcomes in OUTCOMES.items() for outcome in outcomes}
     bins |= {f"error:{code.label}" for code in ErrorCode
              if code not in (ErrorCode.NONE, ErrorCode.BAD_LENGTH)}
-    if not config.is_ideal_adc:
+    if not config.adc.is_ideal:
         bins.add("adc:clamp")
     bins |= {"saturate:high", "saturate:low"}
     for op in ("write", "store", "restore", "read"):
@@ -66,15 +68,17 @@ def plan(config):
     bins |= {"requant:off", "requant:on", "requant:relu"}
     bins |= {"mvm:batch", "mvm:back_to_back"}
     bins |= {f"fault:{kind}" for kind in _FAULTS}
+    bins.add("policy:kept")
     return sorted(bins)
 
 
 def _clamps(config, weights, x):
     """Whether some ADC of some subarray clamps at its largest code for inputs ``x``."""
-    if config.is_ideal_adc:
+    adc = config.adc
+    if adc.is_ideal:
         return False
     A, rows = config.active_rows, config.rows
-    limit = (config.adc_max_code + 1) * config.adc_lsb   # smallest discharge that clamps
+    limit = (adc.max_code + 1) * adc.lsb   # smallest discharge that clamps
     batch = np.clip(np.atleast_2d(x), -config.x_max, config.x_max)
     for s in range(config.subarrays):
         xt = encode_trits(batch[:, s * rows:(s + 1) * rows], config.x_trits)  # [B, rows, T]
@@ -140,6 +144,8 @@ def sample(config, script, ops, golden):
             hit.add("stall:w")
         if name == "inject":
             hit.add(f"fault:{args['fault']['fault']}")
+        if outcome == "verify_failed" and "kept valid" in entry["detail"]:
+            hit.add("policy:kept")
         _replay(device, op)
         previous = name
     return hit
@@ -159,6 +165,8 @@ def _replay(device, op):
             device.reset()
         elif op.op == "inject":
             device.inject(args["fault"])
+        elif op.op == "policy":
+            device.allow_unverified = args["allow_unverified"]
     except DeviceError:
         pass
 

@@ -24,11 +24,11 @@ __all__ = ["GENERATOR_VERSION", "Script", "generate", "script_length"]
 
 #: Changes whenever the same seed would give another script (recorded in results, so that a
 #: resumed run never mixes scripts of two generator versions).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 #: Relative weight of each operation after the opening writes.
 _OP_WEIGHTS = {"write": 3, "store": 3, "restore": 4, "mvm": 7, "reset": 2, "read": 1,
-               "status": 1, "inject": 2}
+               "status": 1, "inject": 2, "policy": 1}
 #: Largest requantisation multiplier the hardware register holds (REQ_MULT is 16 bits).
 _MULTIPLIER_MAX = (1 << 16) - 1
 
@@ -215,6 +215,8 @@ class _Draw:
             return {"op": "read", "subarray": self.subarray()}
         if name == "inject":
             return {"op": "inject", **self.fault()}
+        if name == "policy":
+            return {"op": "policy", "allow_unverified": self.chance(0.6)}
         return {"op": name}
 
 

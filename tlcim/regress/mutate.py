@@ -62,8 +62,13 @@ def _read_design(sources):
     mutation reads it this way)."""
     lines = [f"read_verilog -lib {name}" for name in sources if name != "tlcim_top.v"]
     # prep, as MCY does: the mutations land on the cells a synthesis front end keeps, and
-    # the Verilog written back is a third of what proc and flatten alone leave.
-    lines += ["read_verilog tlcim_top.v", "prep -top tlcim_top -flatten", "opt_clean"]
+    # the Verilog written back is a third of what proc and flatten alone leave. A block word
+    # of the subarray SRAM has a write port of the word's width per row, each enabling one
+    # row's bits: opt_mem makes the others x and memory_share merges the ports into one, and
+    # splitcells with opt_clean remove the logic that only fed bits no port writes, where a
+    # mutation could never be seen.
+    lines += ["read_verilog tlcim_top.v", "prep -top tlcim_top -flatten", "opt_mem",
+              "memory_share", "opt_mem", "splitcells", "opt_clean"]
     return "\n".join(lines) + "\n"
 
 

@@ -25,7 +25,11 @@ from .coverage import condense
 from .functional import sample
 from .generate import GENERATOR_VERSION, generate
 
-__all__ = ["Job", "run_seed", "run_script", "compare", "shrink"]
+__all__ = ["CHECKS_VERSION", "Job", "run_seed", "run_script", "compare", "shrink"]
+
+#: What a seed checks besides its results (2: the register audit at the end of rtl sessions);
+#: records made with other checks are not reused when a regression resumes.
+CHECKS_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +95,12 @@ def run_script(job, config, script, *, keep_coverage=None):
 
             async def session():
                 try:
-                    return await execute(ops, target)
+                    result = await execute(ops, target)
+                    # The rtl target then checks every register against the session.
+                    audit = getattr(target, "audit_registers", None)
+                    if audit is not None:
+                        audit()
+                    return result
                 finally:
                     await target.close()
 
