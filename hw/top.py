@@ -53,8 +53,7 @@ class StatusMonitor(wiring.Component):
     error_count : Out(ERROR_COUNT_BITS)
         Errors counted, saturating at its maximum.
     cycles, mvms, saturations : Out(COUNTER_BITS)
-        Clock cycles, result vectors and saturated input values counted (saturations one
-        cycle after the encoder reported them).
+        Clock cycles, result vectors and saturated input values counted.
     """
 
     def __init__(self, geometry):
@@ -74,12 +73,6 @@ class StatusMonitor(wiring.Component):
         with m.Elif(self.error_clear):
             m.d.sync += self.error_code.eq(0)
         full = self.error_count == (1 << ERROR_COUNT_BITS) - 1
-        # The saturation count comes combinationally from the activation stream's data
-        # through the encoder; registered here, the 64-bit increment starts from a register
-        # instead of an input port (it was the critical path on standard cells). Counted one
-        # cycle later; a clear in that cycle drops it, as it would have dropped it before.
-        saturated = Signal.like(status.saturated)
-        m.d.sync += saturated.eq(status.saturated)
         with m.If(self.clear):
             m.d.sync += [self.error_count.eq(0), self.cycles.eq(0), self.mvms.eq(0),
                          self.saturations.eq(0)]
@@ -88,7 +81,7 @@ class StatusMonitor(wiring.Component):
                 self.error_count.eq(self.error_count + (status.error & ~full)),
                 self.cycles.eq(self.cycles + 1),
                 self.mvms.eq(self.mvms + status.mvm_done),
-                self.saturations.eq(self.saturations + saturated),
+                self.saturations.eq(self.saturations + status.saturated),
             ]
         return m
 
