@@ -10,6 +10,7 @@ time; the figures and the commands are recorded in docs/signoff.md.
 """
 
 import argparse
+import sys
 import time
 
 from tlcim.golden import Config
@@ -68,4 +69,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
