@@ -66,6 +66,18 @@ def _parser():
                    help="clock of the SDC in MHz (default 200)")
     p.set_defaults(handler="tlcim.export:export", args=("config", "out", "clock_mhz"))
 
+    p = command("pnr", "place and route the periphery around the subarray macros on the osu018 "
+                       "standard cells (graywolf, qrouter), then time it after routing "
+                       "(OpenSTA with the routed parasitics), compare it with netgen and draw it")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="writes DIR/pnr.json, the routed DEF, Verilog, SPEF, timing reports "
+                        "and layout.png")
+    p.add_argument("--clock-mhz", type=float, default=100.0, metavar="F",
+                   help="sign-off clock in MHz (default 100)")
+    p.add_argument("--utilization", type=float, default=0.6, metavar="U",
+                   help="standard-cell area over core area, in (0, 1] (default 0.6)")
+    p.set_defaults(handler="tlcim.pnr:pnr", args=("config", "out", "clock_mhz", "utilization"))
+
     p = command("fpga", "build the FPGA emulation bitstream (behavioural stub, UART bridge) "
                         "with amaranth-boards and the yowasp toolchain")
     p.add_argument("--board", required=True, choices=("icebreaker", "ulx3s-85f"))
