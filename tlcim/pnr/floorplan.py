@@ -30,6 +30,7 @@ import dataclasses
 import math
 
 __all__ = ["CHANNEL_UM", "GAP_UM", "MARGIN_UM", "MacroSlot", "Floorplan", "plan",
+           "check_utilization",
            "pin_edge", "macro_pin_position", "macro_pads"]
 
 #: Height of the routing channel between the core's top row and the macros, in um.
@@ -104,6 +105,13 @@ class Floorplan:
         return min(1.0, max(0.0, (x - x0) / (x1 - x0)))
 
 
+def check_utilization(utilization):
+    """Raise ``ValueError`` unless ``utilization`` is a number in (0, 1]."""
+    if not isinstance(utilization, (int, float)) or isinstance(utilization, bool) or \
+            not 0 < utilization <= 1:
+        raise ValueError(f"utilization must be a number in (0, 1], not {utilization!r}")
+
+
 def _snap(value, step):
     return math.ceil(round(value / step, 6)) * step
 
@@ -127,9 +135,7 @@ def plan(cell_area, macros, lef, utilization):
     ValueError
         If ``utilization`` is not in (0, 1].
     """
-    if not isinstance(utilization, (int, float)) or isinstance(utilization, bool) or \
-            not 0 < utilization <= 1:
-        raise ValueError(f"utilization must be a number in (0, 1], not {utilization!r}")
+    check_utilization(utilization)
     site_width, row_height = lef.site
     core_area = cell_area / utilization
     span = sum(macro.width for _, macro in macros) + GAP_UM * max(0, len(macros) - 1)

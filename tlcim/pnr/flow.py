@@ -59,8 +59,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
     work = pathlib.Path(work)
     steps = Steps(work, progress)
     started = time.monotonic()
-    if not 0 < (utilization if isinstance(utilization, (int, float)) else -1) <= 1:
-        raise ValueError(f"utilization must be a number in (0, 1], not {utilization!r}")
+    floorplan.check_utilization(utilization)  # before any work
 
     with steps.step("inputs", "mapped netlist, library, macro views, SDC"):
         inputs = prepare(config, clock_mhz, work, progress=progress)

@@ -22,6 +22,7 @@ import math
 
 from . import deffile
 from .deffile import Component, IoPin
+from .floorplan import MARGIN_UM
 
 __all__ = ["FILL_CELL", "STRIPE_WIDTH_UM", "STRIPE_PITCH_UM", "Layout", "assemble",
            "power_def", "with_power"]
@@ -81,7 +82,6 @@ def assemble(netlist, lef, plan, cells, pads):
     shift = _snap((width - (plan.core[2] - plan.core[0])) / 2, site)
     slots = tuple(dataclasses.replace(slot, x=slot.x + shift) for slot in plan.macros)
     right = max([x0 + width] + [slot.x + lef.macros[slot.cell].width for slot in slots])
-    from .floorplan import MARGIN_UM
     die = (_snap_up(right + MARGIN_UM, site), plan.die[1])
     plan = dataclasses.replace(plan, core=(x0, y0, x0 + width, y0 + rows * row_height),
                                rows=rows, macros=slots, die=die)
@@ -97,7 +97,7 @@ def assemble(netlist, lef, plan, cells, pads):
         orient = placed[0].orient if placed else ("FS" if row % 2 == 0 else "N")
         orient = "FS" if orient in ("FS", "S") else "N"
         y = y0 + row * row_height
-        row_list.append((f"ROW_{row}", lef_site_name(lef), x0, y, orient,
+        row_list.append((f"ROW_{row}", lef.site_name, x0, y, orient,
                          int(round(width / site)), site))
         x = 0.0
         count = 0
@@ -122,11 +122,6 @@ def assemble(netlist, lef, plan, cells, pads):
                 supply.setdefault(net, []).append((cell.name, pin))
     nets.update(supply)
     return Layout(plan, tuple(components), tuple(pins), nets, tuple(row_list))
-
-
-def lef_site_name(lef):
-    """The name the DEF rows give the site (qflow's osu018 calls it ``core``)."""
-    return "core"
 
 
 def _io_pins(netlist, lef, plan, pads):
@@ -154,7 +149,7 @@ def _io_pins(netlist, lef, plan, pads):
     return pins
 
 
-def power_def(layout, lef_site="core"):
+def power_def(layout):
     """Return the DEF that qflow's ``addspacers.tcl`` takes to make the power grid: the
     core's rows and components only."""
     core = [c for c in layout.components if not c.fixed]

@@ -98,11 +98,13 @@ class Layer:
 @dataclasses.dataclass(frozen=True)
 class Lef:
     """The contents of one or more LEF files read together: ``layers`` (routing, bottom up),
-    ``site`` (``(width, height)`` of the core site, or None) and ``macros`` by name."""
+    ``site`` (``(width, height)`` of the core site, or None), its ``site_name`` and
+    ``macros`` by name."""
 
     layers: tuple
     site: tuple
     macros: dict
+    site_name: str = ""
 
     def layer(self, name):
         """Return the routing :class:`Layer` called ``name``."""
@@ -158,7 +160,7 @@ def read_lef(*paths):
     ValueError
         If a file cannot be read or a routing layer lacks its direction or pitch.
     """
-    layers, site, macros = [], None, {}
+    layers, site, site_name, macros = [], None, "", {}
     for path in paths:
         try:
             with open(path) as file:
@@ -181,6 +183,7 @@ def read_lef(*paths):
             if site is None and re.search(r"CLASS\s+CORE", block.group(2)):
                 size = re.search(r"SIZE\s+(\S+)\s+BY\s+(\S+)", block.group(2))
                 site = (float(size.group(1)), float(size.group(2)))
+                site_name = block.group(1)
         for block in _blocks(text, "MACRO"):
             macros[block.group(1)] = _macro(block.group(1), block.group(2))
-    return Lef(tuple(layers), site, macros)
+    return Lef(tuple(layers), site, macros, site_name)

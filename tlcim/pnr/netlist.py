@@ -2,9 +2,10 @@
 
 :func:`read_netlist` reads a structural Verilog netlist of library cells and macro instances
 (the sign-off mapping) with yosys and returns a :class:`GateNetlist`. Every name is made safe
-for the whole tool chain (graywolf, qrouter, magic, netgen, OpenSTA): nets and instances keep
-their hierarchical names (``datapath.output.ff12``, so reports name blocks) with every
-character but letters, digits, ``_`` and ``.`` turned into ``_``; port bits are ``name[i]``.
+for the whole tool chain (graywolf, qrouter, netgen, OpenSTA's Verilog and SPEF readers): nets
+and instances keep their hierarchical names with every character but letters, digits and
+``_`` turned into ``_`` (``datapath.output.ff12`` becomes ``datapath_output_ff12``, so reports
+still name blocks); port bits are ``name[i]``.
 
 The libraries have no tie cells, so every constant a cell or an output port reads becomes a
 net driven by a buffer whose input is tied to a supply rail (as qflow does without tie cells):

@@ -52,7 +52,7 @@ def render(def_path, lef_paths, png_path, *, width=1600):
         base = name.split(".")[0].lower()
         colour = COLOURS.get(base)
         if "OUTLINE" in name:
-            properties.fill_color = properties.frame_color = 0x606060
+            properties.fill_color = properties.frame_color = 0xc8c8c8
             properties.dither_pattern = 1  # hollow
         elif colour is not None and "LABEL" not in name:
             properties.fill_color = properties.frame_color = colour
