@@ -4,7 +4,14 @@ import numpy as np
 
 from .trits import int_array, check_weight_range, check_weights, encode_trits, saturate
 
-__all__ = ["adc_code", "partial_mac", "mvm", "device_mvm", "layer", "requantise"]
+__all__ = ["adc_code", "partial_mac", "mvm", "device_mvm", "layer", "REQUANT_MULTIPLIER_BITS",
+           "REQUANT_SHIFT_BITS", "requantise"]
+
+#: Widths of the output stage's requantisation multiplier and shift (its registers, and the
+#: bounds every caller of :func:`requantise` is held to, so golden and hardware accept the
+#: same settings).
+REQUANT_MULTIPLIER_BITS = 16
+REQUANT_SHIFT_BITS = 6
 
 
 def adc_code(config, discharge):
@@ -157,12 +164,17 @@ def requantise(config, y, *, multiplier=1, shift=0, relu=False):
     Raises
     ------
     ValueError
-        If ``multiplier`` is not a non-negative integer or ``shift`` not in 0..63.
+        If ``multiplier`` is not an integer from 0 to 65535 or ``shift`` not from 0 to 63 (the
+        widths of the hardware's registers, :data:`REQUANT_MULTIPLIER_BITS` and
+        :data:`REQUANT_SHIFT_BITS`).
     """
-    if not isinstance(multiplier, int) or multiplier < 0:
-        raise ValueError(f"multiplier must be a non-negative integer, not {multiplier!r}")
-    if not isinstance(shift, int) or not 0 <= shift < 64:
-        raise ValueError(f"shift must be an integer from 0 to 63, not {shift!r}")
+    top = (1 << REQUANT_MULTIPLIER_BITS) - 1
+    if isinstance(multiplier, bool) or not isinstance(multiplier, int) \
+            or not 0 <= multiplier <= top:
+        raise ValueError(f"multiplier must be an integer from 0 to {top}, not {multiplier!r}")
+    top = (1 << REQUANT_SHIFT_BITS) - 1
+    if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift <= top:
+        raise ValueError(f"shift must be an integer from 0 to {top}, not {shift!r}")
     y = int_array(y, "y")
     scaled = (y * multiplier + ((1 << shift) >> 1)) >> shift
     if relu:

@@ -10,6 +10,7 @@ import pathlib
 import tomllib
 
 from .adc import IDEAL, Adc
+from .limits import check_limits
 
 __all__ = ["Config", "PRESETS"]
 
@@ -52,7 +53,8 @@ class Config:
     Raises
     ------
     ValueError
-        If a value breaks its rule; the message names the parameter, the rule and the value.
+        If a value breaks its rule (SPEC 3) or exceeds what the generator can build and hold
+        (:mod:`tlcim.golden.limits`); the message names the parameter, the rule and the value.
     """
 
     rows: int = 256
@@ -111,6 +113,7 @@ class Config:
         if not 0 <= self.boot_set < self.weight_sets:
             raise ValueError(f"boot_set must be between 0 and weight_sets - 1 "
                              f"({self.weight_sets - 1}), not {self.boot_set!r}")
+        check_limits(self)  # what the generator can build and hold (golden.limits)
 
     # -- derived values (SPEC section 3) --------------------------------------------------------
 
@@ -211,12 +214,20 @@ class Config:
 
     @classmethod
     def from_toml(cls, path):
-        """Load a configuration from a TOML file whose top-level keys are parameter names."""
+        """Load a configuration from a TOML file whose top-level keys are parameter names.
+
+        (The command line reads configuration files through ``tlcim.sim.inputs``, which also
+        bounds their size; this is the same for Python callers.)
+        """
         path = pathlib.Path(path)
         try:
-            params = tomllib.loads(path.read_text())
+            params = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ValueError(f"{path.name}: not valid TOML: {error}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"configuration {str(path)!r} is not UTF-8 text") from None
+        except RecursionError:
+            raise ValueError(f"configuration {str(path)!r} nests too deeply") from None
         except OSError as error:
             raise ValueError(f"cannot read configuration {str(path)!r}: "
                              f"{error.strerror}") from None

@@ -99,7 +99,7 @@ def check_fault(config, fault):
     if not isinstance(fault, dict):
         raise ValueError(f"a fault must be a dict, not {type(fault).__name__}")
     kind = fault.get("fault")
-    if kind not in FAULTS:
+    if not isinstance(kind, str) or kind not in FAULTS:
         raise ValueError(f"\"fault\" must be one of {', '.join(FAULTS)}, not {kind!r}")
     required, optional = FAULTS[kind]
     given = set(fault) - {"fault"}

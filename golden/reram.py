@@ -38,9 +38,10 @@ import math
 
 import numpy as np
 
-__all__ = ["ReramParams", "PAPER_RERAM", "NO_FAULT", "check_sigma", "sigma_from_gap", "effective_resistance",
-           "sense", "sensed_trits", "store_levels", "sample_resistance", "restore_trits",
-           "confusion_matrix", "misread_probability", "restore_yield", "restore_yield_curve"]
+__all__ = ["ReramParams", "PAPER_RERAM", "NO_FAULT", "check_sigma", "sigma_from_gap",
+           "effective_resistance", "sense", "sensed_trits", "store_levels", "sample_resistance",
+           "restore_trits", "confusion_matrix", "misread_probability", "restore_yield",
+           "restore_yield_curve"]
 
 #: Marks a cell without a fault in the ``stuck`` / ``force`` arrays of :func:`restore_trits`.
 NO_FAULT = 2

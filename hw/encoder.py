@@ -281,6 +281,7 @@ class ActivationBuffer(wiring.Component):
             return subarray, row_block, slot
         # Otherwise counters: the place of the group in the current beat, advanced by one
         # beat (lanes // group groups) after every write and restarted at beat 0.
+
         def split(index):                       # group index in the vector -> place
             value = index * group
             return value // rows, value % rows // A, value % A // group

@@ -12,7 +12,6 @@ import re
 from amaranth.back import verilog
 
 from .geometry import Geometry
-from .limits import check_buildable
 from .top import Top
 
 __all__ = ["TOP_NAME", "BLACKBOX_MODULE", "FILES", "verilog_text", "generated_files",
@@ -46,7 +45,6 @@ def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False):
     ValueError
         If the hardware cannot be built for ``config``.
     """
-    check_buildable(config)  # before any component exists
     # The weight sets as the behavioural Verilog memory (hw/verilog/tlcim_wsram.v): the
     # paper's storage generates in seconds that way (SPEC 9).
     top = Top(config, blackbox=blackbox, datapath=datapath, storage="verilog",
@@ -105,7 +103,6 @@ def generated_files(config):
     ValueError
         If the hardware cannot be built for ``config``.
     """
-    check_buildable(config)  # before any component exists
     top = Top(config, storage="verilog")
     regmap = top.regmap
     text = verilog.convert(top, name=TOP_NAME, emit_src=False)

@@ -8,6 +8,7 @@ from amaranth.hdl import unsigned
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from tlcim.golden.arith import REQUANT_MULTIPLIER_BITS, REQUANT_SHIFT_BITS
 from tlcim.golden.checksum import spare_cells
 from tlcim.golden.errors import ErrorCode
 from .geometry import Geometry, WEIGHT_BEAT_BITS
@@ -89,13 +90,14 @@ class ControlSignature(wiring.Signature):
         Replace each result by ``clip(relu?((y * multiplier + round) >> shift))`` to the input
         range (``tlcim.golden.requantise``).
     relu : In(1)
-    multiplier : In(16)
-    shift : In(6)
+    multiplier : In(REQUANT_MULTIPLIER_BITS)
+    shift : In(REQUANT_SHIFT_BITS)
     """
 
     def __init__(self):
         super().__init__({"requant": Out(1), "relu": Out(1),
-                          "multiplier": Out(16), "shift": Out(6)})
+                          "multiplier": Out(REQUANT_MULTIPLIER_BITS),
+                          "shift": Out(REQUANT_SHIFT_BITS)})
 
     def __eq__(self, other):
         return type(other) is type(self)

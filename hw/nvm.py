@@ -57,7 +57,6 @@ from .crc import DEFAULT_CRC_CHUNK, CrcEngine, crc_chunks
 from .interfaces import (DEFAULT_TIMING, ERROR_SHAPE, MINIMUM_CYCLES, NVM_PHASES, NvmOp,
                          NvmPinsSignature, NvmRowSignature, command_layout, copy_latency,
                          index_shape, timing_layout)
-from .limits import check_buildable
 from .logic import balanced_or
 from .reram_array import NvmSubarray, NvmSubarrayBlackBox
 from .stub import SubarraySignature
@@ -99,10 +98,10 @@ def _copy(config, copy_cycles):
 
 def pass_cycles(config, crc_chunk=DEFAULT_CRC_CHUNK, subarrays=None, verify=False):
     """Cycles of a checksum pass (or with ``verify`` a verify pass) over ``subarrays`` chosen
-    subarrays (default: all): one per chunk (:func:`tlcim.hw.crc.crc_chunks`) of every chosen subarray's row,
-    plus one to address each row; a verify pass addresses the next row during a row's last
-    cycle, so it needs that cycle for the first row only (a checksum pass writes the row back in
-    that cycle).
+    subarrays (default: all): one per chunk (:func:`tlcim.hw.crc.crc_chunks`) of every chosen
+    subarray's row, plus one to address each row; a verify pass addresses the next row during a
+    row's last cycle, so it needs that cycle for the first row only (a checksum pass writes the row
+    back in that cycle).
 
     Raises
     ------
@@ -154,8 +153,8 @@ class NvmController(wiring.Component):
     timing_bits : int
         Width of each phase-length field.
     crc_chunk : int
-        Row bits the shared CRC engine takes per cycle (:func:`tlcim.hw.crc.crc_chunks`): fewer is smaller
-        and slower (:func:`pass_cycles`).
+        Row bits the shared CRC engine takes per cycle (:func:`tlcim.hw.crc.crc_chunks`): fewer is
+        smaller and slower (:func:`pass_cycles`).
 
     Members
     -------
@@ -184,13 +183,11 @@ class NvmController(wiring.Component):
     Raises
     ------
     ValueError
-        For a configuration beyond the hardware's limits (:func:`tlcim.hw.limits.check_buildable`),
-        a negative ``copy_cycles``, a ``timing_bits`` too narrow for the minimums or a
+        For a negative ``copy_cycles``, a ``timing_bits`` too narrow for the minimums or a
         ``crc_chunk`` that is not a positive integer.
     """
 
     def __init__(self, config, *, copy_cycles=None, timing_bits=8, crc_chunk=DEFAULT_CRC_CHUNK):
-        check_buildable(config)
         if copy_cycles is None:
             copy_cycles = copy_latency(config)
         if isinstance(copy_cycles, bool) or not isinstance(copy_cycles, int) or copy_cycles < 0:

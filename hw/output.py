@@ -4,6 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from tlcim.golden.arith import REQUANT_MULTIPLIER_BITS, REQUANT_SHIFT_BITS
 from .geometry import Geometry
 from .interfaces import ControlSignature, index_shape, result_layout
 from .mac import adc_pieces, piece_shape
@@ -12,7 +13,9 @@ from .logic import balanced_sum, pick
 __all__ = ["CONTROL_LAYOUT", "requantise", "requant_product", "requant_scale", "OutputStage"]
 
 #: The members of :class:`~tlcim.hw.interfaces.ControlSignature` packed, as stored with each MVM.
-CONTROL_LAYOUT = data.StructLayout({"requant": 1, "relu": 1, "multiplier": 16, "shift": 6})
+CONTROL_LAYOUT = data.StructLayout({"requant": 1, "relu": 1,
+                                    "multiplier": REQUANT_MULTIPLIER_BITS,
+                                    "shift": REQUANT_SHIFT_BITS})
 
 
 def requant_product(value, multiplier, *, booth=True):

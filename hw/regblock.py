@@ -52,8 +52,9 @@ class RegisterBlock(wiring.Component):
     ----------
     regmap : RegisterMap
     emulation : bool
-        Implement the emulation-only registers (:attr:`tlcim.hw.registers.Register.emulation`). Without it they
-        are decoded (``OKAY``) but read 0, ignore writes and have no ports and no flip-flops.
+        Implement the emulation-only registers (:attr:`tlcim.hw.registers.Register.emulation`).
+        Without it they are decoded (``OKAY``) but read 0, ignore writes and have no ports and no
+        flip-flops.
     """
 
     def __init__(self, regmap, *, emulation=False):

@@ -101,9 +101,9 @@ class Register:
     fields : tuple of Field
     doc : str
     emulation : bool
-        Emulation only: the register exists (at its address, answering ``OKAY``) in every
-        build, but only builds with the emulation fault port implement it; in the others it
-        reads 0, ignores writes and generates no hardware (:class:`tlcim.hw.regblock.RegisterBlock`).
+        Emulation only: the register exists (at its address, answering ``OKAY``) in every build,
+        but only builds with the emulation fault port implement it; in the others it reads 0,
+        ignores writes and generates no hardware (:class:`tlcim.hw.regblock.RegisterBlock`).
     """
 
     name: str

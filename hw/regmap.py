@@ -9,6 +9,7 @@ and fields up by name in it, so no address is written down twice.
 import dataclasses
 
 from tlcim.golden import Config
+from tlcim.golden.arith import REQUANT_MULTIPLIER_BITS, REQUANT_SHIFT_BITS
 from tlcim.golden.errors import ErrorCode
 from .geometry import Geometry
 from .interfaces import (DEFAULT_TIMING, ERROR_SHAPE, MINIMUM_CYCLES, NVM_PHASES,
@@ -94,8 +95,7 @@ def nvm_registers(config, timing_bits=8):
 def readback_registers(config):
     """Return the SRAM row readback registers (from :data:`READBACK_BASE`) and the
     emulation-only fault port registers (from :data:`FAULT_BASE`, :attr:`Register.emulation`)
-    for ``config`` (a row fits its window when ``config`` is buildable:
-    :func:`tlcim.hw.limits.check_buildable`).
+    for ``config`` (every configuration's row fits its window: :mod:`tlcim.golden.limits`).
     """
     return _readback_registers(config) + _fault_registers(config)
 
@@ -145,9 +145,8 @@ def register_map(config):
     row readback, ``0x400`` the emulation-only fault port (:func:`nvm_registers`,
     :func:`readback_registers`).
 
-    ``config`` must be buildable (:func:`tlcim.hw.limits.check_buildable`, which every
-    builder of the hardware calls first); otherwise registers collide and
-    :class:`~tlcim.hw.registers.RegisterMap` refuses them.
+    Every configuration fits (:mod:`tlcim.golden.limits` bounds the subarrays and the rows
+    to what these windows hold).
     """
     if not isinstance(config, Config):
         raise TypeError(f"config must be a golden.Config, not {config!r}")
@@ -193,8 +192,9 @@ def register_map(config):
             Field("clear", 8, 1, Access.W1P, 0,
                   "Clear ERROR_COUNT, CYCLES, MVMS and SATURATIONS."),
         ), "Control; sampled by the datapath at the start of each MVM."),
-        value_register("REQ_MULT", 0x104, 16, Access.RW, "Requantisation multiplier.", 1),
-        value_register("REQ_SHIFT", 0x108, 6, Access.RW,
+        value_register("REQ_MULT", 0x104, REQUANT_MULTIPLIER_BITS, Access.RW,
+                       "Requantisation multiplier.", 1),
+        value_register("REQ_SHIFT", 0x108, REQUANT_SHIFT_BITS, Access.RW,
                         "Requantisation right shift (round half up)."),
         Register("STATUS", 0x110, (
             Field("busy", 0, 1, Access.RO, 0, "An MVM or a weight load is in progress."),

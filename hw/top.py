@@ -26,7 +26,6 @@ from .geometry import Geometry, WEIGHT_BEAT_BITS
 from .interfaces import (ERROR_SHAPE, NVM_PHASES, DatapathSignature, StatusSignature,
                          fault_words_count, readback_words, weight_layout)
 from .regblock import RegisterBlock
-from .limits import check_buildable
 from .regmap import register_map
 
 __all__ = ["Top", "StatusMonitor", "COUNTER_BITS", "ERROR_COUNT_BITS"]
@@ -117,7 +116,6 @@ class Top(wiring.Component):
 
     def __init__(self, config, *, blackbox=False, datapath=None, storage="memory",
                  fault_port=False):
-        check_buildable(config)
         self._config = config
         self._geometry = geometry = Geometry(config)
         self._regmap = register_map(config)

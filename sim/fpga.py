@@ -9,7 +9,7 @@ with ``async write(data: bytes)`` and ``async read(count) -> bytes``): a real se
 No board is attached where this project is tested: :func:`build_emulator` builds the complete
 FPGA top (:class:`tlcim.hw.uart.UARTTop`: UART, bridge, registers, datapath, behavioural stub) for
 cocotb, and ``tb/test_fpga_top.py`` runs session scripts through the host driver over a
-simulated serial line (``tests/test_fpga.py`` compares them with the golden target).
+simulated serial line (``tests/test_tb_test_fpga_top.py`` compares them with the golden target).
 """
 
 import asyncio

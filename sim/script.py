@@ -56,18 +56,19 @@ target with its factory and runs :func:`execute` under ``asyncio.run``.
 import asyncio
 import dataclasses
 import importlib
-import json
+import os
 import pathlib
 import typing
 
 import numpy as np
 
 from tlcim.golden.device import Device, check_fault
+from tlcim.golden.arith import REQUANT_MULTIPLIER_BITS, REQUANT_SHIFT_BITS
 from tlcim.golden.errors import DeviceError
-from tlcim.golden.trits import int_array
+from .inputs import read_array, read_json
 
 __all__ = ["Target", "GoldenTarget", "Op", "SessionResult", "TARGETS", "register_target",
-           "check_target", "open_target", "read_array", "load_script", "parse_ops", "execute", "run_ops", "OPS",
+           "check_target", "open_target", "load_script", "parse_ops", "execute", "run_ops", "OPS",
            "UNSUPPORTED"]
 
 #: Error label of a result entry whose operation the target does not implement.
@@ -265,23 +266,6 @@ def _array(value, key, ctx):
     return read_array(path, f"{key!r} file {value!r}")
 
 
-def read_array(path, what):
-    """Load the integer array of the ``.npy`` file ``path`` as int64 (no pickles).
-
-    Raises
-    ------
-    ValueError
-        Naming ``what`` when the file cannot be read as ``.npy`` or does not hold integers.
-    """
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise ValueError(f"cannot read {what} from {str(path)!r}: {error}") from None
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{what} must hold integers, not {array.dtype}")
-    return int_array(array, what)
-
-
 def _weights(value, key, ctx):
     cfg = ctx.config
     array = _array(value, key, ctx)
@@ -304,7 +288,8 @@ def _inputs(value, key, ctx):
 def _output(value, key, ctx):
     if not isinstance(value, str) or not value.endswith(".npy"):
         raise ValueError(f"{key!r} must be a path ending in .npy, not {value!r}")
-    path = (ctx.base / value).resolve()
+    # Normalised, not resolved: an output that is a link must be seen as one (tlcim.files).
+    path = pathlib.Path(os.path.abspath(ctx.base / value))
     if path in ctx.outputs:
         raise ValueError(f"{key!r} {value!r} is already written by operation "
                          f"[{ctx.outputs[path]}]")
@@ -326,10 +311,12 @@ def _requant(value, key, ctx):
                          + ("; " if extra and missing else "")
                          + (f"unknown {', '.join(extra)}" if extra else ""))
     multiplier, shift, relu = value["multiplier"], value["shift"], value.get("relu", False)
-    if not _is_int(multiplier) or multiplier < 0:
-        raise ValueError(f"requant multiplier must be a non-negative integer, not {multiplier!r}")
-    if not _is_int(shift) or not 0 <= shift < 64:
-        raise ValueError(f"requant shift must be an integer from 0 to 63, not {shift!r}")
+    # The hardware's register widths bound both (tlcim.golden.requantise holds the same).
+    for name, number, bits in (("multiplier", multiplier, REQUANT_MULTIPLIER_BITS),
+                               ("shift", shift, REQUANT_SHIFT_BITS)):
+        if not _is_int(number) or not 0 <= number < 1 << bits:
+            raise ValueError(f"requant {name} must be an integer from 0 to {(1 << bits) - 1}, "
+                             f"not {number!r}")
     if not isinstance(relu, bool):
         raise ValueError(f"requant relu must be true or false, not {relu!r}")
     return {"multiplier": multiplier, "shift": shift, "relu": relu}
@@ -361,7 +348,7 @@ def _parse_op(raw, ctx):
     if "op" not in raw:
         raise ValueError(f"has no \"op\" key; ops are {', '.join(OPS)}")
     op = raw["op"]
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise ValueError(f"unknown op {op!r}; ops are {', '.join(OPS)}")
     given = {key: value for key, value in raw.items() if key not in ("op", "comment")}
     if "comment" in raw:
@@ -415,16 +402,16 @@ def parse_ops(config, ops, base, *, source="script"):
 
 
 def load_script(config, script):
-    """Read and validate the JSON session script at path ``script`` (see :func:`parse_ops`)."""
+    """Read and validate the JSON session script at path ``script`` (see :func:`parse_ops`).
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read as JSON (:func:`tlcim.sim.inputs.read_json`) or an
+        operation is invalid.
+    """
     path = pathlib.Path(script)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ValueError(f"cannot read script {str(script)!r}: {error.strerror}") from None
-    try:
-        ops = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path.name}: not valid JSON: {error}") from None
+    ops = read_json(path, "session script")
     return parse_ops(config, ops, path.parent, source=path.name)
 
 

@@ -5,16 +5,19 @@ Unix socket named by ``TLCIM_SESSION_ADDRESS`` and executes every call with the 
 until the target is closed.
 """
 
+import itertools
 import os
 import traceback
 from multiprocessing.connection import Listener
 
 import cocotb
+import numpy as np
 
 from tlcim.golden.errors import DeviceError
 from .bench import Bench, config_from_env
 from .host import FaultEmulation
-from .rtl import HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY
+from .rtl import (HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY, SESSION_STALL,
+                  SESSION_TIMING)
 from .transports import BulkTransport
 
 
@@ -31,12 +34,27 @@ async def serve(dut, conn):
     """Serve Target calls from ``conn`` with a :class:`Host` on ``dut`` until ``close``
     (the cocotb side of :class:`tlcim.sim.rtl.RtlTarget`)."""
     config = config_from_env()  # TLCIM_CONFIG
+    stall, stall_seed = os.environ.get(SESSION_STALL, "0,0").split(",")
+    stall = float(stall)
     # The build decides: the bulk harness streams without per-cycle Python.
-    bench = Bench(dut, config,
-                  BulkTransport(dut, config) if dut._name == HARNESS_TOPLEVEL else None)
+    bulk = dut._name == HARNESS_TOPLEVEL
+    bench = Bench(dut, config, BulkTransport(dut, config, stall=stall) if bulk else None)
+    if stall:
+        # The harness's LFSR stalls the activation and result streams; cocotbext-axi's pause
+        # generator stalls the others (the weight stream, and all of them without the harness).
+        pattern = (np.random.default_rng(int(stall_seed)).random(4096) < stall).tolist()
+        transport = bench.transport
+        for endpoint in filter(None, (transport.w, transport.x, transport.y)):
+            endpoint.set_pause_generator(itertools.cycle(pattern))
     await bench.start()
     host = bench.host
     await host.check_identity()
+    broken = None  # a failed set-up fails every call, with its reason
+    if os.environ.get(SESSION_TIMING):
+        try:
+            await host.program_timing(np.random.default_rng(int(os.environ[SESSION_TIMING])))
+        except RuntimeError:
+            broken = traceback.format_exc()
     # Simulation builds have the emulation-only fault port: scripts may inject faults.
     host.faults = faults = FaultEmulation(config)
     while True:
@@ -45,6 +63,9 @@ async def serve(dut, conn):
         if name == "close":
             conn.send(("ok", None))
             return
+        if broken:
+            conn.send(("error", broken))
+            continue
         try:
             if name == "reset":
                 await host.prepare_reset()

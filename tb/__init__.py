@@ -1,1 +1,1 @@
-"""cocotb testbenches of the generated Verilog (run through ``tests/test_rtl_*.py``)."""
+"""cocotb testbenches of the generated Verilog (run through ``tests/test_tb_<module>.py``)."""

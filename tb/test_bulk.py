@@ -1,5 +1,5 @@
 """cocotb tests of the bulk stream transport on ``tlcim_harness`` (run by
-``tests/test_rtl_bulk.py``): results against the golden model with random stalls on both
+``tests/test_tb_test_bulk.py``): results against the golden model with random stalls on both
 streams, batches spanning several chunks, and the ``weights_invalid`` refusal.
 
 ``TLCIM_BULK_CHUNK`` sets the vectors per chunk (small, so a batch spans several).

@@ -1,7 +1,7 @@
 """cocotb: a session script through the host driver over the simulated UART of the FPGA top.
 
 The design is :class:`tlcim.hw.uart.UARTTop` (UART, bridge, registers, datapath and behavioural
-stub), built by :func:`tlcim.sim.fpga.build_emulator`; ``tests/test_fpga.py`` runs this test and
+stub), built by :func:`tlcim.sim.fpga.build_emulator`; ``tests/test_tb_test_fpga_top.py`` runs this test and
 compares its results with the golden target's. Environment: ``TLCIM_CONFIG`` (the
 configuration), ``TLCIM_SCRIPT`` (the session script), ``TLCIM_RESULT`` (where to write the
 results JSON; the script's outputs land beside it, as ``tlcim run`` writes them).

@@ -1,5 +1,5 @@
 """cocotb testbench of the generated Verilog of ``tlcim.hw.nvm.NvmSystem`` (run by
-tests/test_nvm_cocotb.py): the store/restore scenarios on the controller and the
+tests/test_tb_test_nvm.py): the store/restore scenarios on the controller and the
 behavioural stub with its ``tlcim_wsram`` weight-set storage.
 
 Inputs are driven and outputs sampled at falling clock edges, half a cycle away from the

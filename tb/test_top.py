@@ -1,4 +1,4 @@
-"""cocotb tests of ``tlcim_top`` against the golden model (run by ``tests/test_rtl_top.py``).
+"""cocotb tests of ``tlcim_top`` against the golden model (run by ``tests/test_tb_test_top.py``).
 
 Every test makes its own :class:`tlcim.tb.tb.TB` (fresh clock and reset) and draws its stimulus from
 a numpy generator seeded by ``TLCIM_SEED`` and the test's name. ``TLCIM_BATCH`` sets the number

@@ -17,7 +17,7 @@ def test_full_adder_bound():
 
 
 def test_area_quality_targets_met_on_paper():
-    # Issue 5: both sums within 1.3x of their full-adder bound and smaller than naive.
+    # Both sums within 1.3x of their full-adder bound and smaller than naive.
     quality = area_quality(Config.preset("paper"), progress=lambda line: None)
     for name in ("accumulate tree", "shift & add"):
         q = quality[name]

@@ -9,6 +9,7 @@ from amaranth.sim import Simulator
 from tlcim.golden import checksum
 from tlcim.hw.crc import DEFAULT_CRC_CHUNK, CrcEngine, crc_chunks, crc_step_matrices
 from tlcim.golden import Config
+from helpers import simulate
 
 
 def _padded(bits, chunk):
@@ -53,7 +54,7 @@ def test_engine_computes_the_golden_crc_of_back_to_back_rows(rng, row_bits, chun
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     assert got == expected.tolist()
 
 

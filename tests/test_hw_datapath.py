@@ -1,4 +1,5 @@
-"""The whole compute datapath against ``tlcim.golden.device_mvm`` in the Amaranth simulator."""
+"""tlcim.hw.datapath: the whole compute datapath against ``tlcim.golden.device_mvm`` in the
+Amaranth simulator."""
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from tlcim.golden.errors import ErrorCode
 from tlcim.hw.datapath import Datapath
 from tlcim.hw.geometry import Geometry, WEIGHT_BEAT_BITS
 from tlcim.hw.interfaces import DatapathSignature
+from streams import stream_put
+from helpers import simulate
 
 #: The odd configuration of the brief: one trit everywhere, a 2-bit ADC, one subarray.
 ODD = Config(rows=32, active_rows=16, cbls=6, x_trits=1, w_trits=1, adc_bits=2, adc_share=1,
@@ -99,15 +102,10 @@ class Bench:
             await ctx.tick().repeat(int(self.rng.integers(1, 4)))
 
     async def put(self, ctx, stream, payloads):
-        # Pack with the hardware's own layout, then set the payload signal to a plain int:
-        # much faster in the simulator than setting the struct view field by field.
-        layout, raw = stream.payload.shape(), stream.payload.as_value()
+        # A random gap (valid low) before each beat, then one transfer.
         for payload in payloads:
             await self.idle(ctx)
-            ctx.set(raw, layout.const(payload).as_value().value)
-            ctx.set(stream.valid, 1)
-            await ctx.tick().until(stream.ready)
-            ctx.set(stream.valid, 0)
+            await stream_put(ctx, stream, payload)
 
     async def load(self, ctx, subarray, weights=None, *, beats=None, last_at=None):
         """Send a weight packet: ``weights`` [rows, outs], or explicit ``beats``."""
@@ -171,7 +169,7 @@ class Bench:
 
         self.sim.add_testbench(driver)
         self.sim.add_testbench(monitor, background=True)
-        self.sim.run()
+        simulate(self.sim)
         return [unpack_results(self.config, beats) for _, beats in self.results]
 
 
@@ -216,6 +214,17 @@ def loaded_bench(config, rng, *, stalls=0.0, weights=None):
     return bench, weights, load_all
 
 
+def send_all(bench, load_all, x):
+    """Run a bench of :func:`loaded_bench`: load its weights, send every vector of ``x``;
+    return the result vectors."""
+    async def stimulus(bench, ctx):
+        await load_all(ctx)
+        for vector in x:
+            await bench.send(ctx, vector)
+
+    return bench.run(stimulus, results=len(x))
+
+
 @pytest.mark.parametrize("name", ["small", "ideal", "odd", "one_block", "fast"])
 def test_back_to_back_throughput(name, rng):
     # SPEC 7: with inputs streaming and y ready, one MVM per conversions_per_mvm cycles.
@@ -223,12 +232,7 @@ def test_back_to_back_throughput(name, rng):
     bench, weights, load_all = loaded_bench(config, rng)
     x = random_inputs(config, rng, 6)
 
-    async def stimulus(bench, ctx):
-        await load_all(ctx)
-        for vector in x:
-            await bench.send(ctx, vector)
-
-    got = bench.run(stimulus, results=len(x))
+    got = send_all(bench, load_all, x)
     np.testing.assert_array_equal(np.array(got), golden.device_mvm(config, weights, x))
     ends = np.array([cycle for cycle, _ in bench.results])
     # The first vector waits for nothing; from the second on, the ADCs set the pace.
@@ -244,12 +248,7 @@ def test_random_stalls_on_every_stream(name, rng):
     bench, weights, load_all = loaded_bench(config, rng, stalls=0.3)
     x = random_inputs(config, rng, 4)
 
-    async def stimulus(bench, ctx):
-        await load_all(ctx)
-        for vector in x:
-            await bench.send(ctx, vector)
-
-    got = bench.run(stimulus, results=len(x))
+    got = send_all(bench, load_all, x)
     np.testing.assert_array_equal(np.array(got), golden.device_mvm(config, weights, x))
     assert bench.errors == []
 
@@ -278,12 +277,7 @@ def test_input_saturation_is_counted(rng):
     x = random_inputs(config, rng, 2, spread=3)
     x[0, :5] = [127, -128, config.x_max, -config.x_max, config.x_max + 1]  # edges
 
-    async def stimulus(bench, ctx):
-        await load_all(ctx)
-        for vector in x:
-            await bench.send(ctx, vector)
-
-    got = bench.run(stimulus, results=len(x))
+    got = send_all(bench, load_all, x)
     np.testing.assert_array_equal(np.array(got), golden.device_mvm(config, weights, x))
     assert bench.saturated == golden.saturate(x, config.x_trits)[1].sum() > 0
 

@@ -1,4 +1,5 @@
-"""Ternary encoder and activation buffer against the encodings of SPEC 4."""
+"""tlcim.hw.encoder: the ternary encoder and the activation buffer against the encodings of
+SPEC 4."""
 
 import gc
 import warnings
@@ -12,6 +13,7 @@ from tlcim import golden
 from tlcim.golden import Config, PRESETS
 from tlcim.hw.encoder import ActivationBuffer, TernaryEncoder, encoder_table
 from tlcim.hw.geometry import Geometry
+from helpers import simulate
 
 
 def decode_pairs(word, trits):
@@ -60,7 +62,7 @@ def test_encoder_matches_golden(x_trits, rng):
 
     sim = Simulator(encoder)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     for beat, mask, (trits, saturated, count) in zip(values, masks, got):
         expected = golden.encode_trits(beat, x_trits)
         flags = golden.saturate(beat, x_trits)[1]
@@ -135,7 +137,7 @@ def run_buffer(config, testbench):
         await testbench(ctx, buffer)
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
     return buffer
 
 

@@ -1,4 +1,5 @@
-"""Partial MACs, the adder tree across subarrays and the Horner accumulator (SPEC 5)."""
+"""tlcim.hw.mac: partial MACs, the adder tree across subarrays and the Horner accumulator
+(SPEC 5)."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from tlcim import golden
 from tlcim.golden import Config, PRESETS
 from tlcim.hw.mac import Accumulator, PartialMac, adc_pieces, partial_mac_shape, piece_shape
 from tlcim.hw.sequencer import Mode
+from helpers import simulate
 
 CONFIGS = {
     "small": PRESETS["small"],
@@ -46,7 +48,7 @@ def test_partial_mac_sums_subarrays(name, rng):
 
     sim = Simulator(mac)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     clamped = np.minimum(codes, reachable)
     expected = golden.partial_mac(config, clamped).sum(axis=1)
     np.testing.assert_array_equal(np.array(got), expected)
@@ -145,7 +147,7 @@ def test_accumulator_horner(name, rng):
     sim = Simulator(acc)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     expected = expected_pieces(config, p)
     closes = {piece.mux_lo for pieces in adc_pieces(config) for piece in pieces}
     assert sorted(results) == [(n, mux) for n in range(mvms) for mux in range(M)]

@@ -1,4 +1,5 @@
-"""Result slots, the combination of output pieces, requantisation and the result stream."""
+"""tlcim.hw.output: the result stage; result slots, the combination of output pieces,
+requantisation and the result stream."""
 
 import gc
 import warnings
@@ -14,6 +15,8 @@ from tlcim.golden import Config, PRESETS
 from tlcim.hw.geometry import Geometry
 from tlcim.hw.mac import adc_pieces, piece_shape
 from tlcim.hw.output import OutputStage, requant_product, requantise
+from streams import random_ready, stream_get_packet
+from helpers import simulate
 
 
 def unpack(config, beats):
@@ -84,26 +87,24 @@ def test_results_requantised_with_stalls(name, slots, rng):
             ctx.set(stage.wr_valid, 0)
 
     async def reader(ctx):
-        beats = []
         while len(received) < count:
-            ready = rng.random() < 0.6
-            ctx.set(stage.y.ready, ready)
-            _, _, valid, payload, done = await ctx.tick().sample(
-                stage.y.valid, stage.y.payload, stage.done)
-            assert done == (valid and ready and payload.last)
-            if valid and ready:
-                beats.append(payload.data)
-                if payload.last:
-                    received.append(beats)
-                    beats = []
+            payloads = await stream_get_packet(ctx, stage.y, ready=random_ready(rng, 0.6))
+            received.append([payload.data for payload in payloads])
         await ctx.tick().repeat(3)
         assert not ctx.get(stage.busy)
+
+    async def done_strobe(ctx):
+        # Every cycle: `done` exactly when the last beat of a result is taken.
+        async for _, _, valid, ready, payload, done in ctx.tick().sample(
+                stage.y.valid, stage.y.ready, stage.y.payload, stage.done):
+            assert done == (valid and ready and payload.last)
 
     sim = Simulator(stage)
     sim.add_clock(1e-6)
     sim.add_testbench(writer, background=True)
     sim.add_testbench(reader)
-    sim.run()
+    sim.add_testbench(done_strobe, background=True)
+    simulate(sim)
     assert allocations == list(range(count))
     y = sums.reshape(count, config.outs, K) @ 3 ** np.arange(K)
     for n, beats in enumerate(received):
@@ -134,7 +135,7 @@ def test_slots_are_counted():
     sim = Simulator(stage)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     assert seen == [1, 1, 0, 1]
 
 
@@ -180,7 +181,7 @@ def test_requantise_matches_golden(name, rng):
 
     sim = Simulator(m)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     expected = [int(golden.requantise(config, np.array([v]), multiplier=mult, shift=s,
                                       relu=bool(r))[0]) for v, mult, s, r in cases]
     assert got == expected
@@ -209,5 +210,5 @@ def test_requant_product_exact(booth, rng):
 
     sim = Simulator(m)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     assert got == [v * k for v, k in cases]

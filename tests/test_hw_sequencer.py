@@ -1,10 +1,12 @@
-"""The sequencer's step order, back-to-back starts and its wait for a result slot."""
+"""tlcim.hw.sequencer: the sequencer's step order, back-to-back starts and its wait for a
+result slot."""
 
 import pytest
 from amaranth.sim import Simulator
 
 from tlcim.golden import Config, PRESETS
 from tlcim.hw.sequencer import Mode, Sequencer
+from helpers import simulate
 
 ODD = Config(rows=32, active_rows=16, cbls=6, x_trits=1, w_trits=1, adc_bits=2, adc_share=1,
              subarrays=1, clusters=1, cluster_size=1)
@@ -54,7 +56,7 @@ def test_steps_back_to_back_and_holding(config):
     sim = Simulator(sequencer)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     issued = [entry for entry in log if entry[0]]
     assert [entry[4] for entry in issued] == expected_steps(config) * 3
     cycles = [entry[3] for entry in issued]

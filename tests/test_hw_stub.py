@@ -1,4 +1,5 @@
-"""The behavioural subarray stub against SPEC 4-5 (``tlcim.golden.adc_code``), and its black box."""
+"""tlcim.hw.stub: the behavioural subarray stub against SPEC 4-5 (``tlcim.golden.adc_code``),
+and its black box."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from amaranth.sim import Simulator
 from tlcim import golden
 from tlcim.golden import Config, PRESETS
 from tlcim.hw.stub import SubarrayBlackBox, SubarraySignature, SubarrayStub
+from helpers import simulate
 
 CONFIGS = {
     "small": PRESETS["small"],
@@ -76,7 +78,7 @@ def test_codes_and_readback(name, rng):
     sim = Simulator(stub)
     sim.add_clock(1e-6)
     sim.add_testbench(testbench)
-    sim.run()
+    simulate(sim)
     assert readback[stub.read_latency - 1:][:config.rows] == words
     for i, (block, x, mux) in enumerate(steps):
         np.testing.assert_array_equal(got[i + stub.compute_latency - 1],

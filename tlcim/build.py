@@ -79,20 +79,21 @@ def _verilog(config, out):
     _write_files(generated_files(config), out / "rtl")
 
 
-def generate(config, out):
+def generate(config, out, force=False):
     """Generate the Verilog, file list, register map and configuration
     (:func:`tlcim.hw.generate.generated_files`) into the folder ``out`` (``tlcim generate``).
 
     Raises
     ------
     ValueError
-        If the hardware cannot be built for ``config``; nothing is written then.
+        If ``out`` cannot or must not be written (:class:`tlcim.files.Outputs`; ``force``
+        replaces files tlcim did not write); nothing is written then.
     """
     if not isinstance(config, Config):
         raise TypeError(f"config must be a golden.Config, not {config!r}")
     start = time.perf_counter()
-    files = generated_files(config)  # everything in memory first: a refusal writes nothing
-    with output_dir(out) as temp:
+    with output_dir(out, force=force) as temp:
+        files = generated_files(config)
         _write_files(files, temp)
     print(f"wrote {len(files)} files to {out} in {time.perf_counter() - start:.1f} s")
 
@@ -120,9 +121,10 @@ STAGES = [
 ]
 
 
-def build(config, out):
-    """Run every stage of :data:`STAGES` for ``config`` into the folder ``out``."""
-    with output_dir(out) as temp:
+def build(config, out, force=False):
+    """Run every stage of :data:`STAGES` for ``config`` into the folder ``out``, all of it or
+    nothing (:func:`tlcim.files.output_dir`; ``force`` replaces files tlcim did not write)."""
+    with output_dir(out, force=force) as temp:
         for number, (name, stage) in enumerate(STAGES, 1):
             print(f"[{number}/{len(STAGES)}] {name}", flush=True)
             stage(config, temp)

@@ -2,16 +2,19 @@
 interface (:class:`Executor`), with a progress line for long runs (:class:`Progress`).
 
 ``tlcim sweep`` runs design points on them and ``tlcim regress`` seeds; a job must be a
-picklable module-level function taking and returning plain data.
+picklable module-level function taking and returning plain data. Both append each finished
+job as a JSON line and resume from those lines (:func:`read_records`).
 """
 
+import json
 import math
 import os
 import sys
 import time
 import typing
 
-__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "make_executor", "Progress"]
+__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "make_executor", "Progress",
+           "read_records"]
 
 
 class Executor(typing.Protocol):
@@ -36,6 +39,7 @@ class Executor(typing.Protocol):
     def describe(self):
         """Return a short description for progress messages."""
 
+
 class _Closing:
     def __enter__(self):
         return self
@@ -43,9 +47,11 @@ class _Closing:
     def __exit__(self, *exc):
         self.close()
 
+
 def _ignore_interrupt():
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 class LocalExecutor(_Closing):
     """A process pool on this machine (``concurrent.futures``, spawned workers).
@@ -92,6 +98,7 @@ class LocalExecutor(_Closing):
     def describe(self):
         return f"{self.workers} local process{'es' if self.workers != 1 else ''}"
 
+
 class DaskExecutor(_Closing):
     """An existing Dask cluster, reached through ``dask.distributed.Client(address)``.
 
@@ -127,6 +134,7 @@ class DaskExecutor(_Closing):
     def describe(self):
         workers = len(self._client.scheduler_info().get("workers", {}))
         return f"the Dask cluster at {self._client.scheduler.address} ({workers} workers)"
+
 
 def make_executor(scheduler=None, workers=None):
     """Return a :class:`DaskExecutor` on ``scheduler`` if given, else a :class:`LocalExecutor`.
@@ -177,3 +185,37 @@ class Progress:
         eta = (self.total - self.done) / rate
         print(f"{self.what}: {self.done}/{self.total} {self.unit}{f' ({note})' if note else ''}, "
               f"{rate:.2f} {self.unit}/s, ETA {eta:.0f} s", file=self.stream, flush=True)
+
+
+def read_records(path, identity, key, what):
+    """Return ``{key(record): record}`` of the JSON lines in ``path`` (none if it is missing),
+    each made with the settings ``identity`` (its ``"settings"``); a torn last line (an
+    interrupted append) is dropped from the file.
+
+    Raises
+    ------
+    ValueError
+        If a complete line is not a record (``what`` names it) or was made with other settings.
+    """
+    if not path.exists():
+        return {}
+    lines = path.read_text().split("\n")
+    if lines[-1]:
+        # The last write was interrupted: drop the partial line so appends start clean.
+        from tlcim.files import write_text
+        lines[-1] = ""
+        write_text(path, "\n".join(lines))
+    records = {}
+    for number, line in enumerate(lines[:-1], 1):
+        try:
+            record = json.loads(line)
+            settings = record["settings"]
+            name = key(record)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ValueError(f"{path.name}: line {number} is not a {what}") from None
+        if settings != identity:
+            raise ValueError(f"{path.name}: line {number} was computed with settings "
+                             f"{settings}, not {identity}; use the same settings or another "
+                             f"output folder")
+        records[name] = record
+    return records

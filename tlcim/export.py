@@ -22,6 +22,7 @@ Verilog ports, converted under its module name. Output is reproducible byte for 
 import hashlib
 import importlib.resources
 import json
+import math
 import string
 import time
 
@@ -51,11 +52,11 @@ def sdc_text(config, clock_mhz=DEFAULT_CLOCK_MHZ):
     Raises
     ------
     ValueError
-        If ``clock_mhz`` is not a positive number.
+        If ``clock_mhz`` is not a positive finite number.
     """
     if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or \
-            not clock_mhz > 0:
-        raise ValueError(f"clock_mhz must be a positive number, not {clock_mhz!r}")
+            not 0 < clock_mhz < math.inf:
+        raise ValueError(f"clock_mhz must be a positive finite number, not {clock_mhz!r}")
     period = 1000.0 / clock_mhz
     template = string.Template(
         (importlib.resources.files("tlcim.data") / "tlcim_top.sdc.in").read_text())
@@ -164,17 +165,18 @@ def bundle_files(config, *, clock_mhz=DEFAULT_CLOCK_MHZ):
     return files
 
 
-def export(config, out, clock_mhz=DEFAULT_CLOCK_MHZ):
+def export(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, force=False):
     """``tlcim export``: write the tapeout bundle of ``config`` into folder ``out``.
 
     Raises
     ------
     ValueError
-        If the hardware cannot be built for ``config``; nothing is written then.
+        If ``clock_mhz`` is not a positive finite number, or ``out`` cannot or must not be
+        written (:class:`tlcim.files.Outputs`); nothing is written then.
     """
     started = time.monotonic()
-    files = bundle_files(config, clock_mhz=clock_mhz)
-    with output_dir(out) as temp:
+    with output_dir(out, force=force) as temp:
+        files = bundle_files(config, clock_mhz=clock_mhz)
         for path, text in files.items():
             write_text(temp / path, text)
     print(f"wrote {len(files)} files to {out} in {time.monotonic() - started:.1f} s")

@@ -276,12 +276,12 @@ def build(config, board, out=None, *, progress=print):
     }
 
 
-def fpga(config, board, out):
+def fpga(config, board, out, force=False):
     """``tlcim fpga``: build ``config`` for ``board``; write the bitstream, logs and
     ``fpga.json`` into ``out``."""
     started = time.monotonic()
     board = _board(board)
-    with output_dir(out) as temp:
+    with output_dir(out, force=force) as temp:
         report = build(config, board, temp, progress=lambda line: print(line, flush=True))
         write_json(temp / "fpga.json", report)
     print(f"{board.name}: {report['luts']:,}/{board.luts:,} LUTs, {report['ffs']:,} "

@@ -255,10 +255,10 @@ def format_table(report):
     return "\n".join(lines) + "\n"
 
 
-def synth(config, out):
+def synth(config, out, force=False):
     """``tlcim synth``: write ``area.json`` and ``area.md`` for ``config`` into ``out``."""
     started = time.monotonic()
-    with output_dir(out) as temp:
+    with output_dir(out, force=force) as temp:
         progress = lambda line: print(line, flush=True)  # noqa: E731
         report = area_report(config, progress=progress)
         report["area_quality"] = area_quality(config, progress=progress)

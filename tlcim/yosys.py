@@ -54,11 +54,16 @@ def find_tool(name, env):
 
     Raises
     ------
+    ValueError
+        If ``env`` names no executable program.
     RuntimeError
         If no such tool is installed.
     """
     if os.environ.get(env):
-        return [os.environ[env]]
+        chosen = os.environ[env]
+        if shutil.which(chosen) is None:
+            raise ValueError(f"${env} must name an executable program, not {chosen!r}")
+        return [chosen]
     script = f"yowasp-{name}"
     beside = pathlib.Path(sys.executable).parent / script
     if beside.exists():

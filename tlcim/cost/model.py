@@ -12,11 +12,11 @@ The model is analytic and independent of the hardware generator (it never import
 ``area.json`` (:func:`load_area`).
 """
 
-import json
 import math
 import pathlib
 
 from tlcim.networks import NETWORKS
+from tlcim.sim.inputs import read_json
 from .constants import PAPER_CONSTANTS, Constants
 
 __all__ = ["TOLERANCE", "DESIGNS", "COMPONENTS", "count_mapping", "load_area", "significant",
@@ -131,6 +131,7 @@ def _area_number(value, where):
         raise ValueError(f"{where} must be a non-negative number, not {value!r}")
     return float(value)
 
+
 def _synth_areas(data, name):
     """Components (um^2) of a ``tlcim synth`` area report: its blocks in GE x um^2 per GE."""
     try:
@@ -146,6 +147,7 @@ def _synth_areas(data, name):
     if other:
         areas["other digital"] = _area_number(other, f"{name}: other_ge") * per_ge
     return areas
+
 
 def load_area(path):
     """Read a synthesised periphery area from ``path`` (the ``--area`` hook).
@@ -172,12 +174,7 @@ def load_area(path):
         If the file cannot be read, has neither form, or an area is not a non-negative number.
     """
     path = pathlib.Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read area file {str(path)!r}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path.name}: not valid JSON: {error}") from None
+    data = read_json(path, "area file")
     if isinstance(data, dict) and "blocks" in data and "total_um2_28nm" in data:
         return {"source": f"tlcim synth ({path.name})",
                 "components_um2": _synth_areas(data, path.name),

@@ -12,10 +12,12 @@ def _fmt(value):
         return f"{value:.4g}"
     return str(value)
 
+
 def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
 
 def comparisons_markdown(report):
     """Return the comparison table of ``report`` as Markdown."""
@@ -23,6 +25,7 @@ def comparisons_markdown(report):
              "yes" if entry["within_tolerance"] else "NO", entry["note"])
             for entry in report["comparisons"]]
     return _table(("metric", "paper", "model", "difference", "within 15 %", "note"), rows)
+
 
 def markdown(report):
     """Return the readable Markdown report of ``report`` (from :meth:`CostModel.report`)."""
@@ -100,6 +103,7 @@ def markdown(report):
     out.append(constants_markdown(report["constants"]))
     return "".join(out)
 
+
 def constants_markdown(rows=None):
     """Return the constants table as Markdown (default: :data:`PAPER_CONSTANTS`).
 
@@ -109,6 +113,7 @@ def constants_markdown(rows=None):
     return _table(("name", "value", "unit", "kind", "source"), [
         (f"`{row['name']}`", row["value"], row["unit"], row["kind"], row["source"])
         for row in rows])
+
 
 def _plots(report, folder):
     from tlcim import plots
@@ -130,7 +135,8 @@ def _plots(report, folder):
             title=f"TL-nvSRAM-CIM macro area, {area['total_mm2']:.3g} mm^2 "
                   f"({area['periphery_source']} periphery)")
 
-def model_command(config, out=None, area=None):
+
+def model_command(config, out=None, area=None, force=False):
     """Run ``tlcim model``: print the comparison table, or write the report folder ``out``.
 
     With ``out``, writes ``model.json`` (the full :meth:`CostModel.report`, whose
@@ -139,16 +145,18 @@ def model_command(config, out=None, area=None):
     SVG); the folder is replaced atomically. ``area`` is an optional ``area.json`` path
     (:func:`load_area`).
     """
-    from tlcim.files import output_dir
-    model = CostModel(config, area=load_area(area) if area else None)
-    report = model.report()
-    if out is None:
-        print(comparisons_markdown(report), end="")
-        return 0
-    with output_dir(out) as temp:
-        write_report(report, temp)
+    from tlcim.files import Outputs
+    with Outputs(force=force) as outputs:
+        folder = None if out is None else outputs.folder(out)  # checked before any work
+        model = CostModel(config, area=load_area(area) if area else None)
+        report = model.report()
+        if folder is None:
+            print(comparisons_markdown(report), end="")
+            return 0
+        write_report(report, folder)
     print(f"model report written to {out}")
     return 0
+
 
 def write_report(report, folder):
     """Write ``model.json``, ``model.md`` and the breakdown plots of ``report`` into ``folder``."""

@@ -15,7 +15,7 @@ paper's 8-bit weights truncated to ``w_trits`` trits, or ternary when ``w_trits`
 
 import numpy as np
 
-from ..files import output_dir, save_npy, write_json
+from ..files import Outputs, save_npy, write_json
 from .data import PIXEL_MAX, load_test_set
 from .run import (DEFAULT_BATCH, mapping_for, run_on_target, run_session, software_logits,
                   target_name)
@@ -136,7 +136,8 @@ def _table(report):
     return "\n".join(lines)
 
 
-def infer(config, target="golden", limit=None, out=None, faults=False, seed=0, hidden=32):
+def infer(config, target="golden", limit=None, out=None, faults=False, seed=0, hidden=32,
+          force=False):
     """Run ``tlcim infer``: print the accuracy table; with ``out`` write its files.
 
     Returns 1 (after writing) if the target's logits differ from :func:`tlcim.golden.layer`'s
@@ -147,41 +148,43 @@ def infer(config, target="golden", limit=None, out=None, faults=False, seed=0, h
     ``faults`` it also runs the restore-misread study (:func:`.faults.fault_study`) into
     ``out/faults.json`` and its plots.
     """
-    settings = TrainSettings(hidden=hidden, seed=seed)
-    report, logits = evaluate(config, target, limit=limit, settings=settings)
-    study = None
-    if faults:
-        from .faults import fault_study
-        study = fault_study(config, target, limit=limit, settings=settings)
-    print(_table(report))
-    if study is not None:
-        print("restore misreads at the ReRAM model's rates, by ReRAMs per cluster")
-        print(f"{'':<32}" + "".join(f"{n:>7}" for n in study["cluster_sizes"]))
-        for method, policies in study["methods"].items():
-            rows = {"accuracy, check off": policies["unverified"]["accuracy"],
-                    "detection rate": policies["unverified"]["detection_rate"],
-                    "accuracy, check on": policies["enforced"]["accuracy"],
-                    "tiles refused, check on": policies["enforced"]["refused"]}
-            for label, values in rows.items():
-                print(f"{method + ' ' + label:<32}" + "".join(
-                    "-".rjust(7) if v is None else f"{v:7d}" if isinstance(v, int)
-                    else f"{v:7.3f}" for v in values))
-    name = report["target"]
-    for method, entry in report["methods"].items():
-        if entry.get("weights_path") == "write":
-            print(f"note: {name} has no store/restore yet; {method} tiles were written "
-                  f"directly where they would have been restored")
-    mismatched = [method for method, entry in report["methods"].items()
-                  if not entry.get("logits_equal_golden_layer", True)]
-    for method in mismatched:
-        print(f"MISMATCH: {name} logits of {method} differ from golden.layer's")
-    if out is not None:
-        with output_dir(out) as temp:
+    with Outputs(force=force) as outputs:
+        temp = None if out is None else outputs.folder(out)  # checked before any work
+        settings = TrainSettings(hidden=hidden, seed=seed)
+        report, logits = evaluate(config, target, limit=limit, settings=settings)
+        study = None
+        if faults:
+            from .faults import fault_study
+            study = fault_study(config, target, limit=limit, settings=settings)
+        print(_table(report))
+        if study is not None:
+            print("restore misreads at the ReRAM model's rates, by ReRAMs per cluster")
+            print(f"{'':<32}" + "".join(f"{n:>7}" for n in study["cluster_sizes"]))
+            for method, policies in study["methods"].items():
+                rows = {"accuracy, check off": policies["unverified"]["accuracy"],
+                        "detection rate": policies["unverified"]["detection_rate"],
+                        "accuracy, check on": policies["enforced"]["accuracy"],
+                        "tiles refused, check on": policies["enforced"]["refused"]}
+                for label, values in rows.items():
+                    print(f"{method + ' ' + label:<32}" + "".join(
+                        "-".rjust(7) if v is None else f"{v:7d}" if isinstance(v, int)
+                        else f"{v:7.3f}" for v in values))
+        name = report["target"]
+        for method, entry in report["methods"].items():
+            if entry.get("weights_path") == "write":
+                print(f"note: {name} has no store/restore yet; {method} tiles were written "
+                      f"directly where they would have been restored")
+        mismatched = [method for method, entry in report["methods"].items()
+                      if not entry.get("logits_equal_golden_layer", True)]
+        for method in mismatched:
+            print(f"MISMATCH: {name} logits of {method} differ from golden.layer's")
+        if temp is not None:
             write_json(temp / "accuracy.json", report)
             for method, array in logits.items():
                 save_npy(temp / f"logits_{name}_{method}.npy", array)
             if study is not None:
                 from .faults import write_study
                 write_study(temp, study)
+    if out is not None:
         print(f"written: {out}")
     return 1 if mismatched else 0

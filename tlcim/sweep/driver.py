@@ -13,7 +13,7 @@ import json
 import pathlib
 import sys
 
-from tlcim.executors import LocalExecutor, Progress, make_executor
+from tlcim.executors import LocalExecutor, Progress, make_executor, read_records
 from .grid import Settings, evaluate_point, load_grid, point_key
 from .pareto import PARETO_PLOTS, label, pareto_front, pareto_plots
 
@@ -21,39 +21,13 @@ __all__ = ["run_sweep", "sweep"]
 
 
 def _read_records(path, settings):
-    """Return ``{key: record}`` from ``results.jsonl``, dropping a torn last line.
+    """Return ``{key: record}`` from ``results.jsonl`` (:func:`tlcim.executors.read_records`)."""
+    return read_records(path, settings.identity(), lambda record: record["key"],
+                        "sweep record")
 
-    Raises
-    ------
-    ValueError
-        If a complete line is not a record, or a record was made with other settings.
-    """
-    if not path.exists():
-        return {}
-    text = path.read_text()
-    lines = text.split("\n")
-    if lines[-1]:
-        # The last write was interrupted: drop the partial line so appends start clean.
-        lines[-1] = ""
-        from tlcim.files import write_text
-        write_text(path, "\n".join(lines))
-    identity = settings.identity()
-    records = {}
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            record = json.loads(line)
-            key = record["key"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"{path.name}: line {number} is not a sweep record") from None
-        if record.get("settings") != identity:
-            raise ValueError(f"{path.name}: line {number} was computed with settings "
-                             f"{record.get('settings')}, not {identity}; use the same "
-                             f"settings or another output folder")
-        records[key] = record
-    return records
 
 def run_sweep(grid, out, *, settings=Settings(), executor=None, on_result=None,
-              stream=None):
+              stream=None, force=False):
     """Evaluate every point of ``grid`` not yet in ``out/results.jsonl``; write the summary.
 
     Parameters
@@ -71,6 +45,8 @@ def run_sweep(grid, out, *, settings=Settings(), executor=None, on_result=None,
         resumes).
     stream : file, optional
         Progress messages; default ``sys.stderr``.
+    force : bool
+        Replace ``sweep.json`` and plots that tlcim did not write (:class:`tlcim.files.Outputs`).
 
     Returns
     -------
@@ -82,16 +58,20 @@ def run_sweep(grid, out, *, settings=Settings(), executor=None, on_result=None,
     ValueError
         If ``results.jsonl`` holds records of other settings or is damaged.
     """
-    from tlcim.files import write_json
+    from tlcim.files import Outputs, write_json
     stream = sys.stderr if stream is None else stream
     out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "results.jsonl"
-    records = _read_records(path, settings)
-    points = grid.points()
-    todo = [params for params in points if point_key(params) not in records]
-    total = len(points)
+    # sweep.json and the plots appear together at the end; results.jsonl is the sweep's log,
+    # appended point by point so that an interrupted sweep resumes.
     with contextlib.ExitStack() as stack:
+        outputs = stack.enter_context(Outputs(force=force))
+        final = outputs.folder(out)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "results.jsonl"
+        records = _read_records(path, settings)
+        points = grid.points()
+        todo = [params for params in points if point_key(params) not in records]
+        total = len(points)
         if todo:
             if executor is None:
                 executor = stack.enter_context(LocalExecutor())
@@ -115,7 +95,9 @@ def run_sweep(grid, out, *, settings=Settings(), executor=None, on_result=None,
             except BaseException:
                 executor.cancel(futures)
                 raise
-    summary = _summary(grid, settings, [records[point_key(params)] for params in points])
+        summary = _summary(grid, settings, [records[point_key(params)] for params in points])
+        write_json(final / "sweep.json", summary)
+        pareto_plots(grid, summary, final)
     reasons = {}
     for record in summary["points"]:
         if record["status"] == "skipped":
@@ -123,16 +105,16 @@ def run_sweep(grid, out, *, settings=Settings(), executor=None, on_result=None,
     for reason, labels in reasons.items():
         print(f"sweep: skipped {len(labels)} point(s) ({'; '.join(labels)}): {reason}",
               file=stream)
-    write_json(out / "sweep.json", summary)
-    pareto_plots(grid, summary, out)
     print(f"sweep: {summary['counts']['ok']} points evaluated, {summary['counts']['skipped']} "
           f"skipped; written {out / 'sweep.json'} and the Pareto plots", file=stream)
     return summary
+
 
 def _prepare(settings):
     """Train (or load) the network once here so that workers sharing the cache only load it."""
     from tlcim.nn import TrainSettings, load_or_train
     load_or_train(TrainSettings(hidden=settings.hidden, seed=settings.seed), settings.cache)
+
 
 def _summary(grid, settings, records):
     """``sweep.json``: the grid, settings, every record in grid order and the Pareto fronts."""
@@ -153,8 +135,9 @@ def _summary(grid, settings, records):
         "points": records,
     }
 
+
 def sweep(grid="default", out=None, scheduler=None, workers=None, limit=100, seed=0,
-          hidden=32, area=None):
+          hidden=32, area=None, force=False):
     """Run ``tlcim sweep`` (see :func:`run_sweep`); ``area`` is an optional ``area.json`` path.
 
     Raises
@@ -170,7 +153,8 @@ def sweep(grid="default", out=None, scheduler=None, workers=None, limit=100, see
                         area=load_area(area) if area else None)
     try:
         with make_executor(scheduler, workers) as executor:
-            summary = run_sweep(loaded, out, settings=settings, executor=executor)
+            summary = run_sweep(loaded, out, settings=settings, executor=executor,
+                                force=force)
     except KeyboardInterrupt:
         print(f"sweep: interrupted; the points finished are kept in "
               f"{pathlib.Path(out) / 'results.jsonl'}: run the same command to resume",

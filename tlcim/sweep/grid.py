@@ -15,17 +15,20 @@ import json
 import math
 import os
 import pathlib
-import tomllib
 
 from tlcim.golden import Config
 from tlcim.golden.adc import IDEAL, Adc
+from tlcim.sim.inputs import read_toml
 
-__all__ = ["RECORD_VERSION", "GRID_PRESETS", "Grid", "parse_grid", "load_grid", "point_key",
-           "Settings", "cost_metrics", "evaluate_point"]
+__all__ = ["RECORD_VERSION", "MAX_POINTS", "GRID_PRESETS", "Grid", "parse_grid", "load_grid",
+           "point_key", "Settings", "cost_metrics", "evaluate_point"]
 
 #: Version of the record format and of what a point computes; records of another version in
 #: ``results.jsonl`` are refused rather than mixed in.
 RECORD_VERSION = 1
+
+#: Most points a grid may have (each is a cost evaluation plus a network accuracy run).
+MAX_POINTS = 100_000
 
 #: Named grids for ``--grid``. ``default`` runs in well under a minute on two cores.
 GRID_PRESETS = {
@@ -46,7 +49,6 @@ GRID_PRESETS = {
 }
 
 _PARAMETERS = tuple(field.name for field in dataclasses.fields(Config))
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Grid:
         return {"source": self.source, "base": self.base.to_dict(),
                 "axes": {name: list(values) for name, values in self.axes}}
 
+
 def _axis_value(name, value, where):
     # TOML has no null: an ideal ADC is written "ideal", as in configuration files.
     if name == "adc_bits" and Adc.parse_bits(value) is None:
@@ -92,6 +95,7 @@ def _axis_value(name, value, where):
         rule = f'an integer or "{IDEAL}"' if name == "adc_bits" else "an integer"
         raise ValueError(f"{where}: every value of {name} must be {rule}, not {value!r}")
     return value
+
 
 def parse_grid(data, *, source="grid", folder=None):
     """Build a :class:`Grid` from parsed TOML (or an equal dict).
@@ -133,7 +137,9 @@ def parse_grid(data, *, source="grid", folder=None):
         path = pathlib.Path(base)
         if folder is not None and base.endswith(".toml") and not path.is_absolute():
             path = pathlib.Path(folder) / path
-        base = Config.load(str(path) if base.endswith(".toml") else base)
+        base = Config.from_dict(read_toml(path, f"{source}: base configuration"),
+                                source=path.name) if base.endswith(".toml") \
+            else Config.preset(base)
     else:
         raise ValueError(f"{source}: base must be a preset name, a TOML path or a table of "
                          f"parameters, not {base!r}")
@@ -154,7 +160,12 @@ def parse_grid(data, *, source="grid", folder=None):
             raise ValueError(f"{source}: grid.{name} must not repeat a value, not "
                              f"{list(values)!r}")
         axes.append((name, values))
+    points = math.prod(len(values) for _, values in axes)
+    if points > MAX_POINTS:
+        raise ValueError(f"{source}: the grid has {points:,} points, more than the "
+                         f"{MAX_POINTS:,} a sweep takes; sweep fewer values")
     return Grid(base=base, axes=tuple(axes), source=source)
+
 
 def load_grid(spec):
     """Return the grid preset named ``spec`` (:data:`GRID_PRESETS`) or read the TOML ``spec``.
@@ -170,13 +181,9 @@ def load_grid(spec):
     if not str(spec).endswith(".toml") and not path.exists():
         raise ValueError(f"unknown grid {spec!r}: give a TOML file or one of the presets "
                          f"{', '.join(GRID_PRESETS)}")
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read grid {str(spec)!r}: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{path.name}: not valid TOML: {error}") from None
+    data = read_toml(path, "grid")
     return parse_grid(data, source=path.name, folder=path.parent)
+
 
 def point_key(params):
     """Return the key of a point: its parameters as compact JSON, in ``Config`` field order.
@@ -185,6 +192,7 @@ def point_key(params):
     point that breaks a rule is formed the same way from its parameters.
     """
     return json.dumps({name: params[name] for name in _PARAMETERS}, separators=(",", ":"))
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
@@ -219,6 +227,7 @@ class Settings:
         return {"version": RECORD_VERSION, "target": "golden", "limit": self.limit,
                 "seed": self.seed, "hidden": self.hidden, "area": self.area}
 
+
 def cost_metrics(config, area=None):
     """Return the cost metrics of one point, from :class:`tlcim.cost.CostModel` exactly as
     ``tlcim model`` computes them (6 significant digits), with the exact restore yield."""
@@ -241,6 +250,7 @@ def cost_metrics(config, area=None):
         "energy_mvm_components_pj": mvm["components_pj"],
         "area_components_um2": cost_area["components_um2"],
     })
+
 
 def evaluate_point(params, settings):
     """Evaluate one point; return its record (what one line of ``results.jsonl`` holds).

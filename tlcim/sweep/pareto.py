@@ -54,6 +54,7 @@ def pareto_front(rows, objectives):
     return [i for i, row in enumerate(scores)
             if not np.any(np.all(scores >= row, axis=1) & np.any(scores > row, axis=1))]
 
+
 def label(grid, *records):
     """The swept parameters of ``records``, e.g. ``active_rows 16, adc_bits 5|ideal``."""
     def text(value):
@@ -61,6 +62,7 @@ def label(grid, *records):
     return ", ".join(name + " " + "|".join(dict.fromkeys(text(record["params"][name])
                                                           for record in records))
                      for name in grid.swept)
+
 
 def pareto_plots(grid, summary, out):
     """One Pareto plot per :data:`PARETO_PLOTS` entry: every point, the front as a step line."""

@@ -1,0 +1,139 @@
+"""Simulation speed of the behavioural macro: the weight-set copy logic evaluated on whole rows
+against the per-cell logic it replaced, in the same run.
+
+``python -m benchmarks stub`` (or ``python -m benchmarks.bench_stub [--config paper]
+[--batch 64] [--rounds 2]``). Verilator evaluates every combinational path of the model at
+every clock edge, used or not; on ``paper`` the store/restore copy logic of
+:class:`tlcim.hw.reram_array.ReramArray` (a dozen operations per cell, 171 cells per row, six
+subarrays) was most of that work, although it only matters while a set is copied. Both
+models are built in the bulk harness (``--no-public-flat-rw``, optimised C++), then a session
+(weights for every subarray, one batch of MVMs) runs through the host driver on each, in
+alternation, ``--rounds`` times: MVMs per second of the batch and simulated cycles per second,
+the best round of each, and the ratio. Results of both are compared with the golden model.
+"""
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+
+import numpy as np
+from amaranth.hdl import Cat, Mux
+
+from tlcim.golden import Config
+from tlcim.sim import rtl
+from tlcim.sim.script import GoldenTarget, execute, parse_ops
+
+#: Seed of the weights and inputs.
+SEED = 2023
+
+
+def per_cell_copy_rows(codes, faults, sram, ok):
+    """The baseline: :meth:`tlcim.hw.reram_array.ReramArray.copy_rows` written per cell, as the
+    model was before (same results; a dozen operations per cell and cycle)."""
+    width = len(codes)
+    cells = width // 2
+    left_ok = ok["precharge"] & ok["restore_left"] & ok["latch_left"]
+    right_ok = ok["precharge"] & ok["restore_right"] & ok["latch_right"]
+    sensed, programmed = [], []
+    for c in range(cells):
+        code = codes[2 * c:2 * c + 2]
+        stored = Cat(~code[0] & ~code[1], ~code[0] & code[1], code[0] & code[1])
+        xor = Mux(stored[0], faults[2 * c:2 * c + 2],
+                  Mux(stored[1], faults[width + 2 * c:width + 2 * c + 2],
+                      Mux(stored[2], faults[2 * width + 2 * c:2 * width + 2 * c + 2], 0)))
+        read = code ^ xor
+        sensed.append(Cat(~read[0] | ~left_ok, ~read[1] | ~right_ok))
+        sq1, sq2 = sram[2 * c], sram[2 * c + 1]
+        new = Mux(ok["store_set"], Cat(~sq1 & ~sq2, ~sq2), 0)
+        programmed.append(Mux(ok["store_reset"], new, new | code))
+    return Cat(*sensed), Cat(*programmed)
+
+
+def builds(config):
+    """Return ``{"rows": Build, "per cell": Build}``: the bulk-harness builds of the model as
+    it is and of the per-cell baseline (cached like every simulator build)."""
+    from tlcim.hw import reram_array
+    from tlcim.hw.generate import simulation_sources
+    result = {"rows": rtl.build_harness(config, sources=simulation_sources(config),
+                                        variant="stub-rows", optimise=True)}
+    saved = reram_array.ReramArray.copy_rows
+    reram_array.ReramArray.copy_rows = staticmethod(per_cell_copy_rows)
+    try:
+        sources = simulation_sources(config)
+    finally:
+        reram_array.ReramArray.copy_rows = saved
+    result["per cell"] = rtl.build_harness(config, sources=sources, variant="stub-per-cell",
+                                           optimise=True)
+    return result
+
+
+def _ops(config, folder, batch):
+    rng = np.random.default_rng(SEED)
+    ops = []
+    for s in range(config.subarrays):
+        np.save(f"{folder}/W{s}.npy", rng.integers(-config.w_max, config.w_max + 1,
+                                                   (config.rows, config.outs)))
+        ops.append({"op": "write", "subarray": s, "weights": f"W{s}.npy"})
+    np.save(f"{folder}/X.npy", rng.integers(-config.x_max, config.x_max + 1,
+                                            (batch, config.rows * config.subarrays)))
+    ops.append({"op": "mvm", "inputs": "X.npy", "out": "Y.npy"})
+    return parse_ops(config, ops, folder)
+
+
+def measure(config, built, ops):
+    """Run ``ops`` on ``built``; return (MVM batch seconds, batch cycles, results)."""
+    target = rtl.RtlTarget(config, "verilator", built=built)
+
+    async def run():
+        try:
+            await execute(ops[:-1], target)
+            before, start = target.counters()["cycles"], time.perf_counter()
+            result = await execute(ops[-1:], target)
+            return time.perf_counter() - start, target.counters()["cycles"] - before, result
+        finally:
+            await target.close()
+
+    return asyncio.run(run())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_stub", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="paper", help="preset (default paper)")
+    parser.add_argument("--batch", type=int, default=64, help="MVMs per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
+    args = parser.parse_args(argv or [])
+    config = Config.preset(args.config)
+    start = time.perf_counter()
+    built = builds(config)
+    print(f"{args.config}: both models built in {time.perf_counter() - start:.0f} s", flush=True)
+    figures = {name: [] for name in built}
+    with tempfile.TemporaryDirectory() as folder:
+        ops = _ops(config, folder, args.batch)
+        golden = asyncio.run(execute(ops, GoldenTarget(config))).outputs
+        for _ in range(args.rounds):
+            for name, build in built.items():
+                seconds, cycles, result = measure(config, build, ops)
+                same = all(np.array_equal(result.outputs[k], v) for k, v in golden.items()
+                           if k in result.outputs) and len(result.outputs) == 1
+                figures[name].append({"mvms_per_second": args.batch / seconds,
+                                      "cycles_per_second": cycles / seconds,
+                                      "same_results": same})
+                print(f"  {name}: {args.batch / seconds:,.1f} MVMs/s, "
+                      f"{cycles / seconds:,.0f} cycles/s, results identical to golden: {same}",
+                      flush=True)
+    best = {name: max(runs, key=lambda r: r["mvms_per_second"]) for name, runs in figures.items()}
+    ratio = best["rows"]["mvms_per_second"] / best["per cell"]["mvms_per_second"]
+    print(f"{args.config}, bulk harness, MVM batch of {args.batch}: whole rows "
+          f"{best['rows']['mvms_per_second']:,.1f} MVMs/s "
+          f"({best['rows']['cycles_per_second']:,.0f} cycles/s), per cell (baseline) "
+          f"{best['per cell']['mvms_per_second']:,.1f} MVMs/s "
+          f"({best['per cell']['cycles_per_second']:,.0f} cycles/s): {ratio:.2f}x", flush=True)
+    return {"config": args.config, "batch": args.batch, "runs": figures, "best": best,
+            "ratio": ratio}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

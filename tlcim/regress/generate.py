@@ -1,0 +1,264 @@
+"""Constrained-random session scripts: seed ``i`` always gives the same script.
+
+A :class:`Script` is an ordinary session script (``docs/scripts.md``): JSON operations whose
+``weights``/``inputs`` name ``.npy`` arrays kept beside them, plus the stream stall of the run.
+:func:`generate` draws one from ``numpy.random.default_rng([GENERATOR_VERSION, seed])`` and
+the configuration alone, so it is the same on every machine and in every process. The
+weights of the draw favour what sign-off needs (``docs/verification.md``): refused operations
+(indices out of range, weights beyond ``w_max``, MVMs or stores on invalid SRAM, restores of
+empty sets), injected faults, resets after every kind of operation, requantisation with and
+without ReLU, batches and back-to-back MVMs, inputs beyond both saturation limits, and
+extreme weights and inputs that drive an ADC to its largest code.
+"""
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+from tlcim.files import save_npy, write_json
+from tlcim.sim.script import parse_ops
+
+__all__ = ["GENERATOR_VERSION", "Script", "generate", "script_length"]
+
+#: Changes whenever the same seed would give another script (recorded in results, so that a
+#: resumed run never mixes scripts of two generator versions).
+GENERATOR_VERSION = 1
+
+#: Relative weight of each operation after the opening writes.
+_OP_WEIGHTS = {"write": 3, "store": 3, "restore": 4, "mvm": 7, "reset": 2, "read": 1,
+               "status": 1, "inject": 2}
+#: Largest requantisation multiplier the hardware register holds (REQ_MULT is 16 bits).
+_MULTIPLIER_MAX = (1 << 16) - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Script:
+    """One generated session.
+
+    Members
+    -------
+    seed : int
+    ops : list of dict
+        The JSON operations; arrays are named ``<name>.npy``.
+    arrays : dict
+        ``{file name: int64 array}`` the operations read.
+    stall : float
+        Stall probability of every stream in the simulation (0: none).
+    """
+
+    seed: int
+    ops: list
+    arrays: dict
+    stall: float
+
+    def subset(self, keep):
+        """Return this script with only the operations at the positions ``keep`` (in order)
+        and the arrays they still read (used to shrink a failing script)."""
+        ops = [self.ops[i] for i in keep]
+        used = {value for op in ops for value in op.values()
+                if isinstance(value, str) and value in self.arrays}
+        return dataclasses.replace(self, ops=ops,
+                                   arrays={k: v for k, v in self.arrays.items() if k in used})
+
+    def parse(self, config, folder):
+        """Write the arrays into ``folder`` and return the parsed operations
+        (:func:`tlcim.sim.script.parse_ops`; every ``mvm`` and ``read`` writes an output, so
+        results compare value by value)."""
+        folder = pathlib.Path(folder)
+        for name, array in self.arrays.items():
+            np.save(folder / name, array)
+        return parse_ops(config, self.ops, folder, source=f"seed {self.seed}")
+
+    def save(self, folder):
+        """Write ``session.json`` and its arrays into ``folder`` (atomically, file by file),
+        ready for ``tlcim run --script folder/session.json``."""
+        folder = pathlib.Path(folder)
+        for name, array in self.arrays.items():
+            save_npy(folder / name, array)
+        write_json(folder / "session.json", self.ops)
+
+    def to_json(self):
+        """Return the operations as JSON text (for messages and hashing)."""
+        return json.dumps(self.ops, sort_keys=True)
+
+
+def script_length(config):
+    """Return the number of operations of a generated script for ``config``: enough for every
+    kind of operation to meet every state a few times, few enough that a seed of ``paper``
+    simulates in tens of seconds."""
+    return 24 if config.rows * config.subarrays <= 512 else 14
+
+
+class _Draw:
+    """The random choices of one script."""
+
+    def __init__(self, config, seed):
+        self.config = config
+        self.rng = np.random.default_rng([GENERATOR_VERSION, seed])
+        self.arrays = {}
+        self.stored = set()  # sets named by a store so far
+
+    def array(self, prefix, values):
+        name = f"{prefix}{len(self.arrays)}.npy"
+        self.arrays[name] = np.asarray(values, dtype=np.int64)
+        return name
+
+    def chance(self, p):
+        return bool(self.rng.random() < p)
+
+    def pick(self, values):
+        return values[int(self.rng.integers(len(values)))]
+
+    def subarray(self, allow_all=False):
+        """A subarray index: first and last favoured, sometimes out of range (``BAD_SET``)."""
+        S = self.config.subarrays
+        if allow_all and self.chance(0.3):
+            return "all"
+        if self.chance(0.05):
+            return S  # refused
+        return self.pick([0, S - 1, int(self.rng.integers(S))])
+
+    def weight_set(self, restore=False):
+        """A weight-set index: first and last favoured, sometimes out of range; a restore
+        mostly names a set stored before (or it meets ``SET_EMPTY``)."""
+        K = self.config.weight_sets
+        if self.chance(0.05):
+            return K  # refused
+        if restore and self.stored and self.chance(0.7):
+            return self.pick(sorted(self.stored))
+        # The boot set (0 by default) is restored after a reset: favour it.
+        k = self.pick([self.config.boot_set, 0, K - 1, int(self.rng.integers(K))])
+        if not restore:
+            self.stored.add(k)
+        return k
+
+    def weights(self):
+        cfg, rng = self.config, self.rng
+        shape = (cfg.rows, cfg.outs)
+        kind = self.pick(["uniform", "uniform", "extreme", "sparse"])
+        if kind == "extreme":
+            # Whole blocks of one sign: with inputs of the opposite sign every product of a
+            # block is -1 and the ADC reaches its largest code.
+            w = np.full(shape, self.pick([cfg.w_max, -cfg.w_max]))
+        elif kind == "sparse":
+            w = rng.integers(-1, 2, shape) * (rng.random(shape) < 0.3)
+        else:
+            w = rng.integers(-cfg.w_max, cfg.w_max + 1, shape)
+        if self.chance(0.05):
+            w[int(rng.integers(cfg.rows)), int(rng.integers(cfg.outs))] = \
+                self.pick([cfg.w_max + 1, -cfg.w_max - 1])  # refused: BAD_WEIGHTS
+        return w
+
+    def inputs(self):
+        cfg, rng = self.config, self.rng
+        width = cfg.rows * cfg.subarrays
+        batch = self.pick([1, 1, 2, 3, 5])
+        kind = self.pick(["uniform", "wide", "extreme", "limits"])
+        if kind == "wide":
+            # Beyond both ends: the encoder saturates.
+            x = rng.integers(-3 * cfg.x_max, 3 * cfg.x_max + 1, (batch, width))
+        elif kind == "extreme":
+            x = np.full((batch, width), self.pick([cfg.x_max, -cfg.x_max]))
+        elif kind == "limits":
+            x = rng.choice([-cfg.x_max - 1, -cfg.x_max, 0, cfg.x_max, cfg.x_max + 1],
+                           (batch, width))
+        else:
+            x = rng.integers(-cfg.x_max, cfg.x_max + 1, (batch, width))
+        return x if batch > 1 or self.chance(0.5) else x[0]
+
+    def requant(self):
+        if self.chance(0.5):
+            return None
+        shift = int(self.rng.integers(0, 20))
+        return {"multiplier": int(self.rng.integers(0, _MULTIPLIER_MAX + 1)) >> int(
+                    self.rng.integers(0, 16)),
+                "shift": shift, "relu": self.chance(0.5)}
+
+    def fault(self):
+        cfg, rng = self.config, self.rng
+        kind = self.pick(["stuck", "misread", "misread", "clear", "variation", "misread_rate"])
+        if kind == "stuck":
+            return {"fault": "stuck", "subarray": int(rng.integers(cfg.subarrays)),
+                    "set": self.pick([0, cfg.weight_sets - 1]), "row": int(rng.integers(cfg.rows)),
+                    "cbl": int(rng.integers(cfg.cbls)), "level": int(rng.integers(-1, 2))}
+        if kind == "misread":
+            fault = {"fault": "misread", "subarray": int(rng.integers(cfg.subarrays)),
+                     "row": int(rng.integers(cfg.rows)), "cbl": int(rng.integers(cfg.cbls))}
+            if self.chance(0.5):
+                fault["level"] = int(rng.integers(-1, 2))
+            return fault
+        if kind == "variation":
+            return {"fault": "variation", "sigma": self.pick([0.05, 0.2, 0.4]),
+                    "seed": int(rng.integers(1 << 16)),
+                    "cluster_size": self.pick([cfg.cluster_size, 4 * cfg.cluster_size])}
+        if kind == "misread_rate":
+            return {"fault": "misread_rate", "seed": int(rng.integers(1 << 16)),
+                    "rate": self.pick([1e-4, 1e-3])}
+        return {"fault": "clear"}
+
+    def op(self, name):
+        if name == "write":
+            return {"op": "write", "subarray": self.subarray(),
+                    "weights": self.array("w", self.weights())}
+        if name in ("store", "restore"):
+            return {"op": name, "subarray": self.subarray(allow_all=True),
+                    "set": self.weight_set(restore=name == "restore")}
+        if name == "mvm":
+            op = {"op": "mvm", "inputs": self.array("x", self.inputs())}
+            requant = self.requant()
+            if requant is not None:
+                op["requant"] = requant
+            return op
+        if name == "read":
+            return {"op": "read", "subarray": self.subarray()}
+        if name == "inject":
+            return {"op": "inject", **self.fault()}
+        return {"op": name}
+
+
+def generate(config, seed, *, length=None):
+    """Return the :class:`Script` of ``seed`` for ``config``.
+
+    Parameters
+    ----------
+    config : Config
+    seed : int
+        Non-negative.
+    length : int, optional
+        Operations; default :func:`script_length`.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-integer seed or length.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    length = script_length(config) if length is None else length
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be a positive integer, not {length!r}")
+    draw = _Draw(config, int(seed))
+    ops = []
+    # Most sessions start by loading every subarray, so that MVMs and stores are accepted;
+    # the others start on a fresh, invalid device and meet the refusals first.
+    if draw.chance(0.75):
+        for s in range(config.subarrays):
+            ops.append({"op": "write", "subarray": s,
+                        "weights": draw.array("w", draw.weights())})
+    elif draw.chance(0.3):
+        ops.append({"op": "reset"})  # a reset of a device that never held weights
+    names = list(_OP_WEIGHTS)
+    p = np.array([_OP_WEIGHTS[name] for name in names], dtype=float)
+    while len(ops) < length:
+        name = names[int(draw.rng.choice(len(names), p=p / p.sum()))]
+        if name == "read" and config.rows * config.subarrays > 512 and draw.chance(0.7):
+            name = "status"  # a read costs rows x words register reads: rare on large arrays
+        ops.append(draw.op(name))
+    ops = ops[:length]
+    for index, op in enumerate(ops):
+        if op["op"] in ("mvm", "read"):
+            op["out"] = f"out{index}.npy"
+    stall = 0.0 if draw.chance(0.4) else draw.pick([0.1, 0.25, 0.5])
+    return Script(int(seed), ops, draw.arrays, stall)
