@@ -106,10 +106,11 @@ class Floorplan:
 
 
 def check_utilization(utilization):
-    """Raise ``ValueError`` unless ``utilization`` is a number in (0, 1]."""
+    """Raise ``ValueError`` unless ``utilization`` is a number in (0, 1) (a full core leaves
+    the router no room, and the fill cells no place)."""
     if not isinstance(utilization, (int, float)) or isinstance(utilization, bool) or \
-            not 0 < utilization <= 1:
-        raise ValueError(f"utilization must be a number in (0, 1], not {utilization!r}")
+            not 0 < utilization < 1:
+        raise ValueError(f"utilization must be a number in (0, 1), not {utilization!r}")
 
 
 def _snap(value, step):
@@ -128,12 +129,12 @@ def plan(cell_area, macros, lef, utilization):
     lef : tlcim.pnr.lef.Lef
         For the site.
     utilization : float
-        Standard-cell area over core area, in (0, 1].
+        Standard-cell area over core area, in (0, 1).
 
     Raises
     ------
     ValueError
-        If ``utilization`` is not in (0, 1].
+        If ``utilization`` is not in (0, 1).
     """
     check_utilization(utilization)
     site_width, row_height = lef.site

@@ -29,13 +29,13 @@ import sys
 import tempfile
 import time
 
-from tlcim.files import output_dir, write_json, write_text
+from tlcim.files import output_dir, write_json
 
 from . import buffer, deffile, extract, floorplan, layout, lvs, place, report, route, timing
 from .inputs import DEFAULT_CLOCK_MHZ, prepare
 from .lef import read_lef
 from .netlist import read_netlist
-from .tools import StepError, Steps, qflow_script
+from .tools import Steps, missing, qflow_script
 
 __all__ = ["DEFAULT_UTILIZATION", "FILES", "TIMEOUTS", "run", "pnr"]
 
@@ -171,24 +171,36 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
     return result
 
 
-def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION):
+def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION, force=False):
     """``tlcim pnr``: place and route ``config`` into the folder ``out``; return the exit
-    status (1 when a check failed)."""
-    out = pathlib.Path(out)
-    with tempfile.TemporaryDirectory(prefix="tlcim-pnr-") as temp:
-        try:
-            result = run(config, temp, clock_mhz=clock_mhz, utilization=utilization)
-        except StepError as error:
-            print(f"tlcim pnr: {error}", file=sys.stderr)
-            return 1
-        with output_dir(out) as folder:
-            for key, name in FILES.items():
-                target = folder / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(pathlib.Path(temp) / name, target)
+    status (1 when a check failed).
+
+    Raises
+    ------
+    ValueError
+        Before any work and with nothing written: a missing tool (naming its Debian package),
+        a ``utilization`` outside (0, 1), an output folder that must not be written
+        (:class:`tlcim.files.Outputs`; ``force`` replaces files tlcim did not write).
+    StepError
+        A step failed (a ``RuntimeError``: the command's status 1); nothing is written.
+    """
+    floorplan.check_utilization(utilization)
+    reasons = missing()
+    if reasons:
+        raise ValueError("; ".join(reasons))
+    # The tools run in a private folder (their scratch files stay out of DIR); the files of
+    # FILES then go into the output folder in one commit.
+    with output_dir(out, force=force) as folder, \
+            tempfile.TemporaryDirectory(prefix="tlcim-pnr-") as temp:
+        result = run(config, temp, clock_mhz=clock_mhz, utilization=utilization)
+        for name in FILES.values():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pathlib.Path(temp) / name, target)
     print(report.summary(result))
     failed = [name for name, ok in result["checks"].items() if not ok]
     if failed:
-        print(f"tlcim pnr: checks failed: {', '.join(failed)}", file=sys.stderr)
+        print(f"tlcim pnr: checks failed: {', '.join(failed)} (the outputs show why)",
+              file=sys.stderr)
         return 1
     return 0

@@ -206,6 +206,6 @@ def _interim_mapping(config, clock_mhz, work, progress):
         f"abc -liberty cells.lib -constr abc.constr -D {period_ps}",
         "setundef -zero", "opt_clean -purge", "insbuf -buf BUFX2 A Y", "opt_clean -purge",
         "write_verilog -noattr -noexpr -nohex -nodec netlist.v"]) + "\n")
-    progress(f"[pnr] mapping the periphery onto osu018 with yosys (interim) ...")
+    progress("[pnr] mapping the periphery onto osu018 with yosys (interim) ...")
     run_tool(find_tool("yosys", "YOSYS") + ["-q", "-l", "map.log", "map.ys"], work,
              "yosys mapping onto osu018")
