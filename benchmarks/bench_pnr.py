@@ -12,12 +12,8 @@ import argparse
 import tempfile
 
 from tlcim.golden import Config
-from tlcim.pnr import DEFAULT_UTILIZATION, run
+from tlcim.pnr import DEFAULT_UTILIZATION, REDUCED, run
 from tlcim.pnr.inputs import DEFAULT_CLOCK_MHZ
-
-#: The reduced configuration of the default test (tests/test_pnr.py: REDUCED).
-REDUCED = Config(rows=16, active_rows=16, cbls=1, x_trits=1, w_trits=1, adc_bits=2,
-                 adc_share=1, clusters=1, cluster_size=1, subarrays=2)
 
 
 def _line(name, result):

@@ -8,14 +8,7 @@ import os
 import pytest
 
 from tlcim.cli import main
-from tlcim.golden import Config
-from tlcim.pnr import FILES, tools
-
-#: The smallest configuration that still has two subarrays: one 16-row compute block, one
-#: CBL on its own ADC, 1-trit inputs and weights, a 2-bit ADC, one weight set. Its periphery
-#: is about 6,400 osu018 cells (the fixed part: bus interfaces, registers, controller).
-REDUCED = Config(rows=16, active_rows=16, cbls=1, x_trits=1, w_trits=1, adc_bits=2,
-                 adc_share=1, clusters=1, cluster_size=1, subarrays=2)
+from tlcim.pnr import FILES, REDUCED, tools
 
 
 @pytest.mark.parametrize("option, value", [("--utilization", "0"), ("--utilization", "1"),

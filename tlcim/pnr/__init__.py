@@ -3,6 +3,6 @@ cells with Debian's open tools (graywolf, qrouter, qflow's power grid, OpenSTA, 
 KLayout picture: ``tlcim pnr``. The flow and its steps: :mod:`tlcim.pnr.flow`; what it shows
 and what it does not: docs/pnr.md."""
 
-from .flow import DEFAULT_UTILIZATION, FILES, pnr, run
+from .flow import DEFAULT_UTILIZATION, FILES, REDUCED, pnr, run
 
-__all__ = ["DEFAULT_UTILIZATION", "FILES", "pnr", "run"]
+__all__ = ["DEFAULT_UTILIZATION", "FILES", "REDUCED", "pnr", "run"]

@@ -30,6 +30,7 @@ import tempfile
 import time
 
 from tlcim.files import output_dir, write_json
+from tlcim.golden import Config
 
 from . import buffer, deffile, extract, floorplan, layout, lvs, place, report, route, timing
 from .inputs import DEFAULT_CLOCK_MHZ, prepare
@@ -37,7 +38,14 @@ from .lef import read_lef
 from .netlist import read_netlist
 from .tools import Steps, missing, qflow_script
 
-__all__ = ["DEFAULT_UTILIZATION", "FILES", "TIMEOUTS", "run", "pnr"]
+__all__ = ["DEFAULT_UTILIZATION", "FILES", "REDUCED", "TIMEOUTS", "run", "pnr"]
+
+#: The smallest configuration that still has two subarrays (one 16-row compute block, one CBL
+#: on its own ADC, 1-trit inputs and weights, a 2-bit ADC, one weight set): its periphery is
+#: about 6,400 osu018 cells, mostly the fixed part (bus interfaces, registers, controller).
+#: The default tests and the benchmark route it.
+REDUCED = Config(rows=16, active_rows=16, cbls=1, x_trits=1, w_trits=1, adc_bits=2,
+                 adc_share=1, clusters=1, cluster_size=1, subarrays=2)
 
 #: Standard-cell area over core area. qflow's default packing (97 %) left 10 % of the nets
 #: of a 19,000-cell periphery unrouted; 60 % leaves the router room over every cell.

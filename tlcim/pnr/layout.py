@@ -124,6 +124,10 @@ def assemble(netlist, lef, plan, cells, pads):
     return Layout(plan, tuple(components), tuple(pins), nets, tuple(row_list))
 
 
+#: Height of the top-level pins (from the die's bottom edge), in um.
+_IO_PIN_UM = 2.0
+
+
 def _io_pins(netlist, lef, plan, pads):
     # The ports on the bottom edge, on the first vertical layer's tracks, in graywolf's order.
     layer = next(layer for layer in lef.layers[1:] if not layer.horizontal)
@@ -144,8 +148,12 @@ def _io_pins(netlist, lef, plan, pads):
     for index in range(len(tracks) - 1, -1, -1):  # then back inside the right end
         bound = last if index == len(tracks) - 1 else tracks[index + 1] - step
         tracks[index] = min(tracks[index], bound)
-    pins = [IoPin(bit, direction, layer.offset + track * layer.pitch, 0.5, layer.name,
-                  layer.width / 2, 0.5) for (bit, direction), track in zip(order, tracks)]
+    # Two tracks of the horizontal layer tall: qrouter cannot start a route on a pin that
+    # covers only the die's edge row (it needs a via beside it; "failure to find route
+    # start node"), which left a tenth of the I/O nets of the reduced design unrouted.
+    pins = [IoPin(bit, direction, layer.offset + track * layer.pitch, _IO_PIN_UM / 2,
+                  layer.name, layer.width / 2, _IO_PIN_UM / 2)
+            for (bit, direction), track in zip(order, tracks)]
     return pins
 
 
