@@ -35,8 +35,9 @@ def _line(name, result):
 
 def _run(config, utilization):
     with tempfile.TemporaryDirectory(prefix="bench-pnr-") as folder:
+        # The steps' progress lines show where a run of many minutes is.
         return run(config, folder, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=utilization,
-                   progress=lambda line: None)
+                   progress=lambda line: print(f"  {line}", flush=True))
 
 
 def main(argv=None):

@@ -33,8 +33,10 @@ __all__ = ["CHANNEL_UM", "GAP_UM", "MARGIN_UM", "MacroSlot", "Floorplan", "plan"
            "check_utilization",
            "pin_edge", "macro_pin_position", "macro_pads"]
 
-#: Height of the routing channel between the core's top row and the macros, in um.
-CHANNEL_UM = 30.0
+#: Height of the routing channel between the core's top row and the macros, in um. Every
+#: macro pin is reached from below on its own vertical track; at 30 um, wires to every other
+#: pin of a bus failed to route on the reduced configuration.
+CHANNEL_UM = 60.0
 #: Space between neighbouring macros (for the pins on their side edges), in um.
 GAP_UM = 40.0
 #: Space between the die edge and the core or the macros, in um (the I/O pins' wires below

@@ -124,12 +124,13 @@ def assemble(netlist, lef, plan, cells, pads):
     return Layout(plan, tuple(components), tuple(pins), nets, tuple(row_list))
 
 
-#: Height of the top-level pins (from the die's bottom edge), in um.
-_IO_PIN_UM = 2.0
+#: Half size of the top-level (point) pins, in um: one database unit.
+_POINT_UM = 0.01
 
 
 def _io_pins(netlist, lef, plan, pads):
-    # The ports on the bottom edge, on the first vertical layer's tracks, in graywolf's order.
+    # The ports along the bottom edge, on the first vertical layer's tracks (so that each
+    # leaves upwards on its own track), in graywolf's order.
     layer = next(layer for layer in lef.layers[1:] if not layer.horizontal)
     x0 = plan.core[0]
     order = sorted(netlist.port_bits().items(),
@@ -148,13 +149,15 @@ def _io_pins(netlist, lef, plan, pads):
     for index in range(len(tracks) - 1, -1, -1):  # then back inside the right end
         bound = last if index == len(tracks) - 1 else tracks[index + 1] - step
         tracks[index] = min(tracks[index], bound)
-    # Two tracks of the horizontal layer tall: qrouter cannot start a route on a pin that
-    # covers only the die's edge row (it needs a via beside it; "failure to find route
-    # start node"), which left a tenth of the I/O nets of the reduced design unrouted.
-    pins = [IoPin(bit, direction, layer.offset + track * layer.pitch, _IO_PIN_UM / 2,
-                  layer.name, layer.width / 2, _IO_PIN_UM / 2)
+    # Point pins on the bottom layer, on a grid point one track above the die's edge, as
+    # qflow's place2def writes them: qrouter only recognises a route's start on a pin of the
+    # layers the cells have pins on (metal1); on metal2 pins it lost the start of a tenth of
+    # the I/O nets ("failure to find route start node").
+    bottom = lef.layers[0]
+    y = bottom.offset + bottom.pitch
+    return [IoPin(bit, direction, layer.offset + track * layer.pitch, y, bottom.name,
+                  _POINT_UM, _POINT_UM)
             for (bit, direction), track in zip(order, tracks)]
-    return pins
 
 
 def power_def(layout):
