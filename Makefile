@@ -13,17 +13,41 @@ PYTEST_ARGS ?=
 # command-line flags the builds need (sim/rtl.py).
 CLEAN_MAKE_ENV = env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS
 
-.PHONY: run test bench clean
+# Debian packages of the sign-off flow (docs/signoff.md): the osu018 standard cells, OpenSTA,
+# ABC (the equivalence proof) and Icarus Verilog (gate-level simulation); lz4's headers for
+# Verilator's FST waveforms (TLCIM_WAVES=1). `make system-deps` installs what is missing
+# (apt-get update once, then install); as root, `make test` and `make run` do it first.
+# Elsewhere the tests that need them skip, naming this target (with CI set they fail).
+SYSTEM_PACKAGES = qflow-tech-osu018 opensta berkeley-abc iverilog liblz4-dev
+ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+AS_ROOT = $(if $(ROOT),system-deps)
+
+.PHONY: run test bench clean system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+system-deps:
+ifeq ($(ROOT),yes)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+		|| echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends $$missing; \
+	fi
+else
+	@echo "make system-deps installs Debian packages and must run as root:" \
+	      "sudo apt-get install --no-install-recommends $(SYSTEM_PACKAGES)"; exit 1
+endif
+
+run: $(VENV)/.installed $(AS_ROOT)
 	$(CLEAN_MAKE_ENV) $(BIN)/tlcim build --config $(CONFIG) --out $(OUT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(AS_ROOT)
 	$(CLEAN_MAKE_ENV) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed

@@ -28,7 +28,8 @@ from .interfaces import (ERROR_SHAPE, NVM_PHASES, DatapathSignature, StatusSigna
 from .regblock import RegisterBlock
 from .regmap import register_map
 
-__all__ = ["Top", "StatusMonitor", "COUNTER_BITS", "ERROR_COUNT_BITS"]
+__all__ = ["Top", "StatusMonitor", "bus_signatures", "port_members", "COUNTER_BITS",
+           "ERROR_COUNT_BITS"]
 
 #: Width of the cycle, MVM and saturation counters.
 COUNTER_BITS = 64
@@ -52,7 +53,8 @@ class StatusMonitor(wiring.Component):
     error_count : Out(ERROR_COUNT_BITS)
         Errors counted, saturating at its maximum.
     cycles, mvms, saturations : Out(COUNTER_BITS)
-        Clock cycles, result vectors and saturated input values counted.
+        Clock cycles, result vectors and saturated input values counted (saturations one
+        cycle after the encoder reported them).
     """
 
     def __init__(self, geometry):
@@ -72,6 +74,12 @@ class StatusMonitor(wiring.Component):
         with m.Elif(self.error_clear):
             m.d.sync += self.error_code.eq(0)
         full = self.error_count == (1 << ERROR_COUNT_BITS) - 1
+        # The saturation count comes combinationally from the activation stream's data
+        # through the encoder; registered here, the 64-bit increment starts from a register
+        # instead of an input port (it was the critical path on standard cells). Counted one
+        # cycle later; a clear in that cycle drops it, as it would have dropped it before.
+        saturated = Signal.like(status.saturated)
+        m.d.sync += saturated.eq(status.saturated)
         with m.If(self.clear):
             m.d.sync += [self.error_count.eq(0), self.cycles.eq(0), self.mvms.eq(0),
                          self.saturations.eq(0)]
@@ -80,9 +88,30 @@ class StatusMonitor(wiring.Component):
                 self.error_count.eq(self.error_count + (status.error & ~full)),
                 self.cycles.eq(self.cycles + 1),
                 self.mvms.eq(self.mvms + status.mvm_done),
-                self.saturations.eq(self.saturations + status.saturated),
+                self.saturations.eq(self.saturations + saturated),
             ]
         return m
+
+
+def bus_signatures(geometry):
+    """Return the buses of the top level: ``(prefix, signature as the transmitter sees it,
+    whether the top receives it)`` for ``s_axil``, ``s_axis_x``, ``s_axis_w``, ``m_axis_y``."""
+    dest_bits = weight_layout(geometry).size - WEIGHT_BEAT_BITS - 1
+    return (
+        ("s_axil", AXI4LiteSignature(), True),
+        ("s_axis_x", AXI4StreamSignature(geometry.in_lanes * geometry.in_bits), True),
+        ("s_axis_w", AXI4StreamSignature(WEIGHT_BEAT_BITS, dest_bits=dest_bits), True),
+        ("m_axis_y", AXI4StreamSignature(geometry.out_lanes * geometry.out_bits), False),
+    )
+
+
+def port_members(config):
+    """Return the (flat) signature members of :class:`Top` for ``config``: its Verilog ports
+    but ``clk`` and ``rst``, in port order, without building a top level."""
+    members = {}
+    for prefix, signature, receives in bus_signatures(Geometry(config)):
+        members.update(flat_members(prefix, In(signature) if receives else Out(signature)))
+    return members
 
 
 class Top(wiring.Component):
@@ -132,18 +161,8 @@ class Top(wiring.Component):
         # The emulation-only registers get hardware only if the datapath has the fault port.
         self._emulation = bool(getattr(datapath, "fault_port", False)) if datapath is not None \
             else bool(fault_port) and not blackbox
-        dest_bits = weight_layout(geometry).size - WEIGHT_BEAT_BITS - 1
-        #: (prefix, signature as the transmitter sees it, whether the top receives it)
-        self._buses = (
-            ("s_axil", AXI4LiteSignature(), True),
-            ("s_axis_x", AXI4StreamSignature(geometry.in_lanes * geometry.in_bits), True),
-            ("s_axis_w", AXI4StreamSignature(WEIGHT_BEAT_BITS, dest_bits=dest_bits), True),
-            ("m_axis_y", AXI4StreamSignature(geometry.out_lanes * geometry.out_bits), False),
-        )
-        members = {}
-        for prefix, signature, receives in self._buses:
-            members.update(flat_members(prefix, In(signature) if receives else Out(signature)))
-        super().__init__(members)
+        self._buses = bus_signatures(geometry)
+        super().__init__(port_members(config))
 
     @property
     def config(self):

@@ -52,8 +52,8 @@ __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
            "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
-           "SESSION_TIMING",
-           "RtlTarget",
+           "SESSION_TIMING", "SESSION_FAULTS",
+           "RtlTarget", "choose_simulator",
            "open_target", "TOPLEVEL"]
 
 #: Simulators the ``rtl`` target and the tests know, default first.
@@ -429,12 +429,15 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------
 
-#: Environment variables that tell :mod:`tlcim.sim.session` where to listen.
+#: Environment variables that tell :mod:`tlcim.sim.session` where to listen, and whether the
+#: build has the emulation-only fault port.
 SESSION_ADDRESS, SESSION_KEY = "TLCIM_SESSION_ADDRESS", "TLCIM_SESSION_KEY"
 #: Environment variable with the stream stall of a session: ``"<probability>,<seed>"``.
 SESSION_STALL = "TLCIM_SESSION_STALL"
 #: Environment variable with the seed of a session's random phase lengths (unset: defaults).
 SESSION_TIMING = "TLCIM_SESSION_TIMING"
+#: Environment variable: "0" when the build has no emulation-only fault port.
+SESSION_FAULTS = "TLCIM_SESSION_FAULTS"
 
 
 class RtlTarget:
@@ -451,8 +454,9 @@ class RtlTarget:
     simulator : str
         ``"verilator"`` or ``"icarus"``.
     built : Build, optional
-        A build to simulate (for example :func:`build_harness` of other sources, or with
-        coverage); default the generated design, cached.
+        A build to simulate (for example :func:`build_harness` of other sources, with
+        coverage, or the ``gls`` target's gate-level netlist in the bulk harness); default
+        the generated design, cached.
     stall : float
         Chance that a stream stalls in a cycle, on every stream (:data:`SESSION_STALL`).
     stall_seed : int
@@ -465,24 +469,32 @@ class RtlTarget:
     timing_seed : int or None
         Seed of random phase lengths programmed before the session
         (:meth:`tlcim.sim.host.Host.program_timing`); None keeps the reset values.
+    fault_port : bool
+        Whether the build has the emulation-only fault port, so scripts may ``inject``
+        faults; without it ``inject`` is unsupported (the session server is told so).
+    label : str
+        The target's name in progress messages (a given build is announced too when it is
+        labelled other than ``rtl``).
     """
 
     def __init__(self, config, simulator="verilator", *, built=None, stall=0.0, stall_seed=0,
-                 test_dir=None, plusargs=(), timing_seed=None):
+                 test_dir=None, plusargs=(), timing_seed=None, fault_port=True, label="rtl"):
         from multiprocessing.connection import Client
         self.config = config
         # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
         self.built = built or (build_harness if bulk_enabled() else build)(config, simulator)
-        if built is None:
-            print(f"rtl: {simulator} build {'compiled' if self.built.rebuilt else 'reused'} "
-                  f"in {self.built.seconds:.1f} s ({self.built.directory})", flush=True)
+        if built is None or label != "rtl":
+            print(f"{label}: {self.built.simulator} build "
+                  f"{'compiled' if self.built.rebuilt else 'reused'} in "
+                  f"{self.built.seconds:.1f} s ({self.built.directory})", flush=True)
         self._test_dir, self._plusargs = test_dir, list(plusargs)
         self._folder = tempfile.mkdtemp(prefix="tlcim-rtl-")
         address = os.path.join(self._folder, "session.sock")
         key = secrets.token_hex(16)
         self._failure = None
         env = {SESSION_ADDRESS: address, SESSION_KEY: key,
-               SESSION_STALL: f"{float(stall)!r},{int(stall_seed)}"}
+               SESSION_STALL: f"{float(stall)!r},{int(stall_seed)}",
+               SESSION_FAULTS: "1" if fault_port else "0"}
         if timing_seed is not None:
             env[SESSION_TIMING] = str(int(timing_seed))
         self._thread = threading.Thread(target=self._simulate, args=(env,), daemon=True)
@@ -563,13 +575,27 @@ class RtlTarget:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def open_target(config, option):
-    """The ``rtl[:verilator|icarus]`` target factory of :mod:`tlcim.sim.script`."""
-    simulator = option or SIMULATORS[0]
-    if simulator not in SIMULATORS:
-        raise ValueError(f"rtl target option must be one of {', '.join(SIMULATORS)}, "
+def choose_simulator(target, option, simulators=SIMULATORS):
+    """Return the simulator a ``target[:option]`` names (default the first of ``simulators``).
+
+    Raises
+    ------
+    ValueError
+        If ``option`` is not one of ``simulators``, or that simulator is not installed (for
+        Icarus, naming its Debian package).
+    """
+    simulator = option or simulators[0]
+    if simulator not in simulators:
+        raise ValueError(f"{target} target option must be one of {', '.join(simulators)}, "
                          f"not {simulator!r}")
     missing = simulator_missing(simulator)
     if missing:
-        raise ValueError(f"target rtl:{simulator} is unavailable: {missing}")
-    return RtlTarget(config, simulator)
+        package = " (Debian package iverilog: make system-deps)" if simulator == "icarus" \
+            else ""
+        raise ValueError(f"target {target}:{simulator} is unavailable: {missing}{package}")
+    return simulator
+
+
+def open_target(config, option):
+    """The ``rtl[:verilator|icarus]`` target factory of :mod:`tlcim.sim.script`."""
+    return RtlTarget(config, choose_simulator("rtl", option))

@@ -166,6 +166,8 @@ def register_target(name, factory, *, runner=None):
 register_target("golden", GoldenTarget)
 register_target("rtl", "tlcim.sim.rtl:open_target")
 register_target("fpga", "tlcim.sim.fpga:open_target")
+# Gate-level simulation of the mapped netlist: the sign-off flow (tlcim.signoff) builds it.
+register_target("gls", "tlcim.signoff.gls:open_target")
 
 
 def _resolve(name, what):

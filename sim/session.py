@@ -16,7 +16,7 @@ import numpy as np
 from tlcim.golden.errors import DeviceError
 from .bench import Bench, config_from_env
 from .host import FaultEmulation
-from .rtl import (HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_KEY, SESSION_STALL,
+from .rtl import (HARNESS_TOPLEVEL, SESSION_ADDRESS, SESSION_FAULTS, SESSION_KEY, SESSION_STALL,
                   SESSION_TIMING)
 from .transports import BulkTransport
 
@@ -55,8 +55,10 @@ async def serve(dut, conn):
             await host.program_timing(np.random.default_rng(int(os.environ[SESSION_TIMING])))
         except RuntimeError:
             broken = traceback.format_exc()
-    # Simulation builds have the emulation-only fault port: scripts may inject faults.
-    host.faults = faults = FaultEmulation(config)
+    # RTL simulation builds have the emulation-only fault port: scripts may inject faults.
+    # Gate-level builds (the black-box top) have none: inject is unsupported there.
+    faults = FaultEmulation(config) if os.environ.get(SESSION_FAULTS, "1") != "0" else None
+    host.faults = faults
     while True:
         # Blocking here is fine: simulated time stands still until the next request.
         name, args = conn.recv()

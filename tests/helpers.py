@@ -1,5 +1,6 @@
-"""Small configurations several test files share, a check of refused components, and the
-Amaranth simulation runner that honours the waveform switch."""
+"""Small configurations several test files share, a check of refused components, the
+Amaranth simulation runner that honours the waveform switch, and the check that the sign-off
+flow's system packages are installed."""
 
 import gc
 import os
@@ -35,3 +36,16 @@ def simulate(simulator):
     """Run an Amaranth ``simulator`` to the end; with ``TLCIM_WAVES=1`` it records
     ``build/waves/<test id>.vcd`` and prints the path (:func:`tlcim.sim.waves.run_simulation`)."""
     run_simulation(simulator, os.environ.get("PYTEST_CURRENT_TEST", "simulation").split(" ")[0])
+
+
+def require_system_tools(*, icarus=False):
+    """Skip the test when the sign-off flow's system packages (osu018, OpenSTA, ABC; Icarus
+    with ``icarus``) are missing, naming ``make system-deps``; with ``CI`` set, fail instead:
+    CI must run these tests, not skip them."""
+    from tlcim.signoff.library import missing_tools
+    reasons = missing_tools(icarus=icarus)
+    if reasons:
+        message = "; ".join(reasons) + " (run `make system-deps` as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)

@@ -129,6 +129,15 @@ def _parser():
                    help="clock of the SDC in MHz (default 200)")
     p.set_defaults(handler="tlcim.export:export", args=("config", "out", "clock_mhz", "force"))
 
+    p = command("signoff", "map the periphery onto the osu018 standard cells (subarrays as "
+                           "the macro), time it with OpenSTA, prove it equivalent; writes the "
+                           "netlist, SDC, Liberty, LEF and Verilog views and DIR/signoff.json")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--clock-mhz", type=CLOCK_MHZ, default=100.0, metavar="F",
+                   help="clock to sign off at in MHz (default 100)")
+    p.set_defaults(handler="tlcim.signoff.command:signoff",
+                   args=("config", "out", "clock_mhz", "force"))
+
     p = command("pnr", "place and route the periphery around the subarray macros on the osu018 "
                        "standard cells (graywolf, qrouter), then time it after routing "
                        "(OpenSTA with the routed parasitics), compare it with netgen and draw it")

@@ -3,8 +3,11 @@
 Layout of the bundle (every path relative to it)::
 
     rtl/tlcim_top.v              the top level; each subarray an instance of tlcim_subarray
-    rtl/tlcim_subarray_bb.v      port-only (* blackbox *) declaration of tlcim_subarray
+    rtl/tlcim_subarray_bb.v      port-only (* blackbox *) declaration of tlcim_subarray, its
+                                 supplies under `ifdef USE_POWER_PINS (the macro's Verilog view)
     rtl/files.f                  file list for synthesis (library modules, the two above)
+    macro/tlcim_subarray.lib     the macro's Liberty view (timing, power, area)
+    macro/tlcim_subarray.lef     the macro's LEF abstract (size, pins, obstructions)
     sim/tlcim_subarray_model.v   behavioural model of tlcim_subarray (simulation only)
     sim/files.f                  file list for simulation (rtl files + model and its library)
     constraints/tlcim_top.sdc    clock and I/O constraints
@@ -14,7 +17,9 @@ Layout of the bundle (every path relative to it)::
                                  sha256 of every other file: {"files": {path: sha256}}
 
 The Verilog, register map and configuration come from :func:`tlcim.hw.generate.generated_files`
-(the same text ``tlcim generate`` writes); the behavioural model is
+(the same text ``tlcim generate`` writes); the three macro views are
+:mod:`tlcim.signoff.views` for the osu018 cells (the technology ``tlcim signoff`` signs off
+on: areas scaled from the paper's 28 nm, see there); the behavioural model is
 :class:`tlcim.hw.reram_array.NvmSubarray` (stub and weight sets) behind exactly the black box's
 Verilog ports, converted under its module name. Output is reproducible byte for byte.
 """
@@ -37,13 +42,46 @@ from amaranth.lib.wiring import In, Out
 from tlcim.sim.rtl import LINT_WAIVERS
 from .files import output_dir, write_text
 
-__all__ = ["DEFAULT_CLOCK_MHZ", "IO_PERCENT", "LINT_WAIVERS", "bundle_files", "sdc_text", "export"]
+__all__ = ["DEFAULT_CLOCK_MHZ", "IO_PERCENT", "SETUP_UNCERTAINTY_PERCENT", "HOLD_UNCERTAINTY_NS",
+           "TRANSITION_PERCENT", "LINT_WAIVERS", "check_clock", "input_ports", "bundle_files",
+           "sdc_text", "export"]
 
 #: Default clock of the SDC. The paper states no clock frequency; 200 MHz is a modest target
 #: for 28 nm digital logic of this depth. ``tlcim export --clock-mhz`` changes it.
 DEFAULT_CLOCK_MHZ = 200.0
 #: Share of the clock period given to the logic outside the top level, per side (percent).
 IO_PERCENT = 30
+#: Setup clock uncertainty, percent of the period (jitter and the skew of a clock tree that
+#: is not built yet).
+SETUP_UNCERTAINTY_PERCENT = 5
+#: Hold clock uncertainty in ns: skew only (jitter does not act on a same-edge check), so it
+#: does not scale with the period.
+HOLD_UNCERTAINTY_NS = 0.1
+#: Largest transition, percent of the period (a rule of thumb: edges well inside a cycle).
+TRANSITION_PERCENT = 10
+
+
+def check_clock(clock_mhz):
+    """Return ``clock_mhz`` as a float if it is a positive finite number of MHz.
+
+    Raises
+    ------
+    ValueError
+        ``"clock_mhz must be a positive finite number, not ..."`` (for 0, negatives, infinities,
+        NaN and non-numbers).
+    """
+    if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) or \
+            not math.isfinite(clock_mhz) or not clock_mhz > 0:
+        raise ValueError(f"clock_mhz must be a positive finite number, not {clock_mhz!r}")
+    return float(clock_mhz)
+
+
+def input_ports(config):
+    """Return the names of the input ports of ``tlcim_top`` but the clock: ``rst``, then the
+    bus inputs in port order."""
+    from tlcim.hw.top import port_members
+    return ["rst"] + [name for name, member in port_members(config).items()
+                      if member.flow is In]
 
 
 def sdc_text(config, clock_mhz=DEFAULT_CLOCK_MHZ):
@@ -52,19 +90,21 @@ def sdc_text(config, clock_mhz=DEFAULT_CLOCK_MHZ):
     Raises
     ------
     ValueError
-        If ``clock_mhz`` is not a positive finite number.
+        If ``clock_mhz`` is not a positive finite number (:func:`check_clock`).
     """
-    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or \
-            not 0 < clock_mhz < math.inf:
-        raise ValueError(f"clock_mhz must be a positive finite number, not {clock_mhz!r}")
-    period = 1000.0 / clock_mhz
+    period = 1000.0 / check_clock(clock_mhz)
     template = string.Template(
         (importlib.resources.files("tlcim.data") / "tlcim_top.sdc.in").read_text())
     return template.substitute(
         config=json.dumps(config.to_dict(), separators=(",", ":")),
-        period_ns=f"{period:.4g}", uncertainty_ns=f"{0.05 * period:.4g}",
+        period_ns=f"{period:.4g}",
+        setup_uncertainty_ns=f"{SETUP_UNCERTAINTY_PERCENT / 100 * period:.4g}",
+        setup_percent=SETUP_UNCERTAINTY_PERCENT,
+        hold_uncertainty_ns=f"{HOLD_UNCERTAINTY_NS:g}",
         io_delay_ns=f"{IO_PERCENT / 100 * period:.4g}", io_percent=IO_PERCENT,
-        load_pf="0.01")
+        inputs=" ".join(input_ports(config)),
+        max_transition_ns=f"{TRANSITION_PERCENT / 100 * period:.4g}",
+        transition_percent=TRANSITION_PERCENT, load_pf="0.01")
 
 
 class _SubarrayModel(wiring.Component):
@@ -126,7 +166,9 @@ def bundle_files(config, *, clock_mhz=DEFAULT_CLOCK_MHZ):
     """
     from tlcim.hw.generate import (TOP_NAME, BLACKBOX_MODULE, blackbox_declaration,
                              generated_files, library_sources)
+    from .signoff.views import describe_macro, view_files
     sdc = sdc_text(config, clock_mhz)
+    views = view_files(describe_macro(config))
     generated = generated_files(config)
     declaration = blackbox_declaration(config)
     top = _split_top(generated["tlcim_top_blackbox.v"], declaration)
@@ -137,10 +179,12 @@ def bundle_files(config, *, clock_mhz=DEFAULT_CLOCK_MHZ):
     files = {f"rtl/{name}": text for name, text in rtl_library.items()}
     files.update({
         "rtl/tlcim_top.v": top,
-        "rtl/tlcim_subarray_bb.v": declaration.lstrip("\n"),
+        "rtl/tlcim_subarray_bb.v": views["tlcim_subarray.v"],
         "rtl/files.f": "".join(f"{name}\n" for name in
                                [*rtl_library, "tlcim_top.v", "tlcim_subarray_bb.v"]),
     })
+    files.update({"macro/tlcim_subarray.lib": views["tlcim_subarray.lib"],
+                  "macro/tlcim_subarray.lef": views["tlcim_subarray.lef"]})
     files.update({f"sim/{name}": text for name, text in sim_library.items()})
     files.update({
         "sim/tlcim_subarray_model.v": model,

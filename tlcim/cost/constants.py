@@ -123,6 +123,44 @@ class Constants:
         0.3, "um^2/bit", _ASSUMED,
         "small two-port SRAM macro at 28 nm, periphery included: 8T cell 0.18 um^2 (1.4x the "
         "0.127 um^2 6T cell) over 60 % array efficiency; the activation buffer's bits")
+    # -- macro views of the subarray (tlcim.signoff.views) -----------------------------------------
+    paper_node_nm: int = _constant(28, "nm", _PAPER,
+                                   "SPEC 1: the paper's macro, cell area and energies are 28 nm")
+    macro_cell_aspect: float = _constant(
+        1.0, "width/height", _ASSUMED,
+        "shape of one compute cell in the macro's floorplan: the paper gives its area, not its "
+        "shape, so a square")
+    macro_setup_ns: float = _constant(
+        0.3, "ns", _ASSUMED,
+        "setup of every macro input to clk: the input registers of a synchronous SRAM macro "
+        "at 0.18 um (0.2 to 0.4 ns)")
+    macro_hold_ns: float = _constant(
+        0.1, "ns", _ASSUMED, "hold of every macro input after clk (SRAM macros: 0 to 0.2 ns)")
+    macro_clock_to_output_ns: float = _constant(
+        1.5, "ns", _ASSUMED,
+        "clk to every macro output: the ADC output register (codes) and the synchronous SRAM "
+        "row read (row_rdata, nvm_row_rdata; a 0.18 um SRAM access is 1 to 2 ns)")
+    macro_output_transition_ns: float = _constant(
+        0.3, "ns", _ASSUMED, "transition of every macro output (a buffered output driver)")
+    macro_input_capacitance_pf: float = _constant(
+        0.01, "pF", _ASSUMED,
+        "capacitance of every macro input: one buffered driver input (osu018 BUFX4's A pin is "
+        "0.0096 pF)")
+    macro_output_max_capacitance_pf: float = _constant(
+        0.5, "pF", _ASSUMED, "largest load a macro output drives within its transition")
+    macro_leakage_nw_per_cell: float = _constant(
+        0.05, "nW/cell", _ASSUMED,
+        "leakage of one compute cell (its two 6T SRAM cells; the ReRAMs keep their state "
+        "without power), scaled by the cells of the macro")
+    macro_vpp_v: float = _constant(
+        3.3, "V", _ASSUMED,
+        "supply of the ReRAM program path (store's set and reset pulses need more than the "
+        "core supply; 3.3 V is the thick-oxide supply of 0.18 um processes)")
+    macro_power_stripe_um: float = _constant(
+        4.0, "um", _ASSUMED, "width of each power stripe (VDD, VSS, VPP) of the macro's LEF")
+    macro_power_pitch_um: float = _constant(
+        60.0, "um", _ASSUMED,
+        "distance between the stripes of one supply across the macro's LEF")
     # -- periphery area placeholders (replaced by area.json) ---------------------------------------
     area_adc_um2: float = _constant(1500, "um^2/ADC", _ESTIMATE,
                                     "5-bit flash ADC with its 5:1 mux (31 comparators, ladder)")
