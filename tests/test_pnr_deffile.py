@@ -24,3 +24,11 @@ def test_def_written_and_read_back(tmp_path):
     assert design.nets["a"].routed and design.nets["a"].length == pytest.approx(25.1)
     assert design.nets["a"].vias == 1
     assert design.unrouted() == ["n"]
+
+
+def test_close_sections_ends_what_qrouter_left_open():
+    text = ("NETS 1 ;\n- a\n;\nEND NETS\nSPECIALNETS 1 ;\n- a\n"
+            "+ ROUTED metal1 40 ( 0 0 ) ( 1 * ) ;\n\nEND DESIGN\n")
+    closed = deffile.close_sections(text)
+    assert closed.endswith("( 1 * ) ;\n\nEND SPECIALNETS\nEND DESIGN\n")
+    assert deffile.close_sections(closed) == closed

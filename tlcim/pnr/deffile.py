@@ -10,8 +10,8 @@ net's connections, whether it has wires, and its wire length and vias.
 import dataclasses
 import re
 
-__all__ = ["DBU", "Component", "IoPin", "placed_def", "RoutedNet", "Routed", "read_routed",
-           "split_sections"]
+__all__ = ["DBU", "Component", "IoPin", "close_sections", "placed_def", "RoutedNet", "Routed",
+           "read_routed", "split_sections"]
 
 #: Database units per um.
 DBU = 100
@@ -109,6 +109,29 @@ def placed_def(design, die, rows, tracks, components, pins, nets, *, vias="",
         lines.append(";")
     lines += ["END NETS", "", "END DESIGN", ""]
     return "\n".join(lines)
+
+
+def close_sections(text):
+    """Return DEF ``text`` with every section closed before ``END DESIGN``.
+
+    qrouter writes the short wires it adds at pins as a second ``SPECIALNETS`` section and
+    leaves it without its ``END SPECIALNETS``, which KLayout's reader refuses.
+    """
+    lines = text.splitlines(keepends=True)
+    open_section = None
+    for index, line in enumerate(lines):
+        words = line.split()
+        if len(words) >= 2 and words[0] in _SECTIONS and words[1].rstrip(";").isdigit():
+            open_section = words[0]
+        elif len(words) >= 2 and words[0] == "END" and words[1] == open_section:
+            open_section = None
+        elif words[:2] == ["END", "DESIGN"] and open_section:
+            return "".join(lines[:index] + [f"END {open_section}\n"] + lines[index:])
+    return text
+
+
+#: The DEF sections that hold a count and end with ``END <name>``.
+_SECTIONS = ("COMPONENTS", "PINS", "NETS", "SPECIALNETS", "VIAS", "BLOCKAGES")
 
 
 def split_sections(text):

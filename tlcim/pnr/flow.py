@@ -132,7 +132,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         router_failed = counts[-1] if counts else None
 
     with steps.step("extract", "routed DEF read back; Verilog and SPEF"):
-        routed_text = (work / "routed.def").read_text()
+        routed_text = deffile.close_sections((work / "routed.def").read_text())
         routed = deffile.read_routed(routed_text)
         instances = extract.routed_instances(routed, skip=(layout.FILL_CELL,))
         (work / FILES["netlist"]).write_text(extract.verilog_text(netlist, instances, lef))

@@ -13,16 +13,15 @@ import shutil
 import subprocess
 import time
 
+from tlcim.signoff.library import SYSTEM_DEPS
+
 __all__ = ["TOOLS", "SYSTEM_DEPS", "StepError", "find", "missing", "Steps"]
 
-#: How to install the Debian packages (as root); the sign-off flow's set-up target.
-SYSTEM_DEPS = "make system-deps (as root)"
 
 #: Tool -> (executable, Debian package, what it does here).
 TOOLS = {
     "graywolf": ("graywolf", "graywolf", "standard-cell placement"),
     "qrouter": ("qrouter", "qrouter", "detailed routing"),
-    "magic": ("magic", "magic", "layout extraction for LVS"),
     "netgen": ("netgen-lvs", "netgen-lvs", "netlist comparison (LVS)"),
     "tclsh": ("tclsh", "tcl", "qflow's fill and power-stripe script"),
     "sta": ("sta", "opensta", "static timing analysis"),
