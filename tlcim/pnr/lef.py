@@ -11,6 +11,8 @@ Coordinates are in um, as written.
 import dataclasses
 import re
 
+from tlcim.signoff.library import RoutingLayer
+
 __all__ = ["Rect", "Pin", "Macro", "Layer", "Lef", "read_lef"]
 
 
@@ -83,16 +85,9 @@ class Macro:
         return [pin for pin in self.pins.values() if not pin.supply]
 
 
-@dataclasses.dataclass(frozen=True)
-class Layer:
-    """A routing layer: ``name``, ``horizontal`` (preferred direction), ``pitch``,
-    ``offset`` and ``width`` in um."""
-
-    name: str
-    horizontal: bool
-    pitch: float
-    offset: float
-    width: float
+#: A routing layer: ``name``, ``horizontal`` (preferred direction), ``pitch``, ``offset`` and
+#: ``width`` in um (sign-off's description of the library's layers).
+Layer = RoutingLayer
 
 
 @dataclasses.dataclass(frozen=True)
