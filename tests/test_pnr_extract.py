@@ -23,3 +23,12 @@ def test_verilog_groups_macro_buses_and_constants(tmp_path):
     assert "  INV tie1_0_buf (.A(1'b1), .Y(tie1_0));" in text
     assert "  BLK sub_m0 (.d({tie1_0, n}), .q(y));" in text
     assert "  wire n;" in text and "  output y;" in text
+
+
+def test_spef_keeps_a_branch_that_reaches_no_pin(tmp_path):
+    # qrouter writes ERROR where a branch of a badly routed net ends at no pin.
+    lef = read_test_lef(tmp_path)
+    netlist = tiny_netlist()
+    rc = "n 1 u1/Y 2 ( 3.5 0.001 ( 1.5 0.0005 ERROR ) , ( 2 0.0002 sub_m0/d[0] ) )\n"
+    spef = extract.spef_text(rc, netlist, lef, {"u1": "INV", "sub_m0": "BLK"})
+    assert "ERROR" not in spef and "*I sub_m0:d[0] I" in spef and "*D_NET n 0.0017" in spef

@@ -14,6 +14,10 @@ import re
 
 __all__ = ["routed_instances", "verilog_text", "spef_text"]
 
+#: What qrouter's ``write_delays`` writes where a branch of a route reaches no pin (a net it
+#: could not route cleanly); the wire is kept, the branch ends there.
+_NO_NODE = "ERROR"
+
 
 def _bus(name):
     found = re.fullmatch(r"(.*)\[(\d+)\]", name)
@@ -134,6 +138,8 @@ def spef_text(rc_text, netlist, lef, components):
             while words[position] != ")":
                 if words[position] == "(":
                     element(node)
+                elif words[position] == _NO_NODE:
+                    position += 1  # a wire end qrouter found no pin at: it ends here
                 else:
                     resistors.append((node, terminal(words[position], False), 0.0))
                     position += 1

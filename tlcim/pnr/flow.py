@@ -144,7 +144,8 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         (work / "sta.tcl").write_text(timing.sta_script(
             [inputs.cell_lib, inputs.macro_lib], FILES["netlist"], inputs.top, inputs.sdc,
             FILES["parasitics"]))
-        log = steps.run("sta", ["sta.tcl"], log="sta.log", timeout=TIMEOUTS["timing"], check=timing.check_log)
+        log = steps.run("sta", ["sta.tcl"], log="sta.log", timeout=TIMEOUTS["timing"],
+                        check=timing.check_log)
         timed = timing.read_timing(log, clock_mhz)
         setup_text, hold_text = timing.reports(log)
         (work / "timing").mkdir(exist_ok=True)

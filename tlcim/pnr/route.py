@@ -4,9 +4,10 @@ qrouter's own ``standard_route`` retries its second stage up to 25 times with gr
 and efforts; on a congested design that ran for over half an hour without converging. The
 schedule here (:func:`config_text`) is the same sequence, bounded: the first stage (every net
 routed in turn), then at most ``passes`` rip-up-and-reroute passes of the failed nets (a
-growing search mask, then the whole die with growing effort once a pass makes no progress),
-the cleanup stage once every net is routed, and then the result is written whatever it is: the routed DEF, the failed nets and the wires' resistances and
-capacitances (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets
+growing search mask, then the whole die with growing effort once a pass makes no progress,
+until a whole-die pass makes none), the cleanup stage once every net is routed, and then the
+result is written whatever it is: the routed DEF, the failed nets and the wires' resistances
+and capacitances (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets
 after every stage go into the log as ``*** failed after <stage>: N``.
 """
 
