@@ -33,7 +33,7 @@ from tlcim.files import output_dir, write_json
 from tlcim.golden import Config
 
 from . import buffer, deffile, extract, floorplan, layout, lvs, place, report, route, timing
-from .inputs import DEFAULT_CLOCK_MHZ, prepare
+from .inputs import DEFAULT_CLOCK_MHZ, prepare, qflow_files
 from .lef import read_lef
 from .netlist import read_netlist
 from .tools import Steps, missing, qflow_script
@@ -197,6 +197,7 @@ def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATIO
     reasons = missing()
     if reasons:
         raise ValueError("; ".join(reasons))
+    qflow_files()  # the library, before an hour of work
     # The tools run in a private folder (their scratch files stay out of DIR); the files of
     # FILES then go into the output folder in one commit.
     with output_dir(out, force=force) as folder, \
