@@ -45,8 +45,9 @@ def _call(handler, **kwargs):
     return getattr(importlib.import_module(module), function)(**kwargs)
 
 
-def _number(kind, low=None, *, positive=False, high=None):
-    """An argparse type: a finite ``kind`` (int or float) within the bounds, or a message."""
+def _number(kind, low=None, *, positive=False, high=None, below=None):
+    """An argparse type: a finite ``kind`` (int or float) within the bounds (``below``: an
+    exclusive upper bound), or a message."""
     def parse(text):
         try:
             value = kind(text)
@@ -61,6 +62,8 @@ def _number(kind, low=None, *, positive=False, high=None):
             raise argparse.ArgumentTypeError(f"must be at least {low}, not {text!r}")
         if high is not None and value > high:
             raise argparse.ArgumentTypeError(f"must be at most {high}, not {text!r}")
+        if below is not None and not value < below:
+            raise argparse.ArgumentTypeError(f"must be below {below}, not {text!r}")
         return value
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
@@ -70,6 +73,8 @@ def _number(kind, low=None, *, positive=False, high=None):
 CLOCK_MHZ = _number(float, positive=True, high=100_000)
 SEED = _number(int, 0, high=2 ** 63 - 1)
 COUNT = _number(int, 1, high=1_000_000)
+#: A share strictly between 0 and 1.
+FRACTION = _number(float, positive=True, below=1)
 
 
 def _parser():
@@ -132,6 +137,19 @@ def _parser():
                    help="clock to sign off at in MHz (default 100)")
     p.set_defaults(handler="tlcim.signoff.command:signoff",
                    args=("config", "out", "clock_mhz", "force"))
+
+    p = command("pnr", "place and route the periphery around the subarray macros on the osu018 "
+                       "standard cells (graywolf, qrouter), then time it after routing "
+                       "(OpenSTA with the routed parasitics), compare it with netgen and draw it")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="writes DIR/pnr.json, the routed DEF, Verilog, SPEF, timing reports "
+                        "and layout.png")
+    p.add_argument("--clock-mhz", type=CLOCK_MHZ, default=100.0, metavar="F",
+                   help="sign-off clock in MHz (default 100)")
+    p.add_argument("--utilization", type=FRACTION, default=0.6, metavar="U",
+                   help="standard-cell area over core area, in (0, 1) (default 0.6)")
+    p.set_defaults(handler="tlcim.pnr:pnr",
+                   args=("config", "out", "clock_mhz", "utilization", "force"))
 
     p = command("fpga", "build the FPGA emulation bitstream (behavioural stub, UART bridge) "
                         "with amaranth-boards and the yowasp toolchain")

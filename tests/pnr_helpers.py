@@ -1,0 +1,112 @@
+"""Hand-made inputs of the place-and-route tests: a two-layer LEF with an inverter, a fill
+cell and a block macro, and a tiny yosys netlist using them."""
+
+from tlcim.pnr.lef import read_lef
+from tlcim.pnr.netlist import from_json
+
+LEF = """VERSION 5.6 ;
+LAYER metal1
+  TYPE ROUTING ;
+  DIRECTION HORIZONTAL ;
+  PITCH 1 ;
+  WIDTH 0.3 ;
+END metal1
+LAYER metal2
+  TYPE ROUTING ;
+  DIRECTION VERTICAL ;
+  PITCH 0.8 ;
+  OFFSET 0.4 ;
+  WIDTH 0.3 ;
+END metal2
+SITE core
+  CLASS CORE ;
+  SIZE 0.8 BY 10 ;
+END core
+MACRO INV
+  CLASS CORE ;
+  SIZE 1.6 BY 10 ;
+  PIN A
+    DIRECTION INPUT ;
+    PORT
+      LAYER metal1 ;
+        RECT 0.2 1.9 0.6 2.7 ;
+    END
+  END A
+  PIN Y
+    DIRECTION OUTPUT ;
+    PORT
+      LAYER metal1 ;
+        RECT 1.0 0.6 1.4 9.4 ;
+    END
+  END Y
+  PIN vdd
+    DIRECTION INOUT ;
+    USE POWER ;
+    PORT
+      LAYER metal1 ;
+        RECT 0 9.7 1.6 10.3 ;
+    END
+  END vdd
+END INV
+MACRO FILL
+  CLASS CORE ;
+  SIZE 0.8 BY 10 ;
+END FILL
+MACRO BLK
+  CLASS BLOCK ;
+  SIZE 40 BY 30 ;
+  PIN d[0]
+    DIRECTION INPUT ;
+    PORT
+      LAYER metal2 ;
+        RECT 10 0 10.3 1 ;
+    END
+  END d[0]
+  PIN d[1]
+    DIRECTION INPUT ;
+    PORT
+      LAYER metal2 ;
+        RECT 12 0 12.3 1 ;
+    END
+  END d[1]
+  PIN q
+    DIRECTION OUTPUT ;
+    PORT
+      LAYER metal2 ;
+        RECT 20 29 20.3 30 ;
+    END
+  END q
+  OBS
+    LAYER metal1 ;
+      RECT 0 0 40 30 ;
+  END
+END BLK
+END LIBRARY
+"""
+
+
+def read_test_lef(folder):
+    """Write :data:`LEF` into ``folder`` and return it read (:class:`tlcim.pnr.lef.Lef`)."""
+    path = folder / "cells.lef"
+    path.write_text(LEF)
+    return read_lef(path)
+
+
+def dump():
+    # A yosys JSON netlist: a -> INV -> n -> macro d[0]; d[1] tied to 1; macro q -> y.
+    return {"modules": {"top": {
+        "ports": {"a": {"direction": "input", "bits": [2]},
+                  "y": {"direction": "output", "bits": [3]}},
+        "netnames": {"n": {"bits": [4], "hide_name": 0},
+                     "$abc$1": {"bits": [4], "hide_name": 1}},
+        "cells": {
+            "u1": {"type": "INV", "port_directions": {"A": "input", "Y": "output"},
+                   "connections": {"A": [2], "Y": [4]}},
+            "sub.m0": {"type": "BLK",
+                       "port_directions": {"d": "input", "q": "output"},
+                       "connections": {"d": [4, "1"], "q": [3]}}}}}}
+
+
+def tiny_netlist():
+    """:func:`dump` read as a :class:`tlcim.pnr.netlist.GateNetlist` (BLK the macro)."""
+    return from_json(dump(), "top", {"BLK"}, buffer=("INV", "A", "Y"))

@@ -1,0 +1,235 @@
+"""DEF files: the placed design written for the router, and the routed design read back.
+
+:func:`placed_def` writes the design as qrouter takes it (DEF 5.6, 100 database units per
+um as qflow writes for osu018): die, rows, routing tracks, the power grid's vias and special
+nets, every component (standard cells and fill ``PLACED``, macros ``FIXED``), the top-level
+pins and every signal net. :func:`read_routed` reads a routed DEF back: components, each
+net's connections, whether it has wires, and its wire length and vias.
+"""
+
+import dataclasses
+import re
+
+__all__ = ["DBU", "Component", "IoPin", "close_sections", "placed_def", "RoutedNet", "Routed",
+           "read_routed", "split_sections"]
+
+#: Database units per um.
+DBU = 100
+
+
+def _u(um):
+    return int(round(um * DBU))
+
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """A component: ``name``, ``cell``, lower-left ``x``, ``y`` in um, ``orient``, and
+    ``fixed`` (macros) or placed (cells)."""
+
+    name: str
+    cell: str
+    x: float
+    y: float
+    orient: str = "N"
+    fixed: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class IoPin:
+    """A top-level pin: ``name`` (its net too), ``direction``, centre ``x``, ``y`` in um,
+    ``layer`` and half sizes ``half_w``, ``half_h`` in um."""
+
+    name: str
+    direction: str
+    x: float
+    y: float
+    layer: str
+    half_w: float
+    half_h: float
+
+
+def placed_def(design, die, rows, tracks, components, pins, nets, *, vias="",
+               specialnets="", extra_pins=""):
+    """Return the text of a placed DEF.
+
+    Parameters
+    ----------
+    design : str
+    die : tuple
+        ``(width, height)`` in um (origin at 0, 0).
+    rows : list
+        ``(name, site, x, y, orient, count, step)`` with ``x``, ``y``, ``step`` in um.
+    tracks : list of tlcim.pnr.lef.Layer
+        The routing layers: tracks over the whole die at their pitch and offset.
+    components : list of Component
+    pins : list of IoPin
+    nets : dict
+        ``{net: [(instance or "PIN", pin), ...]}``.
+    vias, specialnets : str
+        Whole ``VIAS``/``SPECIALNETS`` sections (the power grid), or empty.
+    extra_pins : str
+        ``PINS`` entries as text (the supply pins of the power grid).
+    """
+    width, height = die
+    lines = ["VERSION 5.6 ;", "NAMESCASESENSITIVE ON ;", 'DIVIDERCHAR "/" ;',
+             'BUSBITCHARS "[]" ;', f"DESIGN {design} ;", f"UNITS DISTANCE MICRONS {DBU} ;", "",
+             f"DIEAREA ( 0 0 ) ( {_u(width)} {_u(height)} ) ;", ""]
+    for name, site, x, y, orient, count, step in rows:
+        lines.append(f"ROW {name} {site} {_u(x)} {_u(y)} {orient} DO {count} BY 1 "
+                     f"STEP {_u(step)} 0 ;")
+    lines.append("")
+    for layer in tracks:
+        axis, length = ("Y", height) if layer.horizontal else ("X", width)
+        count = int((length - layer.offset) // layer.pitch) + 1
+        lines.append(f"TRACKS {axis} {_u(layer.offset)} DO {count} STEP {_u(layer.pitch)} "
+                     f"LAYER {layer.name} ;")
+    lines.append("")
+    if vias:
+        lines += [vias.rstrip(), ""]
+    lines.append(f"COMPONENTS {len(components)} ;")
+    for c in components:
+        status = "FIXED" if c.fixed else "PLACED"
+        lines.append(f"- {c.name} {c.cell} + {status} ( {_u(c.x)} {_u(c.y)} ) {c.orient} ;")
+    lines += ["END COMPONENTS", "",
+              f"PINS {len(pins) + extra_pins.count('+ NET ')} ;"]
+    if extra_pins:
+        lines.append(extra_pins.rstrip())
+    for p in pins:
+        lines += [f"- {p.name} + NET {p.name} + DIRECTION {p.direction.upper()}",
+                  f"  + LAYER {p.layer} ( {-_u(p.half_w)} {-_u(p.half_h)} ) "
+                  f"( {_u(p.half_w)} {_u(p.half_h)} )",
+                  f"  + PLACED ( {_u(p.x)} {_u(p.y)} ) N ;"]
+    lines += ["END PINS", ""]
+    if specialnets:
+        lines += [specialnets.rstrip(), ""]
+    lines.append(f"NETS {len(nets)} ;")
+    for net, connections in nets.items():
+        lines.append(f"- {net}")
+        lines += [f"  ( {instance} {pin} )" for instance, pin in connections]
+        lines.append(";")
+    lines += ["END NETS", "", "END DESIGN", ""]
+    return "\n".join(lines)
+
+
+def close_sections(text):
+    """Return DEF ``text`` with every section closed before ``END DESIGN``.
+
+    qrouter writes the short wires it adds at pins as a second ``SPECIALNETS`` section and
+    leaves it without its ``END SPECIALNETS``, which KLayout's reader refuses.
+    """
+    lines = text.splitlines(keepends=True)
+    open_section = None
+    for index, line in enumerate(lines):
+        words = line.split()
+        if len(words) >= 2 and words[0] in _SECTIONS and words[1].rstrip(";").isdigit():
+            open_section = words[0]
+        elif len(words) >= 2 and words[0] == "END" and words[1] == open_section:
+            open_section = None
+        elif words[:2] == ["END", "DESIGN"] and open_section:
+            return "".join(lines[:index] + [f"END {open_section}\n"] + lines[index:])
+    return text
+
+
+#: The DEF sections that hold a count and end with ``END <name>``.
+_SECTIONS = ("COMPONENTS", "PINS", "NETS", "SPECIALNETS", "VIAS", "BLOCKAGES")
+
+
+def split_sections(text):
+    """Return ``{section: text}`` of a DEF's sections that end with ``END <section>``
+    (``VIAS``, ``COMPONENTS``, ``PINS``, ``SPECIALNETS``, ``NETS``), each from its first
+    line to its ``END`` line."""
+    sections = {}
+    for found in re.finditer(r"^(VIAS|COMPONENTS|PINS|SPECIALNETS|NETS)\s+\d+\s*;.*?"
+                             r"^END\s+\1\s*$", text, re.MULTILINE | re.DOTALL):
+        sections[found.group(1)] = found.group(0)
+    return sections
+
+
+@dataclasses.dataclass(frozen=True)
+class RoutedNet:
+    """A net of a routed DEF: ``name``, ``connections`` (``(instance, pin)``; ``PIN`` for
+    top-level pins), ``routed`` (has wires), ``length`` in um and ``vias``."""
+
+    name: str
+    connections: tuple
+    routed: bool
+    length: float
+    vias: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Routed:
+    """A routed DEF: ``die`` (width, height in um), ``components`` (name -> cell),
+    ``placement`` (name -> (x, y) in um), ``nets`` (name -> :class:`RoutedNet`) and
+    ``special_length`` (um of wire in ``SPECIALNETS``)."""
+
+    die: tuple
+    components: dict
+    placement: dict
+    nets: dict
+    special_length: float
+
+    @property
+    def length(self):
+        """Total wire length of the signal nets, in um."""
+        return sum(net.length for net in self.nets.values())
+
+    def unrouted(self):
+        """Names of the nets with two or more connections and no wire."""
+        return [net.name for net in self.nets.values()
+                if not net.routed and len(net.connections) >= 2]
+
+
+_POINT = re.compile(r"\(\s*(\S+)\s+(\S+)(?:\s+\S+)?\s*\)")
+
+
+def _wires(body, units):
+    # Wire length (um) and vias of one net's routing statements.
+    length, vias = 0.0, 0
+    for segment in re.split(r"\bNEW\b|\+\s*(?:ROUTED|FIXED|COVER)\b", body)[1:]:
+        words = segment.replace(";", " ").split()
+        if not words:
+            continue
+        points = _POINT.findall(segment)
+        last = None
+        for x, y in points:
+            if last is None:
+                last = (float(x), float(y))
+                continue
+            point = (last[0] if x == "*" else float(x), last[1] if y == "*" else float(y))
+            length += abs(point[0] - last[0]) + abs(point[1] - last[1])
+            last = point
+        tail = segment.rsplit(")", 1)[-1].split()
+        if tail and not tail[0].startswith("+") and tail[0] != ";":
+            vias += 1
+    return length / units, vias
+
+
+def read_routed(text):
+    """Read a routed DEF ``text`` into a :class:`Routed`."""
+    units = float(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+    die = [float(v) / units for v in
+           re.search(r"DIEAREA\s*\(\s*(\S+)\s+(\S+)\s*\)\s*\(\s*(\S+)\s+(\S+)\s*\)",
+                     text).groups()]
+    sections = split_sections(text)
+    components, placement = {}, {}
+    for found in re.finditer(r"^\s*-\s+(\S+)\s+(\S+)\s+\+\s+(?:PLACED|FIXED)\s+\(\s*(\S+)\s+"
+                             r"(\S+)\s*\)", sections.get("COMPONENTS", ""), re.MULTILINE):
+        components[found.group(1)] = found.group(2)
+        placement[found.group(1)] = (float(found.group(3)) / units,
+                                     float(found.group(4)) / units)
+    nets = {}
+    body = sections.get("NETS", "")
+    for chunk in re.split(r"^\s*-\s+", body.split(";", 1)[1], flags=re.MULTILINE)[1:]:
+        name = chunk.split()[0]
+        rest = chunk[chunk.index(name) + len(name):]
+        head, plus, wiring = rest.partition("+")
+        connections = tuple(re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", head))
+        routed = bool(re.search(r"\b(ROUTED|FIXED|COVER)\b", wiring))
+        length, vias = _wires(plus + wiring, units) if routed else (0.0, 0)
+        nets[name] = RoutedNet(name, connections, routed, length, vias)
+    special = 0.0
+    for chunk in re.split(r"^\s*-\s+", sections.get("SPECIALNETS", ";").split(";", 1)[1],
+                          flags=re.MULTILINE)[1:]:
+        special += _wires(chunk, units)[0]
+    return Routed((die[2] - die[0], die[3] - die[1]), components, placement, nets, special)

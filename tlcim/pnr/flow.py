@@ -1,0 +1,216 @@
+"""``tlcim pnr``: the periphery placed and routed around the subarray macros, then timed, checked
+and drawn.
+
+Steps (each prints what it does and how long it took; a failing one names itself, the tool
+and the last lines of its log):
+
+1. ``inputs``: the mapped netlist, the library, the macro's views, the SDC
+   (:mod:`tlcim.pnr.inputs`);
+2. ``floorplan``: rows, core and macro positions (:mod:`tlcim.pnr.floorplan`);
+3. ``place``: graywolf places the standard cells (:mod:`tlcim.pnr.place`);
+4. ``buffers``: the clock tree and buffer trees on high-fanout nets (:mod:`tlcim.pnr.buffer`);
+5. ``layout``: filled rows, I/O pins, macros and qflow's power grid in one DEF
+   (:mod:`tlcim.pnr.layout`);
+6. ``route``: qrouter (:mod:`tlcim.pnr.route`);
+7. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`);
+8. ``timing``: OpenSTA, setup and hold with the parasitics (:mod:`tlcim.pnr.timing`);
+9. ``lvs``: netgen compares the routed netlist with the synthesised one (:mod:`tlcim.pnr.lvs`);
+10. ``picture``: the layout as a PNG (:mod:`tlcim.pnr.picture`).
+
+Outputs (:data:`FILES`) appear in the output folder together, or not at all; ``pnr.json``
+(:mod:`tlcim.pnr.report`) lists the figures and the checks. A check that fails (an unrouted
+net, a netgen mismatch, negative slack) does not remove the outputs, which show what went
+wrong; the command then exits with status 1 and names the failed checks.
+"""
+
+import pathlib
+import shutil
+import sys
+import tempfile
+import time
+
+from tlcim.files import output_dir, write_json
+from tlcim.golden import Config
+
+from . import buffer, deffile, extract, floorplan, layout, lvs, place, report, route, timing
+from .inputs import DEFAULT_CLOCK_MHZ, prepare, qflow_files
+from .lef import read_lef
+from .netlist import read_netlist
+from .tools import Steps, missing, qflow_script
+
+__all__ = ["DEFAULT_UTILIZATION", "FILES", "REDUCED", "TIMEOUTS", "run", "pnr"]
+
+#: The smallest configuration that still has two subarrays (one 16-row compute block, one CBL
+#: on its own ADC, 1-trit inputs and weights, a 2-bit ADC, one weight set): its periphery is
+#: about 6,400 osu018 cells, mostly the fixed part (bus interfaces, registers, controller).
+#: The default tests and the benchmark route it.
+REDUCED = Config(rows=16, active_rows=16, cbls=1, x_trits=1, w_trits=1, adc_bits=2,
+                 adc_share=1, clusters=1, cluster_size=1, subarrays=2)
+
+#: Standard-cell area over core area. qflow's default packing (97 %) left 10 % of the nets
+#: of a 19,000-cell periphery unrouted; 60 % leaves the router room over every cell.
+DEFAULT_UTILIZATION = 0.6
+
+#: Output files (relative to the output folder).
+FILES = {"def": "tlcim_top.def", "netlist": "tlcim_top.v", "parasitics": "tlcim_top.spef",
+         "setup_report": "timing/setup.rpt", "hold_report": "timing/hold.rpt",
+         "lvs_report": "lvs.txt", "picture": "layout.png", "report": "pnr.json"}
+
+#: Time limit of each tool run, in seconds (the machine may be loaded: generous).
+TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1800}
+
+
+def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
+        progress=print, seed=12345):
+    """Run place and route of ``config`` in the folder ``work``; return the report (dict) and
+    ``{key: path}`` of the files of :data:`FILES` written there."""
+    work = pathlib.Path(work)
+    steps = Steps(work, progress)
+    started = time.monotonic()
+    floorplan.check_utilization(utilization)  # before any work
+
+    with steps.step("inputs", "mapped netlist, library, macro views, SDC"):
+        inputs = prepare(config, clock_mhz, work, progress=progress)
+        lef_files = [work / inputs.cell_lef, work / inputs.macro_lef]
+        lef = read_lef(*lef_files)
+        netlist = read_netlist(work / inputs.netlist, [work / inputs.cell_lib,
+                                                       work / inputs.macro_lib],
+                               inputs.top, [inputs.macro])
+        progress(f"[pnr]   {len(netlist.cells):,} cells, {len(netlist.macros)} macros, "
+                 f"{len(netlist.nets()):,} nets")
+
+    with steps.step("floorplan", f"rows and macros at utilisation {utilization:g}"):
+        cell_area = sum(lef.macros[cell.cell].area for cell in netlist.cells)
+        plan = floorplan.plan(cell_area, [(m.name, lef.macros[m.cell]) for m in netlist.macros],
+                              lef, utilization)
+        pads = floorplan.macro_pads(netlist, lef, plan)
+        progress(f"[pnr]   core {plan.core[2] - plan.core[0]:.0f} x "
+                 f"{plan.core[3] - plan.core[1]:.0f} um in {plan.rows} rows, "
+                 f"{len(plan.macros)} macros above it")
+
+    with steps.step("place", f"graywolf, {len(netlist.cells):,} cells"):
+        (work / f"{inputs.top}.cel").write_text(place.cel_text(netlist, lef, plan, pads))
+        (work / f"{inputs.top}.par").write_text(place.par_text(
+            (work / inputs.graywolf_par).read_text(), plan.rows, seed=seed))
+        steps.run("graywolf", ["-n", inputs.top], log="place.log", timeout=TIMEOUTS["place"],
+                  check=lambda text: None if (work / f"{inputs.top}.pl1").exists() else
+                  "no placement (.pl1) written")
+        cells, pad_places = place.read_placement((work / f"{inputs.top}.pl1").read_text(),
+                                                 netlist, lef, plan)
+
+    with steps.step("buffers", f"clock tree and buffer trees on nets of more than "
+                               f"{buffer.MAX_FANOUT} sinks"):
+        netlist, cells, buffers = buffer.buffer_trees(netlist, lef, plan, cells, pad_places)
+        progress(f"[pnr]   {buffers} buffers added")
+
+    with steps.step("layout", "filled rows, I/O pins, macros, power grid (addspacers)"):
+        built = layout.assemble(netlist, lef, plan, cells, pad_places)
+        (work / "power.def").write_text(layout.power_def(built))
+        steps.run("tclsh", [qflow_script("addspacers.tcl"), "-nostretch", "-stripe",
+                            f"{layout.STRIPE_WIDTH_UM:g}", f"{layout.STRIPE_PITCH_UM:g}", "PG",
+                            "power", inputs.cell_lef, layout.FILL_CELL],
+                  log="power.log", timeout=TIMEOUTS["power"],
+                  check=lambda text: None if (work / "power_filled.def").exists() else
+                  "no power grid (power_filled.def) written")
+        vias, special, supply_pins = layout.with_power(built,
+                                                       (work / "power_filled.def").read_text())
+        placed = deffile.placed_def(inputs.top, built.plan.die, built.rows, lef.layers,
+                                    built.components, built.pins, built.nets, vias=vias,
+                                    specialnets=special, extra_pins=supply_pins)
+        (work / "placed.def").write_text(placed)
+        die = built.plan.die
+        progress(f"[pnr]   die {die[0]:.0f} x {die[1]:.0f} um")
+
+    with steps.step("route", f"qrouter, {len(built.nets):,} nets"):
+        (work / "route.tcl").write_text(route.config_text(
+            [inputs.cell_lef, inputs.macro_lef], len(lef.layers), "placed.def"))
+        log = steps.run("qrouter", ["-noc", "-nog", "-s", "route.tcl"], log="route.log",
+                        timeout=TIMEOUTS["route"],
+                        check=lambda text: None if (work / "routed.def").exists() else
+                        "no routed DEF written")
+        counts = route.failed_counts(log)
+        router_failed = counts[-1] if counts else None
+
+    with steps.step("extract", "routed DEF read back; Verilog and SPEF"):
+        routed_text = deffile.close_sections((work / "routed.def").read_text())
+        routed = deffile.read_routed(routed_text)
+        instances = extract.routed_instances(routed, skip=(layout.FILL_CELL,))
+        (work / FILES["netlist"]).write_text(extract.verilog_text(netlist, instances, lef))
+        (work / FILES["parasitics"]).write_text(extract.spef_text(
+            (work / "routed.rc").read_text(), netlist, lef, routed.components))
+        (work / FILES["def"]).write_text(routed_text)
+
+    with steps.step("timing", f"OpenSTA at {clock_mhz:g} MHz, setup and hold"):
+        (work / "sta.tcl").write_text(timing.sta_script(
+            [inputs.cell_lib, inputs.macro_lib], FILES["netlist"], inputs.top, inputs.sdc,
+            FILES["parasitics"]))
+        log = steps.run("sta", ["sta.tcl"], log="sta.log", timeout=TIMEOUTS["timing"],
+                        check=timing.check_log)
+        timed = timing.read_timing(log, clock_mhz)
+        setup_text, hold_text = timing.reports(log)
+        (work / "timing").mkdir(exist_ok=True)
+        (work / FILES["setup_report"]).write_text(setup_text)
+        (work / FILES["hold_report"]).write_text(hold_text)
+
+    with steps.step("lvs", "netgen: routed netlist against the synthesised one"):
+        supplies = [netlist.power, netlist.ground]
+        ports = list(netlist.port_bits())
+        (work / "reference.spice").write_text(lvs.spice_text(
+            inputs.top, ports, [(c.name, c.cell, c.pins) for c in netlist.instances()], lef,
+            supplies))
+        (work / "routed.spice").write_text(lvs.spice_text(inputs.top, ports, instances, lef,
+                                                          supplies))
+        steps.run("netgen", ["-batch", "lvs", f"routed.spice {inputs.top}",
+                             f"reference.spice {inputs.top}", inputs.netgen_setup, "lvs.txt",
+                             "-blackbox"], log="netgen.log", timeout=TIMEOUTS["lvs"],
+                  check=lambda text: None if (work / "lvs.txt").exists() else
+                  "no comparison written")
+        compared = lvs.read_result((work / "lvs.txt").read_text())
+
+    with steps.step("picture", "the layout drawn by KLayout"):
+        from .picture import render
+        render(work / FILES["def"], lef_files, work / FILES["picture"])
+
+    result = report.build(config=config, inputs=inputs, netlist=netlist, lef=lef,
+                          built=built, routed=routed, router_failed=router_failed,
+                          timed=timed, compared=compared, utilization=utilization,
+                          buffers=buffers,
+                          times=steps.times, runtime=time.monotonic() - started, files=FILES)
+    write_json(work / FILES["report"], result)
+    return result
+
+
+def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION, force=False):
+    """``tlcim pnr``: place and route ``config`` into the folder ``out``; return the exit
+    status (1 when a check failed).
+
+    Raises
+    ------
+    ValueError
+        Before any work and with nothing written: a missing tool (naming its Debian package),
+        a ``utilization`` outside (0, 1), an output folder that must not be written
+        (:class:`tlcim.files.Outputs`; ``force`` replaces files tlcim did not write).
+    StepError
+        A step failed (a ``RuntimeError``: the command's status 1); nothing is written.
+    """
+    floorplan.check_utilization(utilization)
+    reasons = missing()
+    if reasons:
+        raise ValueError("; ".join(reasons))
+    qflow_files()  # the library, before an hour of work
+    # The tools run in a private folder (their scratch files stay out of DIR); the files of
+    # FILES then go into the output folder in one commit.
+    with output_dir(out, force=force) as folder, \
+            tempfile.TemporaryDirectory(prefix="tlcim-pnr-") as temp:
+        result = run(config, temp, clock_mhz=clock_mhz, utilization=utilization)
+        for name in FILES.values():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pathlib.Path(temp) / name, target)
+    print(report.summary(result))
+    failed = [name for name, ok in result["checks"].items() if not ok]
+    if failed:
+        print(f"tlcim pnr: checks failed: {', '.join(failed)} (the outputs show why)",
+              file=sys.stderr)
+        return 1
+    return 0

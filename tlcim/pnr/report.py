@@ -1,0 +1,105 @@
+"""``pnr.json``: the figures of a placed and routed design and its checks.
+
+Keys (lengths in um, times in s, slacks in ns):
+
+- ``config``, ``library``, ``clock_mhz``;
+- ``die_um`` ``[width, height]``, ``core_um`` ``[width, height]``, ``utilization`` (standard
+  cell area over core area, as placed), ``die_utilization`` (cells and macros over the die);
+- ``cells`` (standard cells, ties and buffers included, fill not), ``buffers`` (added by the
+  buffer trees), ``fill_cells``, ``macros`` (macro
+  instances in the layout), ``nets``;
+- ``unrouted_nets`` (``router``: qrouter's final count of failed nets; ``def``: nets of the
+  routed DEF with two or more connections and no wire), ``drc_errors`` (see below),
+  ``wirelength_um`` (signal nets; ``power_um`` the power grid's wires), ``vias``;
+- ``wns_ns``, ``tns_ns``, ``hold_wns_ns``, ``fmax_mhz``, the worst paths' end points;
+- ``lvs``: netgen's verdict on the routed netlist against the synthesised one;
+- ``checks``: each check's outcome; ``steps_s`` and ``runtime_s``; ``files``.
+
+``drc_errors`` counts what the flow can check: qrouter routes on its track grid with the LEF's
+spacing rules and has no design-rule checker of its own, and the library has no cell layouts,
+so there is no sign-off DRC here (docs/pnr.md). The number reported is the routing problems
+the router itself found: nets it could not route without a conflict (its failed nets).
+"""
+
+__all__ = ["build", "summary"]
+
+
+def _round(value, digits=3):
+    return round(float(value), digits)
+
+
+def build(*, config, inputs, netlist, lef, built, routed, router_failed, timed, compared,
+          utilization, buffers, times, runtime, files):
+    """Return the report (a dict) of one run."""
+    plan = built.plan
+    core_w, core_h = plan.core[2] - plan.core[0], plan.core[3] - plan.core[1]
+    cell_area = sum(lef.macros[cell.cell].area for cell in netlist.cells)
+    macro_area = sum(lef.macros[macro.cell].area for macro in netlist.macros)
+    die_w, die_h = plan.die
+    unrouted_def = routed.unrouted()
+    fills = sum(1 for cell in routed.components.values() if cell == "FILL")
+    macros_placed = sum(1 for name in routed.components if name in
+                        {macro.name for macro in netlist.macros})
+    vias = sum(net.vias for net in routed.nets.values())
+    checks = {
+        "every net routed": router_failed == 0 and not unrouted_def,
+        "no routing conflicts": router_failed == 0,
+        "lvs match": bool(compared["match"]),
+        "setup met": timed.wns_ns >= 0,
+        "hold met": timed.hold_wns_ns >= 0,
+    }
+    return {
+        "config": config.to_dict(),
+        "library": inputs.library,
+        "clock_mhz": inputs.clock_mhz,
+        "die_um": [_round(die_w, 2), _round(die_h, 2)],
+        "core_um": [_round(core_w, 2), _round(core_h, 2)],
+        "utilization": _round(cell_area / (core_w * core_h)),
+        "utilization_asked": utilization,
+        "die_utilization": _round((cell_area + macro_area) / (die_w * die_h)),
+        "cell_area_um2": _round(cell_area, 1),
+        "macro_area_um2": _round(macro_area, 1),
+        "cells": len(netlist.cells),
+        "buffers": buffers,
+        "fill_cells": fills,
+        "macros": macros_placed,
+        "nets": len(routed.nets),
+        "unrouted_nets": len(unrouted_def) if router_failed is None else
+        max(router_failed, len(unrouted_def)),
+        "unrouted": {"router": router_failed, "def": len(unrouted_def),
+                     "examples": unrouted_def[:10]},
+        "drc_errors": router_failed if router_failed is not None else -1,
+        "drc_meaning": "nets qrouter could not route without a conflict; no sign-off DRC "
+                       "(no cell layouts in the library)",
+        "wirelength_um": _round(routed.length, 1),
+        "power_um": _round(routed.special_length, 1),
+        "vias": vias,
+        "wns_ns": timed.wns_ns,
+        "tns_ns": timed.tns_ns,
+        "hold_wns_ns": timed.hold_wns_ns,
+        "fmax_mhz": _round(timed.fmax_mhz, 2),
+        "worst_setup_path": list(timed.setup_path),
+        "worst_hold_path": list(timed.hold_path),
+        "lvs": dict(compared),
+        "checks": checks,
+        "steps_s": {name: _round(seconds, 1) for name, seconds in times.items()},
+        "runtime_s": _round(runtime, 1),
+        "files": {key: name for key, name in files.items() if key != "report"},
+    }
+
+
+def summary(result):
+    """Return a few lines summing up a report."""
+    die = result["die_um"]
+    lines = [
+        f"die {die[0]:.0f} x {die[1]:.0f} um, {result['cells']:,} cells at utilisation "
+        f"{result['utilization']:.2f}, {result['macros']} macros",
+        f"routed: {result['wirelength_um'] / 1000:,.1f} mm of wire, "
+        f"{result['unrouted_nets']} unrouted nets",
+        f"timing at {result['clock_mhz']:g} MHz: setup WNS {result['wns_ns']:+.3f} ns, "
+        f"hold WNS {result['hold_wns_ns']:+.3f} ns, Fmax {result['fmax_mhz']:.1f} MHz",
+        f"LVS: {result['lvs']['message']}",
+        f"{result['runtime_s']:.0f} s: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds
+                                                  in result["steps_s"].items()),
+    ]
+    return "\n".join(lines)

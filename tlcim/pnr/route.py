@@ -1,0 +1,76 @@
+"""Detailed routing with qrouter, on a bounded schedule.
+
+qrouter's own ``standard_route`` retries its second stage up to 25 times with growing masks
+and efforts; on a congested design that ran for over half an hour without converging. The
+schedule here (:func:`config_text`) is the same sequence, bounded: the first stage (every net
+routed in turn), then at most ``passes`` rip-up-and-reroute passes of the failed nets (a
+growing search mask, then the whole die with growing effort once a pass makes no progress,
+until a whole-die pass makes none), the cleanup stage once every net is routed, and then the
+result is written whatever it is: the routed DEF, the failed nets and the wires' resistances
+and capacitances (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets
+after every stage go into the log as ``*** failed after <stage>: N``.
+"""
+
+import re
+
+__all__ = ["PASSES", "config_text", "failed_counts"]
+
+#: Rip-up-and-reroute passes of the second stage at most.
+PASSES = 6
+
+
+def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PASSES,
+                out="routed"):
+    """Return qrouter's script: read ``lefs``, route ``def_name`` on ``layers`` routing
+    layers, write ``<out>.def``, ``<out>.rc`` and ``failed.txt``.
+
+    The second stage's passes search a growing margin around each failed net (mask 10, 30,
+    ...); once a pass makes no progress the rest search the whole die with growing effort,
+    and a pass over the whole die without progress ends the stage (each such pass took
+    minutes on the reduced configuration and none made progress after one had not)."""
+    lines = ["verbose 1"]
+    lines += [f"read_lef {lef}" for lef in lefs]
+    # Stacked vias allowed at any depth, as qflow configures qrouter for osu018 (no
+    # ``via_stacks`` in its technology script): with none allowed, qrouter failed to remove
+    # stacks next to pins and left 1.5 % of the reduced design's nets unrouted for good.
+    lines += [f"catch {{layers {layers}}}", "via stack all", f"vdd {power}", f"gnd {ground}",
+              f"read_def {def_name}",
+              "set result [stage1]",
+              'puts "*** failed after stage1: $result"',
+              "set mask 10",
+              "set effort 10",
+              f"for {{set pass 0}} {{$pass < {passes} && $result > 0}} {{incr pass}} {{",
+              "    set last $result",
+              "    set result [stage2 mask $mask effort $effort]",
+              '    puts "*** failed after stage2 mask $mask effort $effort: $result"',
+              "    if {$result >= $last} {",
+              "        if {$mask eq \"none\"} break",
+              "        set mask none",
+              "        set effort 20",
+              "    } elseif {$mask ne \"none\"} {",
+              "        incr mask 20",
+              "    } else {",
+              "        set effort [expr {$effort * 2}]",
+              "    }",
+              "}",
+              "if {$result == 0} {",
+              "    set result [stage3]",
+              '    puts "*** failed after stage3: $result"',
+              "    if {$result > 0} {",
+              "        set result [stage2 mask none effort 20]",
+              '        puts "*** failed after stage2 mask none effort 20: $result"',
+              "    }",
+              "}",
+              "cleanup all",
+              f"write_def {out}.def",
+              "write_failed failed.txt",
+              f"write_delays {out}.rc",
+              'puts "*** final failed: $result"',
+              "quit"]
+    return "\n".join(lines) + "\n"
+
+
+def failed_counts(log):
+    """Return the failed-net counts the script printed, in order (the last is final)."""
+    return [int(n) for n in re.findall(r"^\*\*\* (?:failed after [^:]*|final failed): (\d+)",
+                                       log, re.MULTILINE)]
