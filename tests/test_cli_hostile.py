@@ -283,19 +283,19 @@ def test_internal_errors_are_one_line_without_traceback(tmp_path):
 
 
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
-def _group_members(group):
-    """Return the processes of process group ``group`` other than its leader (Linux)."""
-    members = []
+def _simulator_running(group):
+    """Whether a process of process group ``group`` runs the Verilator simulation (Linux)."""
     for entry in pathlib.Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != group:
             try:
                 # Field 5 of stat is the process group; the command may contain spaces.
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(fields[2]) == group:
-                members.append(int(entry.name))
-    return members
+            if int(fields[2]) == group and b"tlcim_harness" in command:
+                return True
+    return False
 
 
 def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
@@ -306,8 +306,8 @@ def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
                     session / "session.json", "--out", tmp_path / "R.json"], tmp_path,
                    start_new_session=True)
     # Interrupt once the simulator runs (not after a fixed delay, which a loaded machine
-    # spends importing and a fast one finishes the session in).
-    while not _group_members(child.pid) and child.poll() is None:
+    # spends importing or building and a fast one finishes the session in).
+    while not _simulator_running(child.pid) and child.poll() is None:
         time.sleep(0.05)
     os.killpg(child.pid, signal.SIGINT)
     out, err = child.communicate(timeout=300)

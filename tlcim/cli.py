@@ -18,7 +18,9 @@ import argparse
 import importlib
 import math
 import os
+import signal
 import sys
+import threading
 import traceback
 
 __all__ = ["main"]
@@ -247,6 +249,15 @@ def _parser():
 def main(argv=None):
     """Run the ``tlcim`` command line with ``argv`` (default: ``sys.argv[1:]``); return the
     exit status (0 done, 1 a tool or simulation failed, 2 refused input, 130 interrupted)."""
+    previous = _interrupt_where_pressed()
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv):
     from tlcim.sim.inputs import forget_inputs
     parser = _parser()
     args = parser.parse_args(argv)   # usage errors: argparse's message and status 2
@@ -275,6 +286,26 @@ def main(argv=None):
         return _report("internal error", f"{type(error).__name__}: {error} (please report "
                                           f"it; {DEBUG_VARIABLE}=1 shows the traceback)", 70)
     return result or 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _interrupt_where_pressed():
+    """Make Ctrl-C raise ``KeyboardInterrupt`` wherever the command is, as Python's own
+    handler does, but under a handler of our own: ``asyncio.run`` replaces Python's handler
+    with one that only cancels its task at the next ``await``, which a session blocked in a
+    simulator call reaches after the simulator (interrupted too) has gone, so the run ended
+    as failed instead of interrupted. An ignored SIGINT (a background job) stays ignored.
+    Returns the handler replaced, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # only the main thread can set handlers (and receives the signal)
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        return None
+    signal.signal(signal.SIGINT, _interrupt)
+    return previous
 
 
 def _report(kind, message, status):
