@@ -293,7 +293,8 @@ def _simulator_running(group):
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(fields[2]) == group and b"tlcim_harness" in command:
+            # The simulator itself, not a build command naming its output.
+            if int(fields[2]) == group and command.split(b"\0")[0].endswith(b"/tlcim_harness"):
                 return True
     return False
 
@@ -307,7 +308,8 @@ def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
                    start_new_session=True)
     # Interrupt once the simulator runs (not after a fixed delay, which a loaded machine
     # spends importing or building and a fast one finishes the session in).
-    while not _simulator_running(child.pid) and child.poll() is None:
+    while not _simulator_running(child.pid):
+        assert child.poll() is None, "the session ended before its simulator was seen"
         time.sleep(0.05)
     os.killpg(child.pid, signal.SIGINT)
     out, err = child.communicate(timeout=300)
