@@ -303,9 +303,12 @@ def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
     # Like Ctrl-C in a terminal: SIGINT to the whole process group, simulator included.
     before = snapshot(session)
     started = time.monotonic()
+    # A terminal's foreground job: SIGINT at its default even when these tests run in the
+    # background (where the shell has it ignored, and tlcim rightly leaves it ignored).
     child = _tlcim(["run", "--config", "small", "--target", "rtl", "--script",
                     session / "session.json", "--out", tmp_path / "R.json"], tmp_path,
-                   start_new_session=True)
+                   start_new_session=True,
+                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Interrupt once the simulator runs (not after a fixed delay, which a loaded machine
     # spends importing or building and a fast one finishes the session in).
     while not _simulator_running(child.pid):
