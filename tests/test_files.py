@@ -153,3 +153,19 @@ def test_twice_the_same_output_is_refused(tmp_path):
             outputs.file(tmp_path / "a.npy", what="--out")
             outputs.file(tmp_path / "a.npy", what="the out of operation [2]")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_folder_refuses_a_foreign_file_it_will_write_before_the_work(tmp_path):
+    # A command that names its files (tlcim pnr) is refused when declaring the folder, not
+    # after an hour of work at the commit.
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "layout.png").write_text("someone else's\n")
+    worked = []
+    with pytest.raises(ValueError, match="layout.png' exists and was not written by tlcim"):
+        with output_dir(out, names=["tlcim_top.def", "layout.png"]):
+            worked.append(True)
+    assert not worked and snapshot(out) == {"layout.png": b"someone else's\n"}
+    with output_dir(out, names=["layout.png"], force=True) as stage:   # --force replaces it
+        write_text(stage / "layout.png", "ours\n")
+    assert (out / "layout.png").read_text() == "ours\n"

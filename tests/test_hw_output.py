@@ -159,7 +159,7 @@ def test_requantise_matches_golden(name, rng):
     shift, relu = Signal(6), Signal()
     out = Signal(signed(16))
     m = Module()
-    m.d.comb += out.eq(requantise(config, value, multiplier, shift, relu))
+    m.d.comb += out.eq(requantise(m, config, value, multiplier, shift, relu))
     top, low = 2 ** (width - 1) - 1, -2 ** (width - 1)
     cases = [(v, mult, s, r) for s in range(64) for r in (0, 1)
              for v, mult in ((top, 65535), (low, 65535), (low, 1), (0, 7),
@@ -194,7 +194,7 @@ def test_requant_product_exact(booth, rng):
     value, multiplier = Signal(signed(width)), Signal(16)
     out = Signal(signed(width + 16))
     m = Module()
-    m.d.comb += out.eq(requant_product(value, multiplier, booth=booth))
+    m.d.comb += out.eq(requant_product(m, value, multiplier, booth=booth))
     low, high = -2 ** (width - 1), 2 ** (width - 1) - 1
     cases = [(v, k) for v in (low, high, 0, -1, 1) for k in (0, 1, 2, 0x5555, 0xAAAA, 0x8000,
                                                              0xFFFF)]

@@ -34,6 +34,23 @@ def test_cli_refuses_a_missing_tool_naming_its_package(tmp_path, capsys, monkeyp
     assert not out.exists()
 
 
+def test_cli_refuses_a_file_it_did_not_write_before_the_work(tmp_path, capsys, monkeypatch):
+    from helpers import require_system_tools
+    require_system_tools()
+    import tlcim.pnr.flow as flow
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("place and route started although the output is refused")
+    monkeypatch.setattr(flow, "run", no_work)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / FILES["def"]).write_text("a DEF of someone else's\n")
+    assert main(["pnr", "--config", "small", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "tlcim_top.def' exists and was not written by tlcim" in err, err
+    assert [p.name for p in out.iterdir()] == [FILES["def"]]
+
+
 #: Why the targets are not met yet (docs/pnr.md, Figures), as measured on the reduced
 #: configuration; strict, so that meeting them fails the test until this mark goes.
 UNMET = ("qrouter leaves about 20 nets unrouted on the reduced configuration, and setup misses "

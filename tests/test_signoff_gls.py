@@ -18,10 +18,11 @@ def _session(folder):
          "requant": {"multiplier": 3, "shift": 4, "relu": True}}])
 
 
-def test_gls_small_equals_golden(script_folder, rng, against_golden):
-    require_system_tools(icarus=True)
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_gls_small_equals_golden(simulator, script_folder, rng, against_golden):
+    require_system_tools(icarus=simulator == "icarus")
     save_inputs(script_folder, Config.preset("small"), rng, 2, name="X2")
-    entries, outputs = against_golden(_session(script_folder), target="gls:icarus")
+    entries, outputs = against_golden(_session(script_folder), target=f"gls:{simulator}")
     assert [entry["status"] for entry in entries] == ["ok"] * 3, entries
     assert outputs["Y.npy"].shape == (2, Config.preset("small").outs)
     assert outputs["Y.npy"].any()   # not a netlist that outputs zeros
@@ -37,7 +38,8 @@ def test_gls_unknown_simulator_is_refused(script_folder):
 
 @pytest.mark.slow
 def test_gls_paper_equals_golden(tmp_path, rng, against_golden):
-    require_system_tools(icarus=True)
+    # Verilator: Icarus took 93 minutes for this session on paper's 195,000 cells.
+    require_system_tools()
     paper = Config.preset("paper")
     save_weights(tmp_path, paper, rng, *(f"W{index}" for index in range(paper.subarrays)))
     save_inputs(tmp_path, paper, rng, 2)
@@ -45,5 +47,5 @@ def test_gls_paper_equals_golden(tmp_path, rng, against_golden):
         {"op": "write", "subarray": index, "weights": f"W{index}.npy"}
         for index in range(paper.subarrays)] + [
         {"op": "mvm", "inputs": "X.npy", "out": "Y.npy"}])
-    entries, _ = against_golden(script, target="gls:icarus", config="paper")
+    entries, _ = against_golden(script, target="gls:verilator", config="paper")
     assert all(entry["status"] == "ok" for entry in entries), entries

@@ -187,14 +187,19 @@ class Outputs:
         self._files[destination] = (staged, destination.parent)
         return staged
 
-    def folder(self, path, *, what="output folder"):
+    def folder(self, path, *, what="output folder", names=()):
         """Declare the output folder ``path``; return a staging folder to fill.
 
         When committed, every file in the staging folder replaces the file of the same name
         in ``path`` (created if needed); files of ``path`` that tlcim wrote before and this
-        run does not produce are removed; other files are kept.
+        run does not produce are removed; other files are kept. ``names`` (paths relative to
+        ``path``) are the files the command knows it will write: each is checked now as
+        :meth:`file` checks, so that a file tlcim did not write is refused before the work,
+        not at the commit.
         """
         destination = self._check(path, what, folder=True)
+        for name in names:
+            self._check(pathlib.Path(path) / name, "output", folder=False)
         if destination in self._folders:
             raise ValueError(f"{what} {str(path)!r} is written twice by this command")
         self._whats[destination] = what
@@ -361,11 +366,12 @@ class Outputs:
 
 
 @contextlib.contextmanager
-def output_dir(path, *, force=False):
+def output_dir(path, *, force=False, names=()):
     """Build one output folder in a staging folder beside it, then move it into place.
 
-    Yields the staging folder; see :meth:`Outputs.folder` for what the commit does and
-    :class:`Outputs` for the checks (which raise ``ValueError`` before anything is written).
+    Yields the staging folder; see :meth:`Outputs.folder` for what the commit does and what
+    ``names`` are, and :class:`Outputs` for the checks (which raise ``ValueError`` before
+    anything is written).
     """
     with Outputs(force=force) as outputs:
-        yield outputs.folder(path)
+        yield outputs.folder(path, names=names)

@@ -200,7 +200,7 @@ def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATIO
     qflow_files()  # the library, before an hour of work
     # The tools run in a private folder (their scratch files stay out of DIR); the files of
     # FILES then go into the output folder in one commit.
-    with output_dir(out, force=force) as folder, \
+    with output_dir(out, force=force, names=FILES.values()) as folder, \
             tempfile.TemporaryDirectory(prefix="tlcim-pnr-") as temp:
         result = run(config, temp, clock_mhz=clock_mhz, utilization=utilization)
         for name in FILES.values():
