@@ -34,6 +34,18 @@ def test_cli_refuses_a_missing_tool_naming_its_package(tmp_path, capsys, monkeyp
     assert not out.exists()
 
 
+def test_cli_refuses_a_missing_klayout_before_the_work(tmp_path, capsys, monkeypatch):
+    # The picture is the last step; a missing package must be named before an hour of work.
+    find_spec = tools.importlib.util.find_spec
+    monkeypatch.setattr(tools.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "klayout" else find_spec(name, *args))
+    out = tmp_path / "out"
+    assert main(["pnr", "--config", "small", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tlcim: error: ") and "PyPI package klayout" in err, err
+    assert not out.exists()
+
+
 def test_cli_refuses_a_file_it_did_not_write_before_the_work(tmp_path, capsys, monkeypatch):
     from helpers import require_system_tools
     require_system_tools()

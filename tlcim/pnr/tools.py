@@ -8,6 +8,7 @@ tool and the last lines of its log. Every tool run has a time limit.
 """
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -88,6 +89,11 @@ def missing():
         qflow_script("addspacers.tcl")
     except ValueError as error:
         reasons.append(str(error))
+    # The picture is the flow's last step: without this check a missing package was refused
+    # only after the whole run.
+    if importlib.util.find_spec("klayout") is None:
+        reasons.append("the layout picture needs the PyPI package klayout (pip install "
+                       "klayout, or pip install . in the project)")
     return reasons
 
 
