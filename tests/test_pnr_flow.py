@@ -140,3 +140,10 @@ def test_small_routed(tmp_path):
     out, result = _run(tmp_path, "small")
     _check_outputs(out, result)
     _check_targets(result)
+
+
+def test_opensta_is_found_through_the_variable_sign_off_reads(tmp_path, monkeypatch):
+    # One setting for OpenSTA serves sign-off and place and route.
+    monkeypatch.setenv("STA", str(tmp_path / "no-sta"))
+    with pytest.raises(ValueError, match=r"\$STA = .*no-sta not found.*opensta"):
+        tools.find("sta")

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import time
 
-from tlcim.signoff.library import SYSTEM_DEPS
+from tlcim.signoff.library import STA_VARIABLE, SYSTEM_DEPS
 
 __all__ = ["TOOLS", "SYSTEM_DEPS", "StepError", "find", "missing", "Steps"]
 
@@ -27,6 +27,10 @@ TOOLS = {
     "tclsh": ("tclsh", "tcl", "qflow's fill and power-stripe script"),
     "sta": ("sta", "opensta", "static timing analysis"),
 }
+
+#: The environment variable naming a tool's executable where it is not ``TLCIM_<TOOL>``:
+#: OpenSTA's is the one sign-off reads (``STA``), so one setting serves both flows.
+VARIABLES = {"sta": STA_VARIABLE}
 
 #: qflow's scripts folder (Debian package qflow): addspacers.tcl.
 QFLOW_SCRIPTS = "/usr/lib/qflow/scripts"
@@ -44,7 +48,8 @@ class StepError(RuntimeError):
 
 
 def find(tool):
-    """Return the path of ``tool`` (a key of :data:`TOOLS`).
+    """Return the path of ``tool`` (a key of :data:`TOOLS`): ``$TLCIM_<TOOL>`` (or the
+    variable of :data:`VARIABLES`) when set, else the executable on ``PATH``.
 
     Raises
     ------
@@ -52,7 +57,7 @@ def find(tool):
         If it is not installed, naming its Debian package.
     """
     executable, package, purpose = TOOLS[tool]
-    variable = f"TLCIM_{tool.upper()}"
+    variable = VARIABLES.get(tool, f"TLCIM_{tool.upper()}")
     given = os.environ.get(variable)
     found = shutil.which(given or executable)
     if not found:
