@@ -142,6 +142,9 @@ class Host:
         #: What the counters must hold (result vectors, saturated input values) after what
         #: this host did since the device's reset or the last ``CTRL.clear``.
         self._expected = {"mvms": 0, "saturations": 0}
+        #: ``{address: (name, mask, value)}``: the read-write bits of every register this host
+        #: wrote since the device's reset, as written (what the register must read back).
+        self._written = {}
         #: :class:`FaultEmulation` when the device has the emulation-only fault port (the
         #: simulation builds): ``inject`` then works; None: ``inject`` is unsupported.
         self.faults = None
@@ -154,7 +157,27 @@ class Host:
 
     async def write_reg(self, name, **fields):
         """Write register ``name`` with ``fields`` (field name -> value; others 0)."""
-        await self.transport.write(self.regmap.address(name), self.regmap[name].encode(**fields))
+        register = self.regmap[name]
+        word = register.encode(**fields)
+        await self.transport.write(register.address, word)
+        mask = sum(field.mask for field in register.fields if field.access is Access.RW)
+        if mask:
+            self._written[register.address] = (name, mask, word & mask)
+
+    async def check_written(self):
+        """Check that the read-write bits of every register this host wrote since the device's
+        reset still read as written (the audit and every reset do).
+
+        Raises
+        ------
+        RuntimeError
+            Naming the first register that disagrees.
+        """
+        for address, (name, mask, written) in sorted(self._written.items()):
+            value = await self.transport.read(address) & mask
+            if value != written:
+                raise RuntimeError(f"{name} reads {value:#x} in its read-write bits, this host "
+                                   f"wrote {written:#x}")
 
     async def read_field(self, name, field):
         """Return field ``field`` of register ``name``."""
@@ -218,10 +241,12 @@ class Host:
         """Check the registers against what this host did, then clear the counters.
 
         Every register is read once; the constant ones must match the configuration
-        (:meth:`check_identity`), ``MVMS`` must count the result vectors and ``SATURATIONS``
+        (:meth:`check_identity`), the read-write bits of those this host wrote must read as
+        written, ``MVMS`` must count the result vectors and ``SATURATIONS``
         the input values beyond ``x_max`` of the vectors the device took since its reset or
         the last ``CTRL.clear``, ``CYCLES`` must have advanced; after ``CTRL.clear`` the
-        event counters must read zero. Randomised sessions end with it (``tlcim regress``).
+        event counters must read zero, and still zero after one and two idle cycles.
+        Randomised sessions end with it (``tlcim regress``).
 
         Raises
         ------
@@ -232,6 +257,7 @@ class Host:
         for register in self.regmap:
             if not all(field.access is Access.CONST for field in register.fields):
                 await self.transport.read(register.address)  # no read has side effects
+        await self.check_written()
         counts = await self.counters()
         for name, value in self._expected.items():
             if counts[name] != value:
@@ -240,10 +266,18 @@ class Host:
         if counts["cycles"] == 0:
             raise RuntimeError("CYCLES has not advanced")
         await self.clear_counters()
-        cleared = await self.counters()
-        left = {name: cleared[name] for name in ("mvms", "saturations", "errors") if cleared[name]}
-        if left:
-            raise RuntimeError(f"counters not zero after CTRL.clear: {left}")
+        # The event counters must read zero after the clear and stay there while the device
+        # idles. Register reads take a fixed number of cycles, so reading again after one and
+        # then two idle cycles also catches a bit that changes by itself in either phase.
+        for idle in (0, 1, 2):
+            if idle and await self.transport.discard(idle):
+                raise RuntimeError("result vectors arrived while the device was idle")
+            cleared = await self.counters()
+            left = {name: cleared[name] for name in ("mvms", "saturations", "errors")
+                    if cleared[name]}
+            if left:
+                raise RuntimeError(f"counters not zero {idle} idle cycle(s) after "
+                                   f"CTRL.clear: {left}")
 
     async def program_timing(self, rng):
         """Give every phase-length register ``NVM_T_<phase>`` a random value drawn from
@@ -477,8 +511,10 @@ class Host:
         if reset is None:
             raise NotImplementedError("this transport cannot reset the device")
         await self.prepare_reset()
+        await self.check_written()    # all this host wrote must have held until the reset
         await reset()
         self._requant = None          # the registers are back at their reset values
+        self._written = {}
         await self.boot_wait()
 
     async def boot_wait(self):

@@ -51,3 +51,14 @@ def test_waivers_file_is_valid_and_errors_are_clear(tmp_path):
     with pytest.raises(ValueError, match="waiver kind must be one of line, branch, toggle"):
         coverage.load_waivers(tmp_path / "w.toml")
 
+
+
+@pytest.mark.parametrize("point, waived", [
+    ("__0241290[3]:0->1", True),          # `$1290`: an expression temporary
+    ("booth0_0_11[3]:0->1", False),       # a named signal
+    ("fault_data__02431[5]:1->0", False), # `fault_data$31`: a named signal, renamed unique
+    ("cycles[63]:0->1", True),            # the counters' upper bits
+])
+def test_project_waivers_leave_named_signals_counted(point, waived):
+    fields = {"page": "v_toggle/tlcim_top.datapath.output", "o": point}
+    assert any(w.matches(fields) for w in coverage.load_waivers()) is waived

@@ -172,14 +172,15 @@ def test_boot_verify_failure_names_only_subarrays_holding_the_boot_set(tmp_path,
 
 
 class _RegisterFile(Transport):
-    """Registers only: the constants of the map, counters given, ``CTRL.clear`` zeroing
-    the counters unless ``clear_errors`` is False (a broken clear)."""
+    """Registers only: the constants of the map, counters given, writes kept (``CTRL.clear``
+    zeroes the counters). ``broken``: ``"clear"`` leaves ERROR_COUNT uncleared, ``"drift"``
+    makes its bit 2 flip in every idle cycle, ``"stuck"`` keeps bit 6 of every write at 1."""
 
-    def __init__(self, config, counters, *, clear_errors=True):
+    def __init__(self, config, counters, *, broken=None):
         from tlcim.hw.regmap import register_map
         self.map = register_map(config)
         self.values = {register.address: register.reset for register in self.map}
-        self.clear_errors = clear_errors
+        self.broken = broken
         for name, value in counters.items():
             self.values[self.map[f"{name}_LO"].address] = value & 0xFFFFFFFF
             self.values[self.map[f"{name}_HI"].address] = value >> 32
@@ -189,27 +190,45 @@ class _RegisterFile(Transport):
 
     async def write(self, address, value):
         clear, = (field for field in self.map["CTRL"].fields if field.name == "clear")
+        self.values[address] = (value | 0x40 if self.broken == "stuck" else value) & ~clear.mask
         if address == self.map["CTRL"].address and value & clear.mask:
-            for name in ("MVMS", "SATURATIONS") + (("ERROR_COUNT",) if self.clear_errors else ()):
+            kept = ("ERROR_COUNT",) if self.broken == "clear" else ()
+            for name in {"MVMS", "SATURATIONS", "ERROR_COUNT"} - set(kept):
                 for half in (("_LO", "_HI") if name != "ERROR_COUNT" else ("",)):
                     self.values[self.map[name + half].address] = 0
 
-    send_weights = send_vectors = flush = discard = receive_vectors = None
+    async def discard(self, cycles):
+        if self.broken == "drift":
+            self.values[self.map["ERROR_COUNT"].address] ^= 4 * (cycles % 2)
+        return 0
+
+    async def reset(self, cycles=4):
+        self.values.update({register.address: register.reset for register in self.map})
+
+    send_weights = send_vectors = flush = receive_vectors = None
 
 
-@pytest.mark.parametrize("counters, clear_errors, message", [
-    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 0}, True, None),
-    ({"CYCLES": 1000, "MVMS": 3, "SATURATIONS": 0}, True, "MVMS counts 3, expected 0"),
-    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 2 ** 33}, True,
+@pytest.mark.parametrize("counters, broken, message", [
+    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 0}, None, None),
+    ({"CYCLES": 1000, "MVMS": 3, "SATURATIONS": 0}, None, "MVMS counts 3, expected 0"),
+    ({"CYCLES": 1000, "MVMS": 0, "SATURATIONS": 2 ** 33}, None,
      f"SATURATIONS counts {2 ** 33}, expected 0"),
-    ({"CYCLES": 0, "MVMS": 0, "SATURATIONS": 0}, True, "CYCLES has not advanced"),
-    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, False, "not zero after CTRL.clear"),
+    ({"CYCLES": 0, "MVMS": 0, "SATURATIONS": 0}, None, "CYCLES has not advanced"),
+    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, "clear", "not zero 0 idle cycle"),
+    # Found by a mutant (ERROR_COUNT's bit 2 inverted on every clock edge): the reads after
+    # the clear always came an even number of cycles apart.
+    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, "drift",
+     r"not zero 1 idle cycle\(s\) after CTRL.clear: \{'errors': 4\}"),
+    # Found by mutants of the fault-data registers' write logic and outputs.
+    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, "stuck",
+     "REQ_MULT reads 0x1274 in its read-write bits, this host wrote 0x1234"),
 ])
-def test_register_audit(counters, clear_errors, message):
+def test_register_audit(counters, broken, message):
     config = Config.preset("small")
-    transport = _RegisterFile(config, counters, clear_errors=clear_errors)
+    transport = _RegisterFile(config, counters, broken=broken)
     transport.values[transport.map["ERROR_COUNT"].address] = 1
     host = Host(config, transport)
+    asyncio.run(host.write_reg("REQ_MULT", value=0x1234))
     if message is None:
         asyncio.run(host.audit_registers())
         assert transport.values[transport.map["ERROR_COUNT"].address] == 0
@@ -252,3 +271,17 @@ def test_policy_keeps_failed_weights_until_a_reset(tmp_path, rng, against_golden
     assert outputs["Y.npy"].shape == (2, config.outs)
     assert entries[9]["error"] == "verify_failed" and entries[9]["detail"].endswith("invalid")
     assert entries[10]["valid"] == [True, False]
+
+
+def test_a_reset_first_checks_what_the_host_wrote():
+    """Registers written since the last reset are read back before the next one, so a
+    session need not end with them for a broken register to show."""
+    config = Config.preset("small")
+    host = Host(config, _RegisterFile(config, {"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}))
+    asyncio.run(host.write_reg("REQ_MULT", value=0x1234))
+    asyncio.run(host.reset())                    # reads back as written
+    broken = Host(config, _RegisterFile(config, {"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0},
+                                        broken="stuck"))
+    asyncio.run(broken.write_reg("REQ_MULT", value=0x1234))
+    with pytest.raises(RuntimeError, match="REQ_MULT reads 0x1274"):
+        asyncio.run(broken.reset())

@@ -30,7 +30,7 @@ import dataclasses
 import math
 
 __all__ = ["CHANNEL_UM", "GAP_UM", "MARGIN_UM", "MacroSlot", "Floorplan", "plan",
-           "check_utilization",
+           "check_utilization", "snap_up",
            "pin_edge", "macro_pin_position", "macro_pads"]
 
 #: Height of the routing channel between the core's top row and the macros, in um. Every
@@ -115,7 +115,9 @@ def check_utilization(utilization):
         raise ValueError(f"utilization must be a number in (0, 1), not {utilization!r}")
 
 
-def _snap(value, step):
+def snap_up(value, step):
+    """Return ``value`` rounded up to a multiple of ``step`` (a millionth of a step below
+    one counts as on it: the sums of floating-point micrometres are not exact)."""
     return math.ceil(round(value / step, 6)) * step
 
 
@@ -145,23 +147,23 @@ def plan(cell_area, macros, lef, utilization):
     # A square core, or one as wide as the macros above it if they are wider.
     width = max(math.sqrt(core_area), min(span, core_area / (4 * row_height)))
     rows = max(1, math.ceil(core_area / width / row_height))
-    width = _snap(core_area / (rows * row_height), site_width)
+    width = snap_up(core_area / (rows * row_height), site_width)
     x0 = MARGIN_UM + max(0.0, (span - width) / 2)
     y0 = MARGIN_UM
     core = (x0, y0, x0 + width, y0 + rows * row_height)
     # Macros centred over the core, on the site grid, facing it with their pin edge.
-    left = _snap(x0 + width / 2 - span / 2, site_width) if macros else x0
+    left = snap_up(x0 + width / 2 - span / 2, site_width) if macros else x0
     top = core[3] + CHANNEL_UM
     slots, x = [], left
     height = 0.0
     for name, macro in macros:
         edges = [pin_edge(macro, pin) for pin in macro.signal_pins()]
         orient = "FS" if edges.count("N") > edges.count("S") else "N"
-        slots.append(MacroSlot(name, macro.name, x, _snap(top, row_height), orient))
-        x = _snap(x + macro.width + GAP_UM, site_width)
+        slots.append(MacroSlot(name, macro.name, x, snap_up(top, row_height), orient))
+        x = snap_up(x + macro.width + GAP_UM, site_width)
         height = max(height, macro.height)
-    die_width = _snap(max(core[2], x - GAP_UM if macros else 0) + MARGIN_UM, site_width)
-    die_height = _snap((slots[0].y + height if macros else core[3]) + MARGIN_UM, row_height)
+    die_width = snap_up(max(core[2], x - GAP_UM if macros else 0) + MARGIN_UM, site_width)
+    die_height = snap_up((slots[0].y + height if macros else core[3]) + MARGIN_UM, row_height)
     return Floorplan(rows, row_height, site_width, core, (die_width, die_height),
                      tuple(slots), utilization)
 

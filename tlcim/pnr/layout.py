@@ -18,11 +18,10 @@ From graywolf's placement (:mod:`tlcim.pnr.place`) and the floorplan
 """
 
 import dataclasses
-import math
 
 from . import deffile
 from .deffile import Component, IoPin
-from .floorplan import MARGIN_UM
+from .floorplan import MARGIN_UM, snap_up
 
 __all__ = ["FILL_CELL", "STRIPE_WIDTH_UM", "STRIPE_PITCH_UM", "Layout", "assemble",
            "power_def", "with_power"]
@@ -63,10 +62,6 @@ class Layout:
         return sum(1 for c in self.components if not c.fixed and c.cell != FILL_CELL)
 
 
-def _snap_up(value, step):
-    return math.ceil(round(value / step, 6)) * step
-
-
 def _snap(value, step):
     return round(value / step) * step
 
@@ -76,13 +71,13 @@ def assemble(netlist, lef, plan, cells, pads):
     ``pads`` (:func:`tlcim.pnr.place.read_placement`) on floorplan ``plan``."""
     site, row_height = plan.site_width, plan.row_height
     x0, y0 = plan.core[0], plan.core[1]
-    width = _snap_up(max(c.x + lef.macros[c.cell].width for c in cells), site)
+    width = snap_up(max(c.x + lef.macros[c.cell].width for c in cells), site)
     rows = max(1, round(max(c.y for c in cells) / row_height) + 1)
     # Macros keep their place relative to the core's middle.
     shift = _snap((width - (plan.core[2] - plan.core[0])) / 2, site)
     slots = tuple(dataclasses.replace(slot, x=slot.x + shift) for slot in plan.macros)
     right = max([x0 + width] + [slot.x + lef.macros[slot.cell].width for slot in slots])
-    die = (_snap_up(right + MARGIN_UM, site), plan.die[1])
+    die = (snap_up(right + MARGIN_UM, site), plan.die[1])
     plan = dataclasses.replace(plan, core=(x0, y0, x0 + width, y0 + rows * row_height),
                                rows=rows, macros=slots, die=die)
     components, by_row = [], {}

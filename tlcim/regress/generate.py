@@ -24,11 +24,11 @@ __all__ = ["GENERATOR_VERSION", "Script", "generate", "script_length"]
 
 #: Changes whenever the same seed would give another script (recorded in results, so that a
 #: resumed run never mixes scripts of two generator versions).
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 #: Relative weight of each operation after the opening writes.
-_OP_WEIGHTS = {"write": 3, "store": 3, "restore": 4, "mvm": 7, "reset": 2, "read": 1,
-               "status": 1, "inject": 2, "policy": 1}
+_OP_WEIGHTS = {"write": 3, "store": 3, "restore": 4, "mvm": 7, "reset": 2, "read": 2,
+               "status": 1, "inject": 3, "policy": 2}
 #: Largest requantisation multiplier the hardware register holds (REQ_MULT is 16 bits).
 _MULTIPLIER_MAX = (1 << 16) - 1
 
@@ -172,13 +172,17 @@ class _Draw:
         if self.chance(0.5):
             return None
         shift = int(self.rng.integers(0, 20))
-        return {"multiplier": int(self.rng.integers(0, _MULTIPLIER_MAX + 1)) >> int(
-                    self.rng.integers(0, 16)),
-                "shift": shift, "relu": self.chance(0.5)}
+        multiplier = int(self.rng.integers(0, _MULTIPLIER_MAX + 1))
+        # Every magnitude (a uniform draw is almost always large), and a third at full
+        # range, where every partial product of the multiplier has its top bits set.
+        if self.chance(2 / 3):
+            multiplier >>= int(self.rng.integers(0, 16))
+        return {"multiplier": multiplier, "shift": shift, "relu": self.chance(0.5)}
 
     def fault(self):
         cfg, rng = self.config, self.rng
-        kind = self.pick(["stuck", "misread", "misread", "clear", "variation", "misread_rate"])
+        kind = self.pick(["stuck", "misread", "misread", "clear", "variation", "variation",
+                          "misread_rate"])
         if kind == "stuck":
             return {"fault": "stuck", "subarray": int(rng.integers(cfg.subarrays)),
                     "set": self.pick([0, cfg.weight_sets - 1]), "row": int(rng.integers(cfg.rows)),
@@ -194,8 +198,17 @@ class _Draw:
                     "seed": int(rng.integers(1 << 16)),
                     "cluster_size": self.pick([cfg.cluster_size, 4 * cfg.cluster_size])}
         if kind == "misread_rate":
-            return {"fault": "misread_rate", "seed": int(rng.integers(1 << 16)),
-                    "rate": self.pick([1e-4, 1e-3])}
+            fault = {"fault": "misread_rate", "seed": int(rng.integers(1 << 16))}
+            if self.chance(1 / 3):
+                # Every level misread as each other level at 5 %: HRS <-> LRS too, which the
+                # rate model (adjacent levels only) never draws, and in the spare cells as
+                # well as the weight cells (a misread op names weight cells only). Under the
+                # allow_unverified policy the misread weights are then used and read back.
+                fault["matrix"] = [[0.9 if read == stored else 0.05 for read in range(3)]
+                                   for stored in range(3)]
+            else:
+                fault["rate"] = self.pick([1e-4, 1e-3, 0.02])
+            return fault
         return {"fault": "clear"}
 
     def op(self, name):

@@ -85,6 +85,10 @@ def _markdown(summary, code_summary):
     lines += ["| coverage | fraction |", "|---|---|"]
     lines += [f"| {kind} | {'-' if cov[kind] is None else f'{cov[kind]:.2%}'} |"
               for kind in ("line", "branch", "toggle", "functional")]
+    if code_summary and "toggle" in code_summary["total"]:
+        toggle = code_summary["total"]["toggle"]
+        lines.append(f"| toggle, every point (no waiver) | "
+                     f"{toggle['hit'] / max(toggle['points'], 1):.2%} |")
     lines += ["", "![coverage against seeds](coverage_vs_seeds.png)", ""]
     if code_summary:
         lines += ["## Code coverage per module (after waivers)", "",
