@@ -98,6 +98,30 @@ def measure(config, built, ops):
     return asyncio.run(run())
 
 
+def alternate(config, built, batch, rounds):
+    """Run a session with an MVM batch of ``batch`` (:func:`measure`) on every build of
+    ``built`` ({name: Build}), in alternation, ``rounds`` times, printing each run; return
+    ``(figures, best)``: every run's MVMs and cycles per second and whether its results equal
+    the golden model's, per name, and the fastest run of each."""
+    figures = {name: [] for name in built}
+    with tempfile.TemporaryDirectory() as folder:
+        ops = _ops(config, folder, batch)
+        golden = asyncio.run(execute(ops, GoldenTarget(config))).outputs
+        for _ in range(rounds):
+            for name, build in built.items():
+                seconds, cycles, result = measure(config, build, ops)
+                same = all(np.array_equal(result.outputs[k], v) for k, v in golden.items()
+                           if k in result.outputs) and len(result.outputs) == 1
+                figures[name].append({"mvms_per_second": batch / seconds,
+                                      "cycles_per_second": cycles / seconds,
+                                      "same_results": same})
+                print(f"  {name}: {batch / seconds:,.1f} MVMs/s, "
+                      f"{cycles / seconds:,.0f} cycles/s, results identical to golden: {same}",
+                      flush=True)
+    best = {name: max(runs, key=lambda r: r["mvms_per_second"]) for name, runs in figures.items()}
+    return figures, best
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_stub", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,22 +133,7 @@ def main(argv=None):
     start = time.perf_counter()
     built = builds(config)
     print(f"{args.config}: both models built in {time.perf_counter() - start:.0f} s", flush=True)
-    figures = {name: [] for name in built}
-    with tempfile.TemporaryDirectory() as folder:
-        ops = _ops(config, folder, args.batch)
-        golden = asyncio.run(execute(ops, GoldenTarget(config))).outputs
-        for _ in range(args.rounds):
-            for name, build in built.items():
-                seconds, cycles, result = measure(config, build, ops)
-                same = all(np.array_equal(result.outputs[k], v) for k, v in golden.items()
-                           if k in result.outputs) and len(result.outputs) == 1
-                figures[name].append({"mvms_per_second": args.batch / seconds,
-                                      "cycles_per_second": cycles / seconds,
-                                      "same_results": same})
-                print(f"  {name}: {args.batch / seconds:,.1f} MVMs/s, "
-                      f"{cycles / seconds:,.0f} cycles/s, results identical to golden: {same}",
-                      flush=True)
-    best = {name: max(runs, key=lambda r: r["mvms_per_second"]) for name, runs in figures.items()}
+    figures, best = alternate(config, built, args.batch, args.rounds)
     ratio = best["rows"]["mvms_per_second"] / best["per cell"]["mvms_per_second"]
     print(f"{args.config}, bulk harness, MVM batch of {args.batch}: whole rows "
           f"{best['rows']['mvms_per_second']:,.1f} MVMs/s "

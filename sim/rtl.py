@@ -134,14 +134,17 @@ FAST_BUILD_BYTES = 1_000_000
 
 def make_flags(simulator, text, optimise=None):
     """Return the make variables a build of ``text`` (Verilog) for ``simulator`` needs;
-    ``optimise`` chooses whether the C++ is optimised (default: for large models only)."""
+    ``optimise`` chooses whether the C++ is optimised (default: for large models only; True:
+    Verilator's own level, ``-Os``), or names the compiler's level (``"-O3"``)."""
     if simulator != "verilator":
         return ""
     # The wheel's verilated.mk leaves the precompiled-header include flag empty, so large
     # models (which Verilator splits and compiles with a PCH) fail to build; give make the
     # flag as a command-line variable.
     flags = ["CFG_CXXFLAGS_PCH_I=-include"]
-    if not (len(text) >= FAST_BUILD_BYTES if optimise is None else optimise):
+    if isinstance(optimise, str):
+        flags += [f"OPT_FAST={optimise}", f"OPT_GLOBAL={optimise}"]
+    elif not (len(text) >= FAST_BUILD_BYTES if optimise is None else optimise):
         flags += ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"]
     return " ".join(flags)
 
@@ -403,9 +406,9 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
         ``coverage.dat`` into its working folder. A build folder of its own.
     build_args : sequence of str
         Extra simulator arguments.
-    optimise : bool or None
-        Whether Verilator's C++ is optimised (:func:`make_flags`; default by size). Used
-        only with ``sources``.
+    optimise : bool, str or None
+        Whether Verilator's C++ is optimised, or at which level (:func:`make_flags`; default
+        by size). Used only with ``sources``.
     """
     # Only the harness's ports are accessed, so Verilator need not keep every signal visible
     # (cocotb's runner asks for --public-flat-rw, which blocks most of its optimisations);

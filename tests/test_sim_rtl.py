@@ -193,3 +193,20 @@ def test_simulator_environment():
     assert env["VERILATOR_ROOT"].endswith("verilator")
     with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, not 'vcs'"):
         rtl.simulator_missing("vcs")
+
+
+@pytest.mark.parametrize("optimise, text, wanted", [
+    (None, "x" * 10, "OPT_FAST=-O0"),                        # small models: fast builds
+    (None, "x" * rtl.FAST_BUILD_BYTES, None),                # large ones: Verilator's -Os
+    (False, "x" * rtl.FAST_BUILD_BYTES, "OPT_FAST=-O0"),
+    (True, "x", None),
+    ("-O3", "x", "OPT_FAST=-O3 OPT_GLOBAL=-O3"),             # a level of its own
+])
+def test_make_flags_choose_the_cxx_optimisation(optimise, text, wanted):
+    flags = rtl.make_flags("verilator", text, optimise)
+    assert flags.startswith("CFG_CXXFLAGS_PCH_I=-include")
+    if wanted is None:
+        assert "OPT_" not in flags
+    else:
+        assert wanted in flags
+    assert rtl.make_flags("icarus", text, optimise) == ""

@@ -6,9 +6,10 @@ One simulator build serves every mutant: the design is flattened and the ``M`` m
 when ``mutsel == i``, MCY's trick); ``mutsel`` becomes a register set from the simulator
 plusarg ``+mutant=i`` (0: the original). A mutant is *killed* when a seed mismatches or fails
 on it. A survivor is *equivalent* when yosys proves it equal to the original
-(``equiv_make``, ``equiv_struct``, ``equiv_induct``, ``equiv_status -assert`` on the
-flattened designs: every matched signal equal at every step, by induction); otherwise it
-*survived*.
+(:func:`prove_equivalent`): the mutation never takes effect (:func:`prove_inactive`, ``sat``
+with every flip-flop free), or every matched signal of the flattened designs is equal at
+every step, by induction (``equiv_make``, ``equiv_struct``, ``equiv_induct``,
+``equiv_status -assert``); otherwise it *survived*.
 """
 
 import hashlib
@@ -173,7 +174,7 @@ def prove_equivalent(sources, mutation):
     sequentially equivalent by induction over every matched signal. False when neither
     proof succeeds within :data:`PROOF_SECONDS` each, and for every mutation of a clock
     input: yosys' models of flip-flops leave the clock out, so neither proof would see it."""
-    if _option(mutation, "port") in ("CLK", "CLOCK"):
+    if _option(mutation, "port") == "CLK":   # yosys' clock port of flip-flops and memories
         return False
     if prove_inactive(sources, mutation):
         return True

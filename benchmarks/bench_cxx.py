@@ -1,0 +1,56 @@
+"""Simulation speed of the bulk harness against the C++ optimisation level of its Verilator
+build: Verilator's default (``-Os``) and another level, in the same run.
+
+``python -m benchmarks cxx`` (or ``python -m benchmarks.bench_cxx [--config paper]
+[--level=-O3] [--batch 512] [--rounds 2]``; the level is a compiler option, so it follows
+``=``). Both builds are cached like every simulator build; then
+the session of :mod:`benchmarks.bench_stub` (weights for every subarray, one batch of MVMs)
+runs on each, in alternation, ``--rounds`` times: MVMs per second of the batch and simulated
+cycles per second, the best round of each, and the ratio. Results are compared with the
+golden model.
+"""
+
+import argparse
+import sys
+import time
+
+from tlcim.golden import Config
+from tlcim.hw.generate import simulation_sources
+from tlcim.sim import rtl
+
+from .bench_stub import alternate
+
+#: C++ optimisation levels to compare with Verilator's default, ``-Os``.
+LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Ofast")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_cxx", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="paper", help="preset (default paper)")
+    parser.add_argument("--level", default="-O3",
+                        help="the level compared: --level=-O0|-O1|-O2|-O3|-Ofast (default -O3)")
+    parser.add_argument("--batch", type=int, default=512, help="MVMs per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
+    args = parser.parse_args(argv or [])
+    if args.level not in LEVELS:
+        parser.error(f"--level must be one of {', '.join(LEVELS)} (-Os is the baseline), "
+                     f"not {args.level!r}")
+    config = Config.preset(args.config)
+    sources = simulation_sources(config)
+    start = time.perf_counter()
+    built = {"-Os": rtl.build_harness(config, sources=sources, optimise=True),
+             args.level: rtl.build_harness(config, sources=sources, optimise=args.level,
+                                           variant=f"cxx{args.level}")}
+    print(f"{args.config}: both builds ready in {time.perf_counter() - start:.0f} s", flush=True)
+    figures, best = alternate(config, built, args.batch, args.rounds)
+    ratio = best[args.level]["mvms_per_second"] / best["-Os"]["mvms_per_second"]
+    print(f"{args.config}, bulk harness, MVM batch of {args.batch}: {args.level} "
+          f"{best[args.level]['mvms_per_second']:,.1f} MVMs/s, -Os (Verilator's default, "
+          f"baseline) {best['-Os']['mvms_per_second']:,.1f} MVMs/s: {ratio:.2f}x", flush=True)
+    return {"config": args.config, "level": args.level, "batch": args.batch, "runs": figures,
+            "best": best, "ratio": ratio}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
