@@ -73,15 +73,24 @@ class StatusMonitor(wiring.Component):
         with m.Elif(self.error_clear):
             m.d.sync += self.error_code.eq(0)
         full = self.error_count == (1 << ERROR_COUNT_BITS) - 1
+        # The MVM and saturation events are registered before they are counted: they come
+        # from input ports (the result stream's ready, the activations through the
+        # encoder's saturation count), and with a 64-bit counter's carry chain behind them
+        # those paths missed the clock after routing. Counting a cycle late changes nothing
+        # a host can see: a clear drops the pending events, as it drops those of its own
+        # cycle.
+        mvm_done, saturated = Signal.like(status.mvm_done), Signal.like(status.saturated)
         with m.If(self.clear):
             m.d.sync += [self.error_count.eq(0), self.cycles.eq(0), self.mvms.eq(0),
-                         self.saturations.eq(0)]
+                         self.saturations.eq(0), mvm_done.eq(0), saturated.eq(0)]
         with m.Else():
             m.d.sync += [
                 self.error_count.eq(self.error_count + (status.error & ~full)),
                 self.cycles.eq(self.cycles + 1),
-                self.mvms.eq(self.mvms + status.mvm_done),
-                self.saturations.eq(self.saturations + status.saturated),
+                self.mvms.eq(self.mvms + mvm_done),
+                self.saturations.eq(self.saturations + saturated),
+                mvm_done.eq(status.mvm_done),
+                saturated.eq(status.saturated),
             ]
         return m
 
