@@ -253,8 +253,8 @@ def main(argv=None):
     try:
         return _main(argv)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _main(argv):
@@ -298,13 +298,17 @@ def _interrupt_where_pressed():
     with one that only cancels its task at the next ``await``, which a session blocked in a
     simulator call reaches after the simulator (interrupted too) has gone, so the run ended
     as failed instead of interrupted. An ignored SIGINT (a background job) stays ignored.
-    Returns the handler replaced, or None."""
+
+    SIGTERM (``kill``) is handled the same way where it would end the process at once: the
+    command then stops its worker processes and cleans up as after Ctrl-C, instead of
+    leaving the workers of a pool behind. Returns ``{signal: handler replaced}``."""
     if threading.current_thread() is not threading.main_thread():
-        return None  # only the main thread can set handlers (and receives the signal)
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is not signal.default_int_handler:
-        return None
-    signal.signal(signal.SIGINT, _interrupt)
+        return {}  # only the main thread can set handlers (and receives the signal)
+    previous = {}
+    for signum, default in ((signal.SIGINT, signal.default_int_handler),
+                            (signal.SIGTERM, signal.SIG_DFL)):
+        if signal.getsignal(signum) is default:
+            previous[signum] = signal.signal(signum, _interrupt)
     return previous
 
 
