@@ -174,21 +174,29 @@ def test_boot_verify_failure_names_only_subarrays_holding_the_boot_set(tmp_path,
 class _RegisterFile(Transport):
     """Registers only: the constants of the map, counters given, writes kept (``CTRL.clear``
     zeroes the counters). ``broken``: ``"clear"`` leaves ERROR_COUNT uncleared, ``"drift"``
-    makes its bit 2 flip in every idle cycle, ``"stuck"`` keeps bit 6 of every write at 1."""
+    makes its bit 2 flip in every idle cycle, ``"stuck"`` keeps bit 6 of every write at 1,
+    ``"toggle"`` flips bit 3 of REQ_MULT on every clock edge after it is written (reads and
+    writes take two cycles each, as the bus transactions of the harness take an even
+    number)."""
 
     def __init__(self, config, counters, *, broken=None):
         from tlcim.hw.regmap import register_map
         self.map = register_map(config)
         self.values = {register.address: register.reset for register in self.map}
         self.broken = broken
+        self.cycle = self.written_at = 0
         for name, value in counters.items():
             self.values[self.map[f"{name}_LO"].address] = value & 0xFFFFFFFF
             self.values[self.map[f"{name}_HI"].address] = value >> 32
 
     async def read(self, address):
-        return self.values[address]
+        self.cycle += 2
+        flip = self.broken == "toggle" and address == self.map["REQ_MULT"].address
+        return self.values[address] ^ (8 * ((self.cycle - self.written_at) % 2) if flip else 0)
 
     async def write(self, address, value):
+        self.cycle += 2
+        self.written_at = self.cycle
         clear, = (field for field in self.map["CTRL"].fields if field.name == "clear")
         self.values[address] = (value | 0x40 if self.broken == "stuck" else value) & ~clear.mask
         if address == self.map["CTRL"].address and value & clear.mask:
@@ -198,6 +206,7 @@ class _RegisterFile(Transport):
                     self.values[self.map[name + half].address] = 0
 
     async def discard(self, cycles):
+        self.cycle += cycles
         if self.broken == "drift":
             self.values[self.map["ERROR_COUNT"].address] ^= 4 * (cycles % 2)
         return 0
@@ -222,6 +231,10 @@ class _RegisterFile(Transport):
     # Found by mutants of the fault-data registers' write logic and outputs.
     ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, "stuck",
      "REQ_MULT reads 0x1274 in its read-write bits, this host wrote 0x1234"),
+    # Found by a mutant (a FAULT_DATA4 output bit inverted, so the register's hold path
+    # flipped it on every clock edge): reads of equal length always met it in one phase.
+    ({"CYCLES": 5, "MVMS": 0, "SATURATIONS": 0}, "toggle",
+     "REQ_MULT reads 0x123c in its read-write bits, this host wrote 0x1234"),
 ])
 def test_register_audit(counters, broken, message):
     config = Config.preset("small")

@@ -27,9 +27,10 @@ from .generate import GENERATOR_VERSION, generate
 
 __all__ = ["CHECKS_VERSION", "Job", "run_seed", "run_script", "compare", "shrink"]
 
-#: What a seed checks besides its results (2: the register audit at the end of rtl sessions);
-#: records made with other checks are not reused when a regression resumes.
-CHECKS_VERSION = 2
+#: What a seed checks besides its results (2: the register audit at the end of rtl sessions;
+#: 3: the written registers read back three times, the last after an idle cycle); records
+#: made with other checks are not reused when a regression resumes.
+CHECKS_VERSION = 3
 
 
 @dataclasses.dataclass(frozen=True)
