@@ -39,7 +39,8 @@ def main(argv=None):
     config = Config.preset(args.config)
     sources = simulation_sources(config)
     start = time.perf_counter()
-    built = {"-Os": rtl.build_harness(config, sources=sources, optimise=True),
+    built = {"-Os": rtl.build_harness(config, sources=sources, optimise="-Os",
+                                      variant="cxx-Os"),
              args.level: rtl.build_harness(config, sources=sources, optimise=args.level,
                                            variant=f"cxx{args.level}")}
     print(f"{args.config}: both builds ready in {time.perf_counter() - start:.0f} s", flush=True)

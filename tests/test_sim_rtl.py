@@ -197,10 +197,10 @@ def test_simulator_environment():
 
 @pytest.mark.parametrize("optimise, text, wanted", [
     (None, "x" * 10, "OPT_FAST=-O0"),                        # small models: fast builds
-    (None, "x" * rtl.FAST_BUILD_BYTES, None),                # large ones: Verilator's -Os
+    (None, "x" * rtl.FAST_BUILD_BYTES, "OPT_FAST=-O3 OPT_GLOBAL=-O3"),  # large ones: -O3
     (False, "x" * rtl.FAST_BUILD_BYTES, "OPT_FAST=-O0"),
-    (True, "x", None),
-    ("-O3", "x", "OPT_FAST=-O3 OPT_GLOBAL=-O3"),             # a level of its own
+    (True, "x", "OPT_FAST=-O3 OPT_GLOBAL=-O3"),
+    ("-Os", "x", "OPT_FAST=-Os OPT_GLOBAL=-Os"),             # a level of its own
 ])
 def test_make_flags_choose_the_cxx_optimisation(optimise, text, wanted):
     flags = rtl.make_flags("verilator", text, optimise)
