@@ -11,26 +11,34 @@ without ReLU, batches and back-to-back MVMs, inputs beyond both saturation limit
 extreme weights and inputs that drive an ADC to its largest code.
 """
 
+import asyncio
 import dataclasses
 import json
 import pathlib
+import tempfile
 
 import numpy as np
 
 from tlcim.files import save_npy, write_json
-from tlcim.sim.script import parse_ops
+from tlcim.golden import requantise
+from tlcim.sim.script import GoldenTarget, execute, parse_ops
 
 __all__ = ["GENERATOR_VERSION", "Script", "generate", "script_length"]
 
 #: Changes whenever the same seed would give another script (recorded in results, so that a
 #: resumed run never mixes scripts of two generator versions).
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 #: Relative weight of each operation after the opening writes.
 _OP_WEIGHTS = {"write": 3, "store": 3, "restore": 4, "mvm": 7, "reset": 2, "read": 2,
-               "status": 1, "inject": 3, "policy": 2}
+               "status": 1, "inject": 3, "policy": 2, "observed_fault": 2}
 #: Largest requantisation multiplier the hardware register holds (REQ_MULT is 16 bits).
 _MULTIPLIER_MAX = (1 << 16) - 1
+
+
+def _misread_matrix():
+    # Every level misread as each other level at 5 % (``P[stored + 1][read + 1]``).
+    return [[0.9 if read == stored else 0.05 for read in range(3)] for stored in range(3)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +107,7 @@ class _Draw:
         self.rng = np.random.default_rng([GENERATOR_VERSION, seed])
         self.arrays = {}
         self.stored = set()  # sets named by a store so far
+        self.boundary = []  # requantised mvm operations to put near a rounding boundary
 
     def array(self, prefix, values):
         name = f"{prefix}{len(self.arrays)}.npy"
@@ -151,11 +160,11 @@ class _Draw:
                 self.pick([cfg.w_max + 1, -cfg.w_max - 1])  # refused: BAD_WEIGHTS
         return w
 
-    def inputs(self):
+    def inputs(self, kind=None):
         cfg, rng = self.config, self.rng
         width = cfg.rows * cfg.subarrays
         batch = self.pick([1, 1, 2, 3, 5])
-        kind = self.pick(["uniform", "wide", "extreme", "limits"])
+        kind = kind or self.pick(["uniform", "wide", "extreme", "limits", "sparse"])
         if kind == "wide":
             # Beyond both ends: the encoder saturates.
             x = rng.integers(-3 * cfg.x_max, 3 * cfg.x_max + 1, (batch, width))
@@ -164,6 +173,10 @@ class _Draw:
         elif kind == "limits":
             x = rng.choice([-cfg.x_max - 1, -cfg.x_max, 0, cfg.x_max, cfg.x_max + 1],
                            (batch, width))
+        elif kind == "sparse":
+            # A few small activations: results of hundreds, which a multiplier can put a
+            # product of near any rounding boundary (_near_boundaries).
+            x = rng.integers(-2, 3, (batch, width)) * (rng.random((batch, width)) < 0.05)
         else:
             x = rng.integers(-cfg.x_max, cfg.x_max + 1, (batch, width))
         return x if batch > 1 or self.chance(0.5) else x[0]
@@ -179,10 +192,10 @@ class _Draw:
             multiplier >>= int(self.rng.integers(0, 16))
         return {"multiplier": multiplier, "shift": shift, "relu": self.chance(0.5)}
 
-    def fault(self):
+    def fault(self, kind=None):
         cfg, rng = self.config, self.rng
-        kind = self.pick(["stuck", "misread", "misread", "clear", "variation", "variation",
-                          "misread_rate"])
+        kind = kind or self.pick(["stuck", "misread", "misread", "clear", "variation",
+                                  "variation", "misread_rate"])
         if kind == "stuck":
             return {"fault": "stuck", "subarray": int(rng.integers(cfg.subarrays)),
                     "set": self.pick([0, cfg.weight_sets - 1]), "row": int(rng.integers(cfg.rows)),
@@ -204,12 +217,35 @@ class _Draw:
                 # rate model (adjacent levels only) never draws, and in the spare cells as
                 # well as the weight cells (a misread op names weight cells only). Under the
                 # allow_unverified policy the misread weights are then used and read back.
-                fault["matrix"] = [[0.9 if read == stored else 0.05 for read in range(3)]
-                                   for stored in range(3)]
+                fault["matrix"] = _misread_matrix()
             else:
                 fault["rate"] = self.pick([1e-4, 1e-3, 0.02])
             return fault
         return {"fault": "clear"}
+
+    def observed_fault(self):
+        """Operations that inject a fault and then look at what it did: the fault, the
+        ``allow_unverified`` policy (so misread weights are committed, not only flagged),
+        a restore of a stored set and a read of the subarray (an MVM on large arrays, where
+        a read is slow). Random faults alone rarely meet a restore and a read in that order,
+        and the fault map's entries are only seen through that chain."""
+        cfg = self.config
+        subarray = self.subarray(allow_all=True)
+        kind = self.pick(["matrix", "matrix", "misread", "stuck"])
+        if kind == "matrix":
+            fault = {"fault": "misread_rate", "seed": int(self.rng.integers(1 << 16)),
+                     "matrix": _misread_matrix()}
+        else:
+            fault = self.fault(kind)
+            if subarray != "all" and subarray < cfg.subarrays:
+                fault["subarray"] = subarray  # (a fault names a subarray that exists)
+        restore = {"op": "restore", "subarray": subarray,
+                   "set": fault["set"] if kind == "stuck" else self.weight_set(restore=True)}
+        look = (self.subarray() if subarray == "all" else subarray)
+        observe = ({"op": "read", "subarray": look}
+                   if cfg.rows * cfg.subarrays <= 512 else self.op("mvm"))
+        return [{"op": "inject", **fault}, {"op": "policy", "allow_unverified": True},
+                restore, observe]
 
     def op(self, name):
         if name == "write":
@@ -219,10 +255,14 @@ class _Draw:
             return {"op": name, "subarray": self.subarray(allow_all=True),
                     "set": self.weight_set(restore=name == "restore")}
         if name == "mvm":
-            op = {"op": "mvm", "inputs": self.array("x", self.inputs())}
             requant = self.requant()
+            boundary = requant is not None and self.chance(0.75)
+            op = {"op": "mvm", "inputs": self.array("x", self.inputs("sparse" if boundary
+                                                                     else None))}
             if requant is not None:
                 op["requant"] = requant
+            if boundary:
+                self.boundary.append(op)
             return op
         if name == "read":
             return {"op": "read", "subarray": self.subarray()}
@@ -270,10 +310,74 @@ def generate(config, seed, *, length=None):
         name = names[int(draw.rng.choice(len(names), p=p / p.sum()))]
         if name == "read" and config.rows * config.subarrays > 512 and draw.chance(0.7):
             name = "status"  # a read costs rows x words register reads: rare on large arrays
-        ops.append(draw.op(name))
+        ops += draw.observed_fault() if name == "observed_fault" else [draw.op(name)]
     ops = ops[:length]
     for index, op in enumerate(ops):
         if op["op"] in ("mvm", "read"):
             op["out"] = f"out{index}.npy"
     stall = 0.0 if draw.chance(0.4) else draw.pick([0.1, 0.25, 0.5])
-    return Script(int(seed), ops, draw.arrays, stall)
+    script = Script(int(seed), ops, draw.arrays, stall)
+    if draw.boundary:
+        _near_boundaries(config, script, draw.boundary, np.random.default_rng(
+            [GENERATOR_VERSION, int(seed), 1]))
+    return script
+
+
+#: How close (in units of the product) to a rounding or clipping boundary of the requantiser
+#: :func:`_near_boundaries` puts a product: a few LSBs, the size of a carry lost in its tree.
+_BOUNDARY_DISTANCE = 4
+
+
+def _near_boundaries(config, script, marked, rng):
+    """Choose the multiplier and shift of each ``marked`` mvm operation of ``script`` (in
+    place) so that the product of one of its exact results lies within
+    :data:`_BOUNDARY_DISTANCE` of a rounding or clipping boundary, and is as large as the
+    shift leaves unclipped: where a wrong low bit of a wide product changes the result.
+
+    Requantisation changes no device state, so one golden run of the script with the drawn
+    settings gives every marked operation's exact results. An operation the device refuses,
+    or whose results give no such product, keeps its drawn settings.
+    """
+    marked = {id(op) for op in marked}
+    mvms = iter([op for op in script.ops if op["op"] == "mvm"])
+
+    class Chooser(GoldenTarget):
+        async def mvm(self, inputs, requant=None):
+            op = next(mvms)
+            y = self.device.mvm(inputs)
+            if id(op) in marked:
+                chosen = _boundary_requant(config, rng, y, op["requant"]["relu"])
+                if chosen is not None:
+                    op["requant"].update(chosen)
+                requant = op["requant"]
+            return y if requant is None else requantise(config, y, **requant)
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(execute(script.parse(config, folder), Chooser(config)))
+
+
+def _boundary_requant(config, rng, y, relu):
+    """Return ``{"multiplier", "shift"}`` putting ``value * multiplier`` near a boundary for
+    one ``value`` of ``y``, or None when no multiplier does.
+
+    Up to 8 values are tried in random order; for each, shifts from the largest at which its
+    largest product is unclipped downwards. Few products of a large value come near a
+    boundary unclipped (about ``4 * 2 * x_max / |value|`` per shift), hence the sparse inputs
+    of the marked operations. The multiplier is drawn among those whose product is near
+    a boundary and requantises to a non-zero result (a product of 0 is near the first
+    rounding boundary at every shift but tests nothing wide).
+    """
+    values = np.unique(y[y > 0] if relu else y[y != 0])  # with ReLU a negative result is 0
+    multipliers = np.arange(_MULTIPLIER_MAX + 1, dtype=np.int64)
+    for value in rng.permutation(values)[:8].tolist():
+        products = value * multipliers
+        top = min(int(np.log2(abs(value) * _MULTIPLIER_MAX / config.x_max)), 63)
+        for shift in range(top, -1, -1):
+            exact = requantise(config, products, shift=shift, relu=relu)
+            near = np.zeros(len(products), dtype=bool)
+            for step in (-_BOUNDARY_DISTANCE, _BOUNDARY_DISTANCE):
+                near |= requantise(config, products + step, shift=shift, relu=relu) != exact
+            near &= exact != 0
+            if near.any():
+                return {"multiplier": int(rng.choice(multipliers[near])), "shift": shift}
+    return None
