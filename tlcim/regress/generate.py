@@ -8,7 +8,10 @@ weights of the draw favour what sign-off needs (``docs/verification.md``): refus
 (indices out of range, weights beyond ``w_max``, MVMs or stores on invalid SRAM, restores of
 empty sets), injected faults, resets after every kind of operation, requantisation with and
 without ReLU, batches and back-to-back MVMs, inputs beyond both saturation limits, and
-extreme weights and inputs that drive an ADC to its largest code.
+extreme weights and inputs that drive an ADC to its largest code. Two draws reach what
+independent operations almost never do: faults followed by a restore and a look at what it
+read (:meth:`_Draw.observed_fault`), and requantisation whose product lies a few LSBs from
+a rounding boundary (:func:`_near_boundaries`, from one golden run of the drawn script).
 """
 
 import asyncio
@@ -226,8 +229,8 @@ class _Draw:
     def observed_fault(self):
         """Operations that inject a fault and then look at what it did: the fault, the
         ``allow_unverified`` policy (so misread weights are committed, not only flagged),
-        a restore of a stored set and a read of the subarray (an MVM on large arrays, where
-        a read is slow). Random faults alone rarely meet a restore and a read in that order,
+        a restore of a stored set (stored first if no store named it yet) and a read of
+        the subarray (an MVM on large arrays, where a read is slow). Random faults alone rarely meet a restore and a read in that order,
         and the fault map's entries are only seen through that chain."""
         cfg = self.config
         subarray = self.subarray(allow_all=True)
@@ -239,13 +242,16 @@ class _Draw:
             fault = self.fault(kind)
             if subarray != "all" and subarray < cfg.subarrays:
                 fault["subarray"] = subarray  # (a fault names a subarray that exists)
-        restore = {"op": "restore", "subarray": subarray,
-                   "set": fault["set"] if kind == "stuck" else self.weight_set(restore=True)}
+        k = fault["set"] if kind == "stuck" else self.weight_set(restore=True)
+        # A set no store named would only meet SET_EMPTY: the chain stores it first.
+        store = [{"op": "store", "subarray": subarray, "set": k}] \
+            if k < cfg.weight_sets and k not in self.stored else []
+        self.stored.add(k)
         look = (self.subarray() if subarray == "all" else subarray)
         observe = ({"op": "read", "subarray": look}
                    if cfg.rows * cfg.subarrays <= 512 else self.op("mvm"))
-        return [{"op": "inject", **fault}, {"op": "policy", "allow_unverified": True},
-                restore, observe]
+        return store + [{"op": "inject", **fault}, {"op": "policy", "allow_unverified": True},
+                        {"op": "restore", "subarray": subarray, "set": k}, observe]
 
     def op(self, name):
         if name == "write":
