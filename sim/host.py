@@ -457,6 +457,10 @@ class Host:
         """Set ``NVM_POLICY.allow_unverified``: weights that fail verification stay valid,
         flagged in ``NVM_UNVERIFIED`` (a reset clears it)."""
         await self.write_reg("NVM_POLICY", allow_unverified=int(bool(allow_unverified)))
+        if self.faults is not None:
+            # The shadow keeps weights the policy keeps: a later store copies them and a
+            # restore of that set must sense them (the fault maps follow the shadow).
+            self.faults.shadow.allow_unverified = bool(allow_unverified)
 
     async def store(self, subarray, set):
         """Copy the SRAM of ``subarray`` (or ``"all"``) into weight set ``set``.

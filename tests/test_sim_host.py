@@ -286,6 +286,31 @@ def test_policy_keeps_failed_weights_until_a_reset(tmp_path, rng, against_golden
     assert entries[10]["valid"] == [True, False]
 
 
+def test_a_store_of_weights_the_policy_kept(tmp_path, against_golden):
+    """Found by seed 3 of `tlcim regress --config small` (generator 4), shrunk to these
+    operations: weights kept by ``allow_unverified`` after a failed verification are stored
+    as another set, and a misread restoring that set must fail verification. The host's
+    golden shadow, which decides the fault maps, did not follow the policy: it had
+    invalidated the subarray, refused the store and left the second restore's fault map
+    empty, so the RTL restored cleanly."""
+    config = Config.preset("small")
+    np.save(tmp_path / "W.npy", np.zeros((config.rows, config.outs), dtype=np.int64))
+    ops = [{"op": "write", "subarray": 1, "weights": "W.npy"},
+           {"op": "store", "subarray": 1, "set": 5},
+           {"op": "inject", "fault": "misread", "subarray": 1, "row": 15, "cbl": 5},
+           {"op": "policy", "allow_unverified": True},
+           {"op": "restore", "subarray": 1, "set": 5},
+           {"op": "store", "subarray": 1, "set": 7},
+           {"op": "inject", "fault": "misread", "subarray": 1, "row": 28, "cbl": 17,
+            "level": 1},
+           {"op": "restore", "subarray": 1, "set": 7},
+           {"op": "read", "subarray": 1, "out": "W7.npy"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, outputs = against_golden(tmp_path / "s.json")
+    assert entries[7]["error"] == "verify_failed"
+    assert outputs["W7.npy"][28, 17 // config.w_trits] == 3 ** (17 % config.w_trits)
+
+
 def test_a_reset_first_checks_what_the_host_wrote():
     """Registers written since the last reset are read back before the next one, so a
     session need not end with them for a broken register to show."""

@@ -28,8 +28,9 @@ from .generate import GENERATOR_VERSION, generate
 __all__ = ["CHECKS_VERSION", "Job", "run_seed", "run_script", "compare", "shrink"]
 
 #: What a seed checks besides its results (2: the register audit at the end of rtl sessions;
-#: 3: the written registers read back three times, the last after an idle cycle); records
-#: made with other checks are not reused when a regression resumes.
+#: 3: the written registers read back three times, the last after an idle cycle, and the
+#: fault emulation's shadow following the policy); records made with other checks are not
+#: reused when a regression resumes.
 CHECKS_VERSION = 3
 
 
