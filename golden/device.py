@@ -37,7 +37,10 @@ register ``NVM_POLICY``) keeps it valid, flagged in :attr:`Device.unverified`. E
 ``VERIFY_FAILED`` naming the first bad (row, subarray) in scan order (rows first), after
 every chosen subarray was processed; ``SET_EMPTY`` takes precedence when both occur. The boot
 restore of ``reset`` verifies too and raises ``VERIFY_FAILED`` the same way (a boot set never
-stored is not an error).
+stored is not an error). A restored row 0 whose marker cell reads HRS is what a set never
+stored reads, and all the hardware sees: a stored set whose marker a fault turned to HRS (a
+misread of two levels, which random misreads with a ``matrix`` and wide variation can draw)
+restores as ``SET_EMPTY`` in that subarray, which becomes invalid whatever the policy.
 
 Faults (:meth:`Device.inject`, dicts checked by :func:`check_fault`; ``docs/scripts.md``):
 
@@ -77,6 +80,9 @@ FAULTS = {
     "misread_rate": (("seed",), ("rate", "matrix")),
     "clear": ((), ()),
 }
+
+#: What :meth:`Device._restore_one` returns when row 0's marker read HRS.
+_READS_EMPTY = "empty"
 
 #: Default forced misread of each level (index trit + 1): the adjacent level that leakage
 #: (which lowers every effective resistance) favours; HRS and LRS have one neighbour each.
@@ -294,7 +300,8 @@ class Device:
         ------
         DeviceError
             ``BAD_SET`` (nothing changed); ``SET_EMPTY`` if the set was never stored in a
-            chosen subarray: those subarrays become invalid, the others are restored;
+            chosen subarray, or its row 0 marker reads HRS there (the hardware cannot tell
+            the two apart): those subarrays become invalid, the others are restored;
             otherwise ``VERIFY_FAILED`` if a restored subarray failed verification (see the
             module docstring).
         """
@@ -306,13 +313,15 @@ class Device:
         for s in chosen:
             if s in empty:
                 self._invalidate(s)
-            else:
-                bad = self._restore_one(s, k)
-                if bad is not None:
-                    failures[s] = bad
+                continue
+            bad = self._restore_one(s, k)
+            if bad is _READS_EMPTY:
+                empty.append(s)
+            elif bad is not None:
+                failures[s] = bad
         if empty:
             raise DeviceError(ErrorCode.SET_EMPTY, f"set {k} was never stored in subarray(s) "
-                                                   f"{empty}; their weights are invalid")
+                                                   f"{sorted(empty)}; their weights are invalid")
         self._raise_failures(failures)
 
     def mvm(self, inputs, requant=None):
@@ -356,7 +365,7 @@ class Device:
             self._sram[s] = 0  # the latches power up in an unknown state: model it as zeros
             if self.config.boot_set in self._reram[s]:
                 bad = self._restore_one(s, self.config.boot_set)
-                if bad is not None:
+                if bad is not None and bad is not _READS_EMPTY:  # (empty: no error at boot)
                     failures[s] = bad
         self._raise_failures(failures)
 
@@ -499,21 +508,31 @@ class Device:
         return (np.sum(u[..., None] >= cumulative[cells + 1][..., :2], axis=-1)
                 - 1).astype(np.int8)
 
-    def _verify(self, trits, spare):
-        """Return the first row of restored weights ``trits`` and spare cells ``spare`` that
-        fails the checksum (``tlcim.golden.checksum.verify_rows``), or None."""
+    @staticmethod
+    def _verify(trits, spare):
+        """Return ``(empty, bad)`` for restored weights ``trits`` and spare cells ``spare``
+        (``tlcim.golden.checksum.verify_rows``): whether row 0's marker reads HRS, and the
+        first row that fails the checksum, or None."""
         cells = np.concatenate([trits, spare], axis=1)
         bits = WEIGHT_Q[cells + 1].reshape(cells.shape[0], -1)
         empty, bad = checksum.verify_rows(bits)
-        # A stored set's marker is LRS; only a fault can make it read HRS: then row 0 is bad.
-        return 0 if empty else (bad[0] if bad else None)
+        return empty, (bad[0] if bad else None)
 
     def _restore_one(self, s, k):
-        """Restore set ``k`` into subarray ``s``; return the first bad row or None."""
+        """Restore set ``k`` into subarray ``s``; return :data:`_READS_EMPTY` if row 0's
+        marker read HRS, else the first bad row or None.
+
+        A marker at HRS is what a set never stored reads, and all the hardware can know: a
+        stored set whose marker a fault made read HRS (only a misread of two levels, LRS to
+        HRS, does) is reported as ``SET_EMPTY`` too, and the subarray is invalid whatever
+        the policy."""
         trits, spare = self._sense(s, k)
         self._sensed[s] = {"stored": self._reram[s][k].copy(), "trits": trits.copy(),
                            "stored_spare": self._spare[s][k].copy(), "spare": spare.copy()}
-        bad = self._verify(trits, spare)
+        empty, bad = self._verify(trits, spare)
+        if empty:
+            self._invalidate(s)
+            return _READS_EMPTY
         if bad is None or self.allow_unverified:
             self._commit(s, trits, k, unverified=bad is not None)
         else:

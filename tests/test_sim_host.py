@@ -311,6 +311,30 @@ def test_a_store_of_weights_the_policy_kept(tmp_path, against_golden):
     assert outputs["W7.npy"][28, 17 // config.w_trits] == 3 ** (17 % config.w_trits)
 
 
+def test_a_marker_misread_to_hrs_restores_as_never_stored(tmp_path, against_golden):
+    """Found by seed 131 of `tlcim regress --config paper` (generator 4): random misreads
+    with a matrix can turn the stored marker of row 0 (LRS) into HRS, which is what a set
+    never stored reads. The hardware reports SET_EMPTY and leaves the subarray invalid; the
+    golden model now does the same (it reported a verification failure at row 0, which the
+    policy kept valid), and the host names the subarray its shadow read as empty."""
+    config = Config.preset("small")
+    np.save(tmp_path / "W.npy", np.zeros((config.rows, config.outs), dtype=np.int64))
+    lrs_to_hrs = [[1, 0, 0], [0, 1, 0], [1, 0, 0]]   # P[stored + 1][read + 1]
+    ops = [{"op": "write", "subarray": s, "weights": "W.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": 1, "set": 5},
+            {"op": "store", "subarray": 0, "set": 5},
+            {"op": "inject", "fault": "misread_rate", "seed": 1, "matrix": lrs_to_hrs},
+            {"op": "policy", "allow_unverified": True},
+            {"op": "restore", "subarray": "all", "set": 5},
+            {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[6]["error"] == "set_empty"
+    assert entries[6]["detail"] == ("set 5 was never stored in subarray(s) [0, 1]; their "
+                                    "weights are invalid")
+    assert entries[7]["valid"] == [False, False]
+
+
 def test_a_reset_first_checks_what_the_host_wrote():
     """Registers written since the last reset are read back before the next one, so a
     session need not end with them for a broken register to show."""
