@@ -366,16 +366,22 @@ def _boundary_requant(config, rng, y, relu):
     """Return ``{"multiplier", "shift"}`` putting ``value * multiplier`` near a boundary for
     one ``value`` of ``y``, or None when no multiplier does.
 
-    Up to 8 values are tried in random order; for each, shifts from the largest at which its
-    largest product is unclipped downwards. Few products of a large value come near a
-    boundary unclipped (about ``4 * 2 * x_max / |value|`` per shift), hence the sparse inputs
-    of the marked operations. The multiplier is drawn among those whose product is near
-    a boundary and requantises to a non-zero result (a product of 0 is near the first
-    rounding boundary at every shift but tests nothing wide).
+    Up to 8 values are tried in random order (the negative ones first half the time); for
+    each, shifts from the largest at which its largest product is unclipped downwards. Few
+    products of a large value come near a boundary unclipped (about
+    ``4 * 2 * x_max / |value|`` per shift), hence the sparse inputs of the marked
+    operations. The multiplier is drawn among those whose product is near a boundary and
+    requantises to a non-zero result (a product of 0 is near the first rounding boundary at
+    every shift but tests nothing wide), half the time the largest.
     """
     values = np.unique(y[y > 0] if relu else y[y != 0])  # with ReLU a negative result is 0
     multipliers = np.arange(_MULTIPLIER_MAX + 1, dtype=np.int64)
-    for value in rng.permutation(values)[:8].tolist():
+    order = rng.permutation(values)
+    if rng.random() < 0.5:
+        # Negative values first: a negative product's upper partial products are all sign
+        # bits, the upper half of the tree that positive products leave at zero.
+        order = np.concatenate([order[order < 0], order[order > 0]])
+    for value in order[:8].tolist():
         products = value * multipliers
         top = min(int(np.log2(abs(value) * _MULTIPLIER_MAX / config.x_max)), 63)
         for shift in range(top, -1, -1):
@@ -385,5 +391,9 @@ def _boundary_requant(config, rng, y, relu):
                 near |= requantise(config, products + step, shift=shift, relu=relu) != exact
             near &= exact != 0
             if near.any():
-                return {"multiplier": int(rng.choice(multipliers[near])), "shift": shift}
+                # Half the time the largest such multiplier: its top bits set, the upper
+                # partial products of a negative value all sign bits.
+                chosen = multipliers[near][-1] if rng.random() < 0.5 else rng.choice(
+                    multipliers[near])
+                return {"multiplier": int(chosen), "shift": shift}
     return None
