@@ -541,13 +541,14 @@ class Host:
         """
         code = await self._nvm_wait()
         if code == ErrorCode.VERIFY_FAILED:
-            # Only subarrays that stored the boot set restored it; the others are invalid
-            # without a failure. The device does not say which, the golden shadow knows;
-            # without one, every invalid subarray is named.
+            # Only subarrays that stored the boot set, and read its marker as stored,
+            # restored it; the others are invalid without a failure. The device does not say
+            # which, the golden shadow knows; without one, every invalid subarray is named.
             chosen = range(self.config.subarrays)
             if self.faults is not None:
-                chosen = [s for s in chosen
-                          if self.faults.shadow.is_stored(s, self.config.boot_set)]
+                shadow = self.faults.shadow
+                chosen = [s for s in chosen if shadow.is_stored(s, self.config.boot_set)
+                          and not shadow.read_empty(s)]
             raise await self._verify_failure(list(chosen))
         if code:
             raise DeviceError(code)

@@ -335,6 +335,27 @@ def test_a_marker_misread_to_hrs_restores_as_never_stored(tmp_path, against_gold
     assert entries[7]["valid"] == [False, False]
 
 
+def test_a_boot_restore_names_only_the_subarrays_that_failed(tmp_path, against_golden):
+    """Found by seed 80 of `tlcim regress --config paper` (generator 4): a boot restore in
+    which one subarray reads the boot set's marker as HRS (invalid, no error) and another
+    fails verification names the failing one alone; the host named both."""
+    config = Config.preset("small")
+    np.save(tmp_path / "W.npy", np.zeros((config.rows, config.outs), dtype=np.int64))
+    ops = [{"op": "write", "subarray": s, "weights": "W.npy"} for s in range(2)]
+    ops += [{"op": "store", "subarray": "all", "set": config.boot_set},
+            # LRS read as HRS half the time: with this seed subarray 1's row-0 marker does,
+            # subarray 0 keeps its marker but loses checksum cells.
+            {"op": "inject", "fault": "misread_rate", "seed": 0,
+             "matrix": [[1, 0, 0], [0, 1, 0], [0.5, 0, 0.5]]},
+            {"op": "reset"},
+            {"op": "status"}]
+    (tmp_path / "s.json").write_text(json.dumps(ops))
+    entries, _ = against_golden(tmp_path / "s.json")
+    assert entries[4]["detail"] == ("first mismatch at subarray 0, row 0; subarray(s) [0] "
+                                    "invalid")
+    assert entries[5]["valid"] == [False, False]
+
+
 def test_a_reset_first_checks_what_the_host_wrote():
     """Registers written since the last reset are read back before the next one, so a
     session need not end with them for a broken register to show."""
