@@ -230,8 +230,9 @@ class _Draw:
         """Operations that inject a fault and then look at what it did: the fault, the
         ``allow_unverified`` policy (so misread weights are committed, not only flagged),
         a restore of a stored set (stored first if no store named it yet) and a read of
-        the subarray (an MVM on large arrays, where a read is slow). Random faults alone rarely meet a restore and a read in that order,
-        and the fault map's entries are only seen through that chain."""
+        the subarray (an MVM on large arrays, where a read is slow). Random faults alone
+        rarely meet a restore and a read in that order, and the fault map's entries are only
+        seen through that chain."""
         cfg = self.config
         subarray = self.subarray(allow_all=True)
         kind = self.pick(["matrix", "matrix", "misread", "stuck"])
