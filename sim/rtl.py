@@ -33,6 +33,7 @@ import fcntl
 import hashlib
 import importlib.resources
 import importlib.util
+import logging
 import os
 import pathlib
 import secrets
@@ -187,7 +188,12 @@ class Build:
 def _runner(simulator):
     from cocotb_tools.runner import get_runner
     simulator_env()
-    return get_runner(simulator)
+    runner = get_runner(simulator)
+    # Its log would reach stderr through logging's last resort (e.g. "Simulation failed",
+    # printed from a session's thread after Ctrl-C); run_cocotb reports failures itself.
+    runner.log.addHandler(logging.NullHandler())
+    runner.log.propagate = False
+    return runner
 
 
 def build(config, simulator="verilator", *, variant="", datapath=None, extra_sources=(),
@@ -324,19 +330,24 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
     extra.update(env or {})
     extra.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")  # cocotbext-axi's
     results = test_dir / "results.xml"
+    status = 0
     try:
         runner.test(test_module=test_module, hdl_toplevel=built.toplevel,
                     hdl_toplevel_lang="verilog",
                     build_dir=built.directory, test_dir=test_dir, testcase=testcase,
                     extra_env=extra, seed=seed, timescale=TIMESCALE, results_xml=str(results),
                     plusargs=list(plusargs), log_file=test_dir / "sim.log", waves=waves)
-    except SystemExit:
-        pass  # the runner exits under pytest on a failure; report it below instead
+    except SystemExit as exit:
+        # The runner exits when the simulator failed (and under pytest when a test failed).
+        status = exit.code
     if waves:
         print(f"waves: {test_dir / 'dump.fst'}", flush=True)
     failures = failed_tests(results)
     if failures:
         raise RuntimeError(f"cocotb tests failed: {', '.join(failures)}; log: "
+                           f"{test_dir / 'sim.log'}")
+    if status:
+        raise RuntimeError(f"the simulator exited with status {status}; log: "
                            f"{test_dir / 'sim.log'}")
     if temporary:
         shutil.rmtree(test_dir, ignore_errors=True)  # kept only when something failed

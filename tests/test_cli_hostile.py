@@ -264,8 +264,12 @@ def test_counts_must_be_in_range(capsys, argv):
 # -- everything a subprocess user sees: no traceback, Ctrl-C one line ------------------------------
 
 def _tlcim(args, cwd, **kwargs):
+    """Start ``python -m tlcim args`` as from a terminal: not as a part of this pytest run,
+    which cocotb's runner would otherwise think it is (it reads ``PYTEST_CURRENT_TEST``)."""
+    env = dict(kwargs.pop("env", os.environ))
+    env.pop("PYTEST_CURRENT_TEST", None)
     return subprocess.Popen([sys.executable, "-m", "tlcim", *map(str, args)], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
 
 
 def test_internal_errors_are_one_line_without_traceback(tmp_path):
@@ -282,7 +286,6 @@ def test_internal_errors_are_one_line_without_traceback(tmp_path):
     assert "Traceback" not in err and "TLCIM_DEBUG=1" in err
 
 
-@pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
 def _simulator_running(group):
     """Whether a process of process group ``group`` runs the Verilator simulation (Linux)."""
     for entry in pathlib.Path("/proc").iterdir():
@@ -299,6 +302,7 @@ def _simulator_running(group):
     return False
 
 
+@pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
 def test_ctrl_c_during_an_rtl_session_stops_cleanly(session, tmp_path):
     # Like Ctrl-C in a terminal: SIGINT to the whole process group, simulator included.
     before = snapshot(session)
