@@ -1,6 +1,11 @@
 """Hand-made inputs of the place-and-route tests: a two-layer LEF with an inverter, a fill
 cell and a block macro, and a tiny yosys netlist using them."""
 
+import os
+
+import pytest
+
+from tlcim.pnr import tools
 from tlcim.pnr.lef import read_lef
 from tlcim.pnr.netlist import from_json
 
@@ -110,3 +115,13 @@ def dump():
 def tiny_netlist():
     """:func:`dump` read as a :class:`tlcim.pnr.netlist.GateNetlist` (BLK the macro)."""
     return from_json(dump(), "top", {"BLK"}, buffer=("INV", "A", "Y"))
+
+
+def need_tools():
+    """Skip a test without the place-and-route tools, or fail it in CI (which installs them)."""
+    reasons = tools.missing()
+    if reasons:
+        if os.environ.get("CI"):
+            pytest.fail("place and route tools missing in CI: " + "; ".join(reasons))
+        pytest.skip(f"place and route tools missing (run {tools.SYSTEM_DEPS}): "
+                    + "; ".join(reasons))

@@ -3,9 +3,9 @@ and 20 on 2 cores) the whole flow on the smallest configuration with two subarra
 (``REDUCED``; needs the Debian tools) and on ``small``."""
 
 import json
-import os
 
 import pytest
+from pnr_helpers import need_tools
 
 from tlcim.cli import main
 from tlcim.pnr import FILES, REDUCED, tools
@@ -69,15 +69,6 @@ UNMET = ("qrouter leaves about 20 nets unrouted on the reduced configuration, an
          "100 MHz by 0.86 ns on an input-port path (docs/pnr.md, Figures)")
 
 
-def _need_tools():
-    reasons = tools.missing()
-    if reasons:
-        if os.environ.get("CI"):
-            pytest.fail("place and route tools missing in CI: " + "; ".join(reasons))
-        pytest.skip(f"place and route tools missing (run {tools.SYSTEM_DEPS}): "
-                    + "; ".join(reasons))
-
-
 def _check_outputs(out, result):
     # What every run gives, whatever its checks say: the figures, both macros, LVS, the files.
     for key in ("clock_mhz", "wns_ns", "hold_wns_ns", "unrouted_nets", "drc_errors",
@@ -104,7 +95,7 @@ def _check_targets(result):
 
 def _run(folder, config):
     # The command's exit status (1 when a check failed), its output folder and pnr.json.
-    _need_tools()
+    need_tools()
     out = folder / "pnr"
     status = main(["pnr", "--config", str(config), "--out", str(out)])
     result = json.loads((out / "pnr.json").read_text())

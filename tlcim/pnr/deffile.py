@@ -99,15 +99,18 @@ def placed_def(design, die, rows, tracks, components, pins, nets, *, vias="",
                   f"  + LAYER {p.layer} ( {-_u(p.half_w)} {-_u(p.half_h)} ) "
                   f"( {_u(p.half_w)} {_u(p.half_h)} )",
                   f"  + PLACED ( {_u(p.x)} {_u(p.y)} ) N ;"]
-    lines += ["END PINS", ""]
-    if specialnets:
-        lines += [specialnets.rstrip(), ""]
-    lines.append(f"NETS {len(nets)} ;")
+    lines += ["END PINS", "", f"NETS {len(nets)} ;"]
     for net, connections in nets.items():
         lines.append(f"- {net}")
         lines += [f"  ( {instance} {pin} )" for instance, pin in connections]
         lines.append(";")
-    lines += ["END NETS", "", "END DESIGN", ""]
+    lines += ["END NETS", ""]
+    # After NETS (DEF allows any order): qrouter numbers the nets of a second net section from
+    # the count of the first, so with the two supplies first its first two signal nets took
+    # the numbers it keeps for the supply and antenna nets (one wired to vdd, one unroutable).
+    if specialnets:
+        lines += [specialnets.rstrip(), ""]
+    lines += ["END DESIGN", ""]
     return "\n".join(lines)
 
 
