@@ -32,3 +32,16 @@ def test_spef_keeps_a_branch_that_reaches_no_pin(tmp_path):
     rc = "n 1 u1/Y 2 ( 3.5 0.001 ( 1.5 0.0005 ERROR ) , ( 2 0.0002 sub_m0/d[0] ) )\n"
     spef = extract.spef_text(rc, netlist, lef, {"u1": "INV", "sub_m0": "BLK"})
     assert "ERROR" not in spef and "*I sub_m0:d[0] I" in spef and "*D_NET n 0.0017" in spef
+
+
+def test_spef_of_a_net_nested_thousands_deep(tmp_path):
+    # qrouter nests each wire of a long route inside the one before: 5,000 deep here (the
+    # reduced configuration's longest net went past Python's recursion limit).
+    lef = read_test_lef(tmp_path)
+    netlist = tiny_netlist()
+    depth = 5000
+    rc = "n 1 u1/Y 2 " + "( 1 0.001 " * depth + "u9/A" + " )" * depth + "\n"
+    spef = extract.spef_text(rc, netlist, lef, {"u1": "INV", "u9": "INV"})
+    assert f"*D_NET n {depth * 0.001:.6g}" in spef and "*I u9:A I" in spef
+    assert f"{depth} n:{depth - 1} n:{depth} 1" in spef
+    assert f"{depth + 1} n:{depth} u9:A 0" in spef

@@ -116,7 +116,6 @@ def spef_text(rc_text, netlist, lef, components):
             continue
         net, driver = words[0], words[2]
         connections, caps, resistors = [], [], []
-        position = 4
 
         def terminal(name, drives):
             instance, pin = name.split("/", 1)
@@ -127,27 +126,25 @@ def spef_text(rc_text, netlist, lef, components):
             connections.append(f"*I {instance}:{pin} {direction}")
             return f"{instance}:{pin}"
 
-        def element(parent):
-            # ``( R C children... )``: a wire from ``parent`` to a new node.
-            nonlocal position
-            resistance, capacitance = float(words[position + 1]), float(words[position + 2])
-            position += 3
-            node = f"{net}:{len(caps) + 1}"
-            caps.append((node, capacitance))
-            resistors.append((parent, node, resistance))
-            while words[position] != ")":
-                if words[position] == "(":
-                    element(node)
-                elif words[position] == _NO_NODE:
-                    position += 1  # a wire end qrouter found no pin at: it ends here
-                else:
-                    resistors.append((node, terminal(words[position], False), 0.0))
-                    position += 1
+        # After the driver, ``( R C children... )`` groups: each a wire from the enclosing
+        # node (the driver at the top) to a new node, its children nested inside. A long net
+        # nests thousands deep, so the open groups are a list, not a recursion.
+        open_nodes = [terminal(driver, True)]
+        position = 4
+        while position < len(words) and (words[position] == "(" or len(open_nodes) > 1):
+            word = words[position]
+            if word == "(":
+                node = f"{net}:{len(caps) + 1}"
+                caps.append((node, float(words[position + 2])))
+                resistors.append((open_nodes[-1], node, float(words[position + 1])))
+                open_nodes.append(node)
+                position += 3
+                continue
+            if word == ")":
+                open_nodes.pop()
+            elif word != _NO_NODE:  # _NO_NODE: a wire end qrouter found no pin at
+                resistors.append((open_nodes[-1], terminal(word, False), 0.0))
             position += 1
-
-        root = terminal(driver, True)
-        while position < len(words) and words[position] == "(":
-            element(root)
         total = sum(c for _, c in caps)
         lines += [f"*D_NET {net} {total:.6g}", "*CONN"] + connections + ["*CAP"]
         lines += [f"{i} {node} {c:.6g}" for i, (node, c) in enumerate(caps, 1)]

@@ -30,9 +30,9 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     minutes on the reduced configuration and none made progress after one had not)."""
     lines = ["verbose 1"]
     lines += [f"read_lef {lef}" for lef in lefs]
-    # Stacked vias allowed at any depth, as qflow configures qrouter for osu018 (no
-    # ``via_stacks`` in its technology script): with none allowed, qrouter failed to remove
-    # stacks next to pins and left 1.5 % of the reduced design's nets unrouted for good.
+    # Stacked vias allowed at any depth (qrouter's default; qflow's osu018 set-up allows none,
+    # ``via_stacks 1``): with none allowed, qrouter failed to remove stacks next to pins and
+    # left 1.5 % of the reduced design's nets unrouted for good.
     lines += [f"catch {{layers {layers}}}", "via stack all", f"vdd {power}", f"gnd {ground}",
               f"read_def {def_name}",
               "set result [stage1]",
