@@ -1,6 +1,6 @@
-"""tlcim pnr (tlcim.pnr.flow): the command's refusals, and (``--long``: about 10 minutes
-and 20 on 2 cores) the whole flow on the smallest configuration with two subarrays
-(``REDUCED``; needs the Debian tools) and on ``small``."""
+"""tlcim pnr (tlcim.pnr.flow): the command's refusals, the whole flow on the smallest
+configuration with two subarrays (``REDUCED``, about 5 minutes on one core; needs the Debian
+tools) and, with ``--long``, on ``small``."""
 
 import json
 
@@ -63,12 +63,6 @@ def test_cli_refuses_a_file_it_did_not_write_before_the_work(tmp_path, capsys, m
     assert [p.name for p in out.iterdir()] == [FILES["def"]]
 
 
-#: Why the targets are not met yet (docs/pnr.md, Figures), as measured on the reduced
-#: configuration; strict, so that meeting them fails the test until this mark goes.
-UNMET = ("qrouter leaves about 20 nets unrouted on the reduced configuration, and setup misses "
-         "100 MHz by 0.86 ns on an input-port path (docs/pnr.md, Figures)")
-
-
 def _check_outputs(out, result):
     # What every run gives, whatever its checks say: the figures, both macros, LVS, the files.
     for key in ("clock_mhz", "wns_ns", "hold_wns_ns", "unrouted_nets", "drc_errors",
@@ -103,32 +97,15 @@ def _run(folder, config):
     return out, result
 
 
-@pytest.fixture(scope="module")
-def reduced(tmp_path_factory):
-    """``REDUCED`` placed and routed once for the tests below: (output folder, pnr.json)."""
-    folder = tmp_path_factory.mktemp("reduced")
-    config = folder / "reduced.toml"
-    config.write_text(REDUCED.to_toml())
-    return _run(folder, config)
-
-
-@pytest.mark.slow
-def test_reduced_configuration_laid_out(reduced):
-    """The whole flow on ``REDUCED``: both macros placed, every file written, LVS clean."""
-    _check_outputs(*reduced)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=UNMET)
-def test_reduced_configuration_meets_the_targets(reduced):
-    """Every net routed and timing met at 100 MHz on ``REDUCED``."""
-    _check_targets(reduced[1])
-
-
-@pytest.mark.slow
-def test_small_routed(tmp_path):
-    """``small`` (two 64 x 20 subarrays): laid out; every net routed and timing met."""
-    out, result = _run(tmp_path, "small")
+@pytest.mark.parametrize("name", ["reduced", pytest.param("small", marks=pytest.mark.slow)])
+def test_laid_out_routed_and_timed(tmp_path, name):
+    """The whole flow on ``REDUCED`` (two 16 x 1 subarrays) and ``small`` (two 64 x 20): both
+    macros placed, every file written, LVS clean, every net routed, timing met at 100 MHz."""
+    config = name
+    if name == "reduced":
+        config = tmp_path / "reduced.toml"
+        config.write_text(REDUCED.to_toml())
+    out, result = _run(tmp_path, config)
     _check_outputs(out, result)
     _check_targets(result)
 
