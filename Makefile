@@ -20,7 +20,7 @@ CLEAN_MAKE_ENV = env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS
 # (apt-get update once, then install); as root, `make test` and `make run` do it first.
 # Elsewhere the tests that need them skip, naming this target (with CI set they fail).
 SYSTEM_PACKAGES = qflow-tech-osu018 opensta berkeley-abc iverilog liblz4-dev \
-	qflow graywolf qrouter netgen-lvs tcl
+	qflow graywolf qrouter netgen-lvs tcl magic
 ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 AS_ROOT = $(if $(ROOT),system-deps)
 

@@ -2,12 +2,15 @@
 cell and a block macro, and a tiny yosys netlist using them."""
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
-from tlcim.pnr import tools
+from tlcim.pnr import deffile, route, tools
 from tlcim.pnr.lef import read_lef
 from tlcim.pnr.netlist import from_json
+from tlcim.signoff.library import find_library
 
 LEF = """VERSION 5.6 ;
 LAYER metal1
@@ -125,3 +128,27 @@ def need_tools():
             pytest.fail("place and route tools missing in CI: " + "; ".join(reasons))
         pytest.skip(f"place and route tools missing (run {tools.SYSTEM_DEPS}): "
                     + "; ".join(reasons))
+
+
+def route_two_inverters(folder):
+    """Write two osu018 inverters whose inputs come from pins ``a`` and ``b``, below the two
+    supply nets, into ``folder`` (``cells.lef``, ``placed.def``); route them with qrouter
+    (``routed.def``) and return its log. Skips without the tools (fails in CI)."""
+    need_tools()
+    shutil.copy(find_library().lef, folder / "cells.lef")
+    lef = read_lef(folder / "cells.lef")
+    components = [deffile.Component("u1", "INVX1", 10, 20, "N"),
+                  deffile.Component("u2", "INVX1", 30, 20, "N")]
+    pins = [deffile.IoPin(name, "input", x, 0.5, "metal2", 0.15, 0.5)
+            for name, x in (("a", 10.4), ("b", 30.4))]
+    nets = {"a": [("PIN", "a"), ("u1", "A")], "b": [("PIN", "b"), ("u2", "A")]}
+    special = ("SPECIALNETS 2 ;\n- vdd\n+ FIXED metal1 60 ( 1000 3000 ) ( 5000 * ) ;\n"
+               "- gnd\n+ FIXED metal1 60 ( 1000 2000 ) ( 5000 * ) ;\nEND SPECIALNETS")
+    (folder / "placed.def").write_text(deffile.placed_def(
+        "top", (60, 60), [("ROW_0", "core", 10, 20, "N", 50, 0.8)], lef.layers, components,
+        pins, nets, specialnets=special))
+    (folder / "route.tcl").write_text(route.config_text(["cells.lef"], len(lef.layers),
+                                                        "placed.def"))
+    done = subprocess.run([tools.find("qrouter"), "-noc", "-nog", "-s", "route.tcl"],
+                          cwd=folder, capture_output=True, text=True, timeout=120)
+    return done.stdout + done.stderr

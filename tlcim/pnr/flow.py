@@ -15,7 +15,8 @@ and the last lines of its log):
 7. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`);
 8. ``timing``: OpenSTA, setup and hold with the parasitics (:mod:`tlcim.pnr.timing`);
 9. ``lvs``: netgen compares the routed netlist with the synthesised one (:mod:`tlcim.pnr.lvs`);
-10. ``picture``: the layout as a PNG (:mod:`tlcim.pnr.picture`).
+10. ``drc``: magic checks the routed layout against the library's rules (:mod:`tlcim.pnr.drc`);
+11. ``picture``: the layout as a PNG (:mod:`tlcim.pnr.picture`).
 
 Outputs (:data:`FILES`) appear in the output folder together, or not at all; ``pnr.json``
 (:mod:`tlcim.pnr.report`) lists the figures and the checks. A check that fails (an unrouted
@@ -31,8 +32,10 @@ import time
 
 from tlcim.files import output_dir, write_json
 from tlcim.golden import Config
+from tlcim.signoff.library import find_library
 
-from . import buffer, deffile, extract, floorplan, layout, lvs, place, report, route, timing
+from . import (buffer, deffile, drc, extract, floorplan, layout, lvs, place, report, route,
+               timing)
 from .inputs import DEFAULT_CLOCK_MHZ, prepare, qflow_files
 from .lef import read_lef
 from .netlist import read_netlist
@@ -54,10 +57,12 @@ DEFAULT_UTILIZATION = 0.6
 #: Output files (relative to the output folder).
 FILES = {"def": "tlcim_top.def", "netlist": "tlcim_top.v", "parasitics": "tlcim_top.spef",
          "setup_report": "timing/setup.rpt", "hold_report": "timing/hold.rpt",
-         "lvs_report": "lvs.txt", "picture": "layout.png", "report": "pnr.json"}
+         "lvs_report": "lvs.txt", "drc_report": "drc.txt", "picture": "layout.png",
+         "report": "pnr.json"}
 
 #: Time limit of each tool run, in seconds (the machine may be loaded: generous).
-TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1800}
+TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1800,
+            "drc": 3600}
 
 
 def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
@@ -130,6 +135,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
                         "no routed DEF written")
         counts = route.failed_counts(log)
         router_failed = counts[-1] if counts else None
+        detached = route.detached_nets(log)
 
     with steps.step("extract", "routed DEF read back; Verilog and SPEF"):
         routed_text = deffile.close_sections((work / "routed.def").read_text())
@@ -167,12 +173,25 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
                   "no comparison written")
         compared = lvs.read_result((work / "lvs.txt").read_text())
 
+    with steps.step("drc", f"magic, {drc.RULES} rules"):
+        (work / "drc.tcl").write_text(drc.script_text(
+            find_library().folder, [inputs.cell_lef, inputs.macro_lef], FILES["def"],
+            inputs.top))
+        log = steps.run("magic", ["-dnull", "-noconsole", "drc.tcl"], log="drc.log",
+                        timeout=TIMEOUTS["drc"],
+                        check=lambda text: None if "*** drc total:" in text else
+                        "no DRC count printed")
+        drc_total, drc_rules = drc.read_result(log)
+        (work / FILES["drc_report"]).write_text(drc.report_text(drc_total, drc_rules))
+        progress(f"[pnr]   {drc_total} DRC errors")
+
     with steps.step("picture", "the layout drawn by KLayout"):
         from .picture import render
         render(work / FILES["def"], lef_files, work / FILES["picture"])
 
     result = report.build(config=config, inputs=inputs, netlist=netlist, lef=lef,
                           built=built, routed=routed, router_failed=router_failed,
+                          detached=detached, drc=(drc_total, drc_rules),
                           timed=timed, compared=compared, utilization=utilization,
                           buffers=buffers,
                           times=steps.times, runtime=time.monotonic() - started, files=FILES)

@@ -119,8 +119,10 @@ def assemble(netlist, lef, plan, cells, pads):
     return Layout(plan, tuple(components), tuple(pins), nets, tuple(row_list))
 
 
-#: Half size of the top-level (point) pins, in um: one database unit.
-_POINT_UM = 0.01
+#: Half width and half height of the top-level pins, in um: a pad of the bottom layer larger
+#: than the via landing on it and above its minimum area (0.2 um2 in osu018's SCN6M_SUBM
+#: rules), which point pins left to the via's own pad alone.
+_PIN_HALF_UM = (0.2, 0.4)
 
 
 def _io_pins(netlist, lef, plan, pads):
@@ -144,14 +146,14 @@ def _io_pins(netlist, lef, plan, pads):
     for index in range(len(tracks) - 1, -1, -1):  # then back inside the right end
         bound = last if index == len(tracks) - 1 else tracks[index + 1] - step
         tracks[index] = min(tracks[index], bound)
-    # Point pins on the bottom layer, on a grid point one track above the die's edge, as
-    # qflow's place2def writes them: qrouter only recognises a route's start on a pin of the
-    # layers the cells have pins on (metal1); on metal2 pins it lost the start of a tenth of
-    # the I/O nets ("failure to find route start node").
+    # Pins on the bottom layer, centred on a grid point one track above the die's edge, where
+    # qflow's place2def puts its point pins: qrouter only recognises a route's start on a pin
+    # of the layers the cells have pins on (metal1); on metal2 pins it lost the start of a
+    # tenth of the I/O nets ("failure to find route start node").
     bottom = lef.layers[0]
     y = bottom.offset + bottom.pitch
     return [IoPin(bit, direction, layer.offset + track * layer.pitch, y, bottom.name,
-                  _POINT_UM, _POINT_UM)
+                  *_PIN_HALF_UM)
             for (bit, direction), track in zip(order, tracks)]
 
 

@@ -9,16 +9,18 @@ Keys (lengths in um, times in s, slacks in ns):
   buffer trees), ``fill_cells``, ``macros`` (macro
   instances in the layout), ``nets``;
 - ``unrouted_nets`` (``router``: qrouter's final count of failed nets; ``def``: nets of the
-  routed DEF with two or more connections and no wire), ``drc_errors`` (see below),
+  routed DEF with two or more connections and no wire; ``detached``: nets whose route qrouter
+  could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`),
+  ``drc_errors`` and ``drc_rules`` (see below),
   ``wirelength_um`` (signal nets; ``power_um`` the power grid's wires), ``vias``;
 - ``wns_ns``, ``tns_ns``, ``hold_wns_ns``, ``fmax_mhz``, the worst paths' end points;
 - ``lvs``: netgen's verdict on the routed netlist against the synthesised one;
 - ``checks``: each check's outcome; ``steps_s`` and ``runtime_s``; ``files``.
 
-``drc_errors`` counts what the flow can check: qrouter routes on its track grid with the LEF's
-spacing rules and has no design-rule checker of its own, and the library has no cell layouts,
-so there is no sign-off DRC here (docs/pnr.md). The number reported is the routing problems
-the router itself found: nets it could not route without a conflict (its failed nets).
+``drc_errors`` is magic's count of design-rule errors in the routed layout against the
+library's rule deck (:mod:`tlcim.pnr.drc`), ``drc_rules`` the count of each rule; the cells
+and the macro are LEF abstracts (the library has no cell layouts), so their insides are not
+checked (docs/pnr.md).
 """
 
 __all__ = ["build", "summary"]
@@ -28,8 +30,8 @@ def _round(value, digits=3):
     return round(float(value), digits)
 
 
-def build(*, config, inputs, netlist, lef, built, routed, router_failed, timed, compared,
-          utilization, buffers, times, runtime, files):
+def build(*, config, inputs, netlist, lef, built, routed, router_failed, detached, drc,
+          timed, compared, utilization, buffers, times, runtime, files):
     """Return the report (a dict) of one run."""
     plan = built.plan
     core_w, core_h = plan.core[2] - plan.core[0], plan.core[3] - plan.core[1]
@@ -41,9 +43,11 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, timed, 
     macros_placed = sum(1 for name in routed.components if name in
                         {macro.name for macro in netlist.macros})
     vias = sum(net.vias for net in routed.nets.values())
+    drc_total, drc_rules = drc
     checks = {
-        "every net routed": router_failed == 0 and not unrouted_def,
+        "every net routed": router_failed == 0 and not unrouted_def and not detached,
         "no routing conflicts": router_failed == 0,
+        "no DRC errors": drc_total == 0,
         "lvs match": bool(compared["match"]),
         "setup met": timed.wns_ns >= 0,
         "hold met": timed.hold_wns_ns >= 0,
@@ -64,13 +68,12 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, timed, 
         "fill_cells": fills,
         "macros": macros_placed,
         "nets": len(routed.nets),
-        "unrouted_nets": len(unrouted_def) if router_failed is None else
-        max(router_failed, len(unrouted_def)),
+        "unrouted_nets": len(set(unrouted_def) | set(detached)) if router_failed is None else
+        max(router_failed, len(set(unrouted_def) | set(detached))),
         "unrouted": {"router": router_failed, "def": len(unrouted_def),
-                     "examples": unrouted_def[:10]},
-        "drc_errors": router_failed if router_failed is not None else -1,
-        "drc_meaning": "nets qrouter could not route without a conflict; no sign-off DRC "
-                       "(no cell layouts in the library)",
+                     "detached": len(detached), "examples": (unrouted_def + detached)[:10]},
+        "drc_errors": drc_total,
+        "drc_rules": drc_rules,
         "wirelength_um": _round(routed.length, 1),
         "power_um": _round(routed.special_length, 1),
         "vias": vias,
@@ -95,7 +98,7 @@ def summary(result):
         f"die {die[0]:.0f} x {die[1]:.0f} um, {result['cells']:,} cells at utilisation "
         f"{result['utilization']:.2f}, {result['macros']} macros",
         f"routed: {result['wirelength_um'] / 1000:,.1f} mm of wire, "
-        f"{result['unrouted_nets']} unrouted nets",
+        f"{result['unrouted_nets']} unrouted nets, {result['drc_errors']} DRC errors",
         f"timing at {result['clock_mhz']:g} MHz: setup WNS {result['wns_ns']:+.3f} ns, "
         f"hold WNS {result['hold_wns_ns']:+.3f} ns, Fmax {result['fmax_mhz']:.1f} MHz",
         f"LVS: {result['lvs']['message']}",

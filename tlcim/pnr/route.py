@@ -5,15 +5,16 @@ and efforts; on a congested design that ran for over half an hour without conver
 schedule here (:func:`config_text`) is the same sequence, bounded: the first stage (every net
 routed in turn), then at most ``passes`` rip-up-and-reroute passes of the failed nets (a
 growing search mask, then the whole die with growing effort once a pass makes no progress,
-until a whole-die pass makes none), the cleanup stage once every net is routed, and then the
-result is written whatever it is: the routed DEF, the failed nets and the wires' resistances
+until a whole-die pass makes none), the cleanup stage (stage 3: every net rerouted without the
+congestion costs) once every net is routed, and then the result is written whatever it is
+(without qrouter's ``cleanup all``, see :func:`config_text`): the routed DEF, the failed nets and the wires' resistances
 and capacitances (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets
 after every stage go into the log as ``*** failed after <stage>: N``.
 """
 
 import re
 
-__all__ = ["PASSES", "config_text", "failed_counts"]
+__all__ = ["PASSES", "config_text", "failed_counts", "detached_nets"]
 
 #: Rip-up-and-reroute passes of the second stage at most.
 PASSES = 6
@@ -30,10 +31,13 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     minutes on the reduced configuration and none made progress after one had not)."""
     lines = ["verbose 1"]
     lines += [f"read_lef {lef}" for lef in lefs]
-    # Stacked vias allowed at any depth (qrouter's default; qflow's osu018 set-up allows none,
-    # ``via_stacks 1``): with none allowed, qrouter failed to remove stacks next to pins and
-    # left 1.5 % of the reduced design's nets unrouted for good.
-    lines += [f"catch {{layers {layers}}}", "via stack all", f"vdd {power}", f"gnd {ground}",
+    # No stacked vias (``via stack 1``, as qflow's osu018 set-up has it): the metal pad
+    # between two stacked vias is below the layers' minimum area (magic found 6,652 such
+    # violations on the reduced design with stacks allowed, :mod:`tlcim.pnr.drc`).
+    # No ``cleanup all`` before writing (qrouter's standard_route has it): on the reduced design
+    # it moved one net's end off its pin (an open) and left two metal2 wires too close;
+    # without it magic finds no error there.
+    lines += [f"catch {{layers {layers}}}", "via stack 1", f"vdd {power}", f"gnd {ground}",
               f"read_def {def_name}",
               "set result [stage1]",
               'puts "*** failed after stage1: $result"',
@@ -61,7 +65,6 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
               '        puts "*** failed after stage2 mask none effort 20: $result"',
               "    }",
               "}",
-              "cleanup all",
               f"write_def {out}.def",
               "write_failed failed.txt",
               f"write_delays {out}.rc",
@@ -74,3 +77,14 @@ def failed_counts(log):
     """Return the failed-net counts the script printed, in order (the last is final)."""
     return [int(n) for n in re.findall(r"^\*\*\* (?:failed after [^:]*|final failed): (\d+)",
                                        log, re.MULTILINE)]
+
+
+def detached_nets(log):
+    """Return the nets whose route qrouter could not attach to a pin at one end ("Failure to
+    find route start/end node"), sorted: opens its failed-net count leaves out. Only its last
+    pass over every net counts (the cleanup stage and what follows it, when it ran)."""
+    cleanup = log.find("*** failed after stage3")
+    if cleanup >= 0:
+        log = log[max(log.rfind("*** failed after stage2", 0, cleanup), 0):]
+    return sorted(set(re.findall(r"Failure to find route (?:start|end) node/route on net "
+                                 r"(.+)!\s*$", log, re.MULTILINE)))

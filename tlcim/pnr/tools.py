@@ -26,6 +26,7 @@ TOOLS = {
     "netgen": ("netgen-lvs", "netgen-lvs", "netlist comparison (LVS)"),
     "tclsh": ("tclsh", "tcl", "qflow's fill and power-stripe script"),
     "sta": ("sta", "opensta", "static timing analysis"),
+    "magic": ("magic", "magic", "design-rule check"),
 }
 
 #: The environment variable naming a tool's executable where it is not ``TLCIM_<TOOL>``:

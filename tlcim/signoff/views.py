@@ -30,9 +30,10 @@ Where every number comes from (:class:`tlcim.cost.constants.Constants`, each wit
   ``nvm_precharge`` (``cells x e_restore_cell_pj``, from ``VDD``), a store on the rising edge of
   ``nvm_store_set`` (``cells x e_store_cell_pj``, from ``VPP``); leakage
   ``cells x macro_leakage_nw_per_cell``.
-- **Layout** (LEF): signal pins on the routing tracks of the library's first vertical
-  (south and north edges) and first horizontal (west edge) layer above the bottom one, each
-  the layer's minimum width and two pitches deep, spread evenly along their edge: the compute
+- **Layout** (LEF): signal pins drawn on the library's first vertical layer above the bottom
+  one, on its tracks (south and north edges) or on the first horizontal layer's tracks (west
+  edge), each the vertical layer's minimum width and two pitches deep, spread evenly along
+  their edge: the compute
   inputs (word lines, block) and the store/restore controls on the west edge where the row
   drivers are, the SRAM row port, ADC codes, mux, clock and reset on the south edge below the
   columns, the controller's extended row port on the north edge. Supplies as stripes
@@ -200,9 +201,11 @@ def _layers(technology):
     return pins_v, pins_h, stripes, blocked
 
 
-def _place(bits, side, layer, length, depth, reserved, size):
+def _place(bits, side, layer, length, depth, reserved, size, drawn=None):
     """Spread ``bits`` on the tracks of ``layer`` along an edge of ``length`` um, leaving
-    ``reserved`` um free at both ends; return their shapes or raise ``ValueError``."""
+    ``reserved`` um free at both ends; return their shapes (on ``drawn``, default ``layer``,
+    at its width) or raise ``ValueError``."""
+    drawn = drawn or layer
     first = math.ceil(round((reserved - layer.offset) / layer.pitch, 6))
     last = math.floor(round((length - reserved - layer.offset) / layer.pitch, 6))
     tracks = last - first + 1
@@ -216,14 +219,14 @@ def _place(bits, side, layer, length, depth, reserved, size):
     shapes = []
     for index, bit in enumerate(bits):
         centre = layer.offset + (start + index * step) * layer.pitch
-        low, high = _round(centre - layer.width / 2), _round(centre + layer.width / 2)
+        low, high = _round(centre - drawn.width / 2), _round(centre + drawn.width / 2)
         if side == "south":
             box = (low, 0.0, high, depth)
         elif side == "north":
             box = (low, _round(height - depth), high, height)
         else:  # west
             box = (0.0, low, depth, high)
-        shapes.append(PinShape(bit, layer.name, *box))
+        shapes.append(PinShape(bit, drawn.name, *box))
     return shapes
 
 
@@ -260,11 +263,15 @@ def describe_macro(config, technology=OSU018, constants=PAPER_CONSTANTS):
     # Keep the corners free of the other edges' pins.
     reserved = max(depth.values()) + max(pins_v.pitch, pins_h.pitch)
     shapes = []
+    # Every pin is drawn on the vertical layer, the west ones on the horizontal layer's
+    # tracks: qrouter attaches a route's end only to pins on the layers where the cells have
+    # theirs; on metal3 the routes to west pins ended a track beside them, opens it did not
+    # count ("Failure to find route end node").
     for side, layer, length in (("south", pins_v, width), ("north", pins_v, width),
                                 ("west", pins_h, height)):
         bits = [bit for pin in pins if pin.side == side for bit in pin.bits()]
         shapes += _place(bits, side, layer, length, depth[layer.name], reserved,
-                         (width, height))
+                         (width, height), drawn=pins_v)
 
     # Supply stripes: VDD, VSS, VPP repeating across the width, full height.
     stripe, pitch = k.macro_power_stripe_um, k.macro_power_pitch_um

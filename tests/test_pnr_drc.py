@@ -1,0 +1,45 @@
+"""tlcim.pnr.drc: magic's design-rule check on the library's rules, its script and its counts
+(magic runs on two routed inverters; needs the Debian tools)."""
+
+import subprocess
+
+import pytest
+from pnr_helpers import route_two_inverters
+
+from tlcim.pnr import deffile, drc, tools
+from tlcim.signoff.library import find_library
+
+
+def test_counts_read_back():
+    log = ("Loading DRC rules\n*** drc total: 3\n*** drc rule: 2 Metal2 area < 20 (Mosis #+++)\n"
+           "*** drc rule: 1 Metal3 spacing < 3 (Mosis #15.2)\n")
+    total, rules = drc.read_result(log)
+    assert total == 3
+    assert rules == {"Metal2 area < 20 (Mosis #+++)": 2, "Metal3 spacing < 3 (Mosis #15.2)": 1}
+    assert "3 errors" in drc.report_text(total, rules)
+    assert drc.read_result("*** drc total: 0\n") == (0, {})
+
+
+def test_no_count_is_an_error():
+    with pytest.raises(ValueError, match="no DRC count"):
+        drc.read_result("magic: couldn't load technology\n")
+
+
+def test_routed_inverters_are_clean_and_a_small_pad_is_not(tmp_path):
+    route_two_inverters(tmp_path)
+    routed = deffile.close_sections((tmp_path / "routed.def").read_text())
+    # A 0.4 x 0.3 um piece of metal2 on its own: below the layer's minimum area (0.2 um2).
+    pad = routed.replace("( 5000 * ) ;\nEND SPECIALNETS",
+                         "( 5000 * )\n  NEW metal2 30 ( 5500 5500 ) ( 5510 * ) ;\nEND SPECIALNETS")
+    assert pad != routed
+    counts = {}
+    for name, text in (("clean", routed), ("pad", pad)):
+        (tmp_path / f"{name}.def").write_text(text)
+        (tmp_path / f"{name}.tcl").write_text(drc.script_text(
+            find_library().folder, ["cells.lef"], f"{name}.def", "top"))
+        done = subprocess.run([tools.find("magic"), "-dnull", "-noconsole", f"{name}.tcl"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        counts[name] = drc.read_result(done.stdout + done.stderr)
+    assert counts["clean"] == (0, {})
+    total, rules = counts["pad"]
+    assert total == 1 and list(rules) == ["Metal2 area < 20 (Mosis #+++)"], rules

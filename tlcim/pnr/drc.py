@@ -1,0 +1,56 @@
+"""Design-rule check of the routed layout with magic, on the library's own rule deck.
+
+magic reads the LEF abstracts of the cells and the macro and the routed DEF, and checks the
+wires, vias and pins against ``SCN6M_SUBM.10``, the MOSIS scalable rules that
+``qflow-tech-osu018`` ships for these cells (widths, spacings, minimum areas of every metal and
+via layer), as qflow's own ``drc.sh`` does. What it cannot check: the inside of the cells
+(the Debian library has no cell layouts, only abstracts) and the inside of the macro.
+
+:func:`script_text` writes magic's batch script; :func:`read_result` reads the total and the
+count of each rule back from its log (lines ``*** drc ...`` the script prints).
+"""
+
+import re
+
+__all__ = ["RULES", "script_text", "read_result", "report_text"]
+
+#: magic's technology file (in the library folder), as ``osu018.magicrc`` loads it.
+RULES = "SCN6M_SUBM.10"
+
+
+def script_text(tech_folder, lefs, def_name, design):
+    """Return magic's batch script: load the rules from ``tech_folder``, read ``lefs`` and
+    ``def_name``, check the whole of ``design`` and print the counts."""
+    lines = [f"path sys +{tech_folder}", f"tech load {RULES} -noprompt",
+             # The macro's pins sit on half-lambda coordinates (0.05 um): on magic's default
+             # grid of one lambda they would be rounded into slivers that are not there.
+             "scalegrid 1 2", "drc euclidean on", "drc off"]
+    lines += [f"lef read {lef}" for lef in lefs]
+    lines += [f"def read {def_name}", f"load {design}", "select top cell", "expand", "drc on",
+              "drc check", "drc catchup",
+              'puts stdout "*** drc total: [drc list count total]"',
+              "foreach {why boxes} [drc listall why] {",
+              '    puts stdout "*** drc rule: [llength $boxes] $why"',
+              "}",
+              "quit -noprompt"]
+    return "\n".join(lines) + "\n"
+
+
+def read_result(log):
+    """Return ``(total, {rule: areas})`` from magic's log, or raise ``ValueError`` if the
+    script did not get to its counts."""
+    total = re.search(r"^\*\*\* drc total: (\d+)", log, re.MULTILINE)
+    if total is None:
+        raise ValueError("magic printed no DRC count")
+    rules = {}
+    for count, rule in re.findall(r"^\*\*\* drc rule: (\d+) (.+?)\s*$", log, re.MULTILINE):
+        rules[rule] = rules.get(rule, 0) + int(count)
+    return int(total.group(1)), dict(sorted(rules.items(), key=lambda item: -item[1]))
+
+
+def report_text(total, rules):
+    """Return the DRC report written into the output folder."""
+    lines = [f"magic DRC ({RULES} rules, LEF abstracts of the cells and the macro): "
+             f"{total} errors"]
+    lines += [f"{count:8d}  {rule}" for rule, count in rules.items()]
+    return "\n".join(lines) + "\n"
