@@ -77,17 +77,9 @@ def builds(config):
 def periphery_sources(config):
     """Return the sources of ``config`` with every subarray a ``tlcim_subarray`` whose outputs
     are 0: the periphery's own simulation cost, an upper bound for any model of the macro."""
-    from tlcim.hw.generate import verilog_text
-    from tlcim.hw.reram_array import NvmSubarrayBlackBox
-    ports = NvmSubarrayBlackBox.verilog_ports(config)
-    lines = [f"module tlcim_subarray({', '.join(name for _, name, _ in ports)});"]
-    for direction, name, width in ports:
-        lines.append(f"  {direction} [{width - 1}:0] {name};")
-        if direction == "output":
-            lines.append(f"  assign {name} = 0;")
-    lines.append("endmodule")
+    from tlcim.hw.generate import blackbox_declaration, verilog_text
     return {"tlcim_top.v": verilog_text(config, blackbox=True),
-            "tlcim_subarray.v": "\n".join(lines) + "\n"}
+            "tlcim_subarray.v": blackbox_declaration(config, tied=True)}
 
 
 def _ops(config, folder, batch):

@@ -229,7 +229,6 @@ class Device:
         self._reram = [{} for _ in range(S)]       # set -> int8 [rows, cbls]
         self._spare = [{} for _ in range(S)]       # set -> int8 [rows, spare cells]
         self._sensed = [{} for _ in range(S)]      # what the last restore read (see sensed)
-        self._read_empty = [False] * S             # ... and whether it read row 0 empty
         self._generation = [{} for _ in range(S)]  # set -> times stored (seeds variation)
         self._clear_faults()
 
@@ -310,7 +309,6 @@ class Device:
         chosen = self._subarrays(subarray, allow_all=True)
         empty = [s for s in chosen if k not in self._reram[s]]
         self._sensed = [{} for _ in self._sensed]
-        self._read_empty = [False] * len(self._sensed)
         failures = {}
         for s in chosen:
             if s in empty:
@@ -362,7 +360,6 @@ class Device:
         self.allow_unverified = False
         failures = {}
         self._sensed = [{} for _ in self._sensed]
-        self._read_empty = [False] * len(self._sensed)
         for s in range(self.config.subarrays):
             self._invalidate(s)
             self._sram[s] = 0  # the latches power up in an unknown state: model it as zeros
@@ -405,7 +402,8 @@ class Device:
         """Whether the last ``restore`` (or ``reset``) read row 0's marker of ``subarray`` as
         HRS: the set reads as never stored there (``SET_EMPTY``; at boot, invalid without an
         error), though it may have been stored and misread."""
-        return self._read_empty[subarray]
+        entry = self._sensed[subarray]
+        return bool(entry) and self._verify(entry["trits"], entry["spare"])[0]
 
     @property
     def unverified(self):
@@ -539,7 +537,6 @@ class Device:
         self._sensed[s] = {"stored": self._reram[s][k].copy(), "trits": trits.copy(),
                            "stored_spare": self._spare[s][k].copy(), "spare": spare.copy()}
         empty, bad = self._verify(trits, spare)
-        self._read_empty[s] = empty
         if empty:
             self._invalidate(s)
             return _READS_EMPTY

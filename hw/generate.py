@@ -78,19 +78,23 @@ def _config_json(config):
                       indent=1) + "\n"
 
 
-def blackbox_declaration(config):
+def blackbox_declaration(config, *, tied=False):
     """Return the port-only Verilog module ``tlcim_subarray`` (``(* blackbox *)``) that the
     black-box variant instantiates, with the ports of
     :class:`tlcim.hw.reram_array.NvmSubarrayBlackBox` (the stub's pins and the store/restore
-    pins)."""
+    pins). ``tied``: a module instead whose outputs are all 0 (simulation speed benchmarks:
+    the periphery's own cost)."""
     from .reram_array import NvmSubarrayBlackBox
     from .stub import SubarrayBlackBox
     ports = NvmSubarrayBlackBox.verilog_ports(config)
     lines = ["", "// Port-only black box of the analog subarray: the tapeout flow provides it.",
-             "(* blackbox *)",
-             f"module {SubarrayBlackBox.module_name}({', '.join(name for _, name, _ in ports)});"]
+             "(* blackbox *)"] if not tied else ["", "// The subarray with every output 0."]
+    lines.append(f"module {SubarrayBlackBox.module_name}"
+                 f"({', '.join(name for _, name, _ in ports)});")
     for direction, name, width in ports:
         lines.append(f"  {direction} {f'[{width - 1}:0] ' if width > 1 else ''}{name};")
+        if tied and direction == "output":
+            lines.append(f"  assign {name} = 0;")
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 

@@ -269,7 +269,8 @@ def _tlcim(args, cwd, **kwargs):
     env = dict(kwargs.pop("env", os.environ))
     env.pop("PYTEST_CURRENT_TEST", None)
     return subprocess.Popen([sys.executable, "-m", "tlcim", *map(str, args)], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            **kwargs)
 
 
 def test_internal_errors_are_one_line_without_traceback(tmp_path):

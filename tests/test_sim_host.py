@@ -132,6 +132,13 @@ def test_rtl_faults_and_read_match_golden(tmp_path, rng, against_golden):
     np.testing.assert_array_equal(golden_out["R0.npy"], np.load(tmp_path / "W0.npy"))
 
 
+def _script(folder, ops):
+    """Write session script ``ops`` into ``folder``; return its path."""
+    path = folder / "s.json"
+    path.write_text(json.dumps(ops))
+    return path
+
+
 def test_set_empty_names_only_empty_subarrays(tmp_path, rng, against_golden):
     """Found by seeds 3 and 9 of `small`: a restore of "all" where one subarray never stored
     the set and another fails verification names only the first (the host named both)."""
@@ -143,8 +150,7 @@ def test_set_empty_names_only_empty_subarrays(tmp_path, rng, against_golden):
     ops += [{"op": "store", "subarray": 0, "set": 2},
             {"op": "inject", "fault": "misread", "subarray": 0, "row": 3, "cbl": 1},
             {"op": "restore", "subarray": "all", "set": 2}, {"op": "status"}]
-    (tmp_path / "s.json").write_text(json.dumps(ops))
-    entries, _ = against_golden(tmp_path / "s.json")
+    entries, _ = against_golden(_script(tmp_path, ops))
     assert entries[4]["error"] == "set_empty"
     assert entries[4]["detail"] == ("set 2 was never stored in subarray(s) [1]; their weights "
                                     "are invalid")
@@ -164,8 +170,7 @@ def test_boot_verify_failure_names_only_subarrays_holding_the_boot_set(tmp_path,
            {"op": "write", "subarray": 0, "weights": "W.npy"},
            {"op": "store", "subarray": 0, "set": config.boot_set},
            {"op": "reset"}, {"op": "status"}]
-    (tmp_path / "s.json").write_text(json.dumps(ops))
-    entries, _ = against_golden(tmp_path / "s.json")
+    entries, _ = against_golden(_script(tmp_path, ops))
     assert entries[3]["error"] == "verify_failed"
     assert entries[3]["detail"].endswith("subarray(s) [0] invalid")
     assert entries[4]["valid"] == [False, False]
@@ -275,8 +280,7 @@ def test_policy_keeps_failed_weights_until_a_reset(tmp_path, rng, against_golden
             {"op": "reset"},
             {"op": "status"},
             {"op": "policy", "allow_unverified": False}]
-    (tmp_path / "s.json").write_text(json.dumps(ops))
-    entries, outputs = against_golden(tmp_path / "s.json")
+    entries, outputs = against_golden(_script(tmp_path, ops))
     assert entries[5]["error"] == "verify_failed"
     assert entries[5]["detail"].endswith("subarray(s) [1] kept valid by the allow_unverified "
                                          "policy")
@@ -305,8 +309,7 @@ def test_a_store_of_weights_the_policy_kept(tmp_path, against_golden):
             "level": 1},
            {"op": "restore", "subarray": 1, "set": 7},
            {"op": "read", "subarray": 1, "out": "W7.npy"}]
-    (tmp_path / "s.json").write_text(json.dumps(ops))
-    entries, outputs = against_golden(tmp_path / "s.json")
+    entries, outputs = against_golden(_script(tmp_path, ops))
     assert entries[7]["error"] == "verify_failed"
     assert outputs["W7.npy"][28, 17 // config.w_trits] == 3 ** (17 % config.w_trits)
 
@@ -327,8 +330,7 @@ def test_a_marker_misread_to_hrs_restores_as_never_stored(tmp_path, against_gold
             {"op": "policy", "allow_unverified": True},
             {"op": "restore", "subarray": "all", "set": 5},
             {"op": "status"}]
-    (tmp_path / "s.json").write_text(json.dumps(ops))
-    entries, _ = against_golden(tmp_path / "s.json")
+    entries, _ = against_golden(_script(tmp_path, ops))
     assert entries[6]["error"] == "set_empty"
     assert entries[6]["detail"] == ("set 5 was never stored in subarray(s) [0, 1]; their "
                                     "weights are invalid")
@@ -349,8 +351,7 @@ def test_a_boot_restore_names_only_the_subarrays_that_failed(tmp_path, against_g
              "matrix": [[1, 0, 0], [0, 1, 0], [0.5, 0, 0.5]]},
             {"op": "reset"},
             {"op": "status"}]
-    (tmp_path / "s.json").write_text(json.dumps(ops))
-    entries, _ = against_golden(tmp_path / "s.json")
+    entries, _ = against_golden(_script(tmp_path, ops))
     assert entries[4]["detail"] == ("first mismatch at subarray 0, row 0; subarray(s) [0] "
                                     "invalid")
     assert entries[5]["valid"] == [False, False]

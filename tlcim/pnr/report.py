@@ -39,6 +39,7 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, detache
     macro_area = sum(lef.macros[macro.cell].area for macro in netlist.macros)
     die_w, die_h = plan.die
     unrouted_def = routed.unrouted()
+    opens = sorted(set(unrouted_def) | set(detached))  # nets open by the DEF or qrouter's log
     fills = sum(1 for cell in routed.components.values() if cell == "FILL")
     macros_placed = sum(1 for name in routed.components if name in
                         {macro.name for macro in netlist.macros})
@@ -68,10 +69,10 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, detache
         "fill_cells": fills,
         "macros": macros_placed,
         "nets": len(routed.nets),
-        "unrouted_nets": len(set(unrouted_def) | set(detached)) if router_failed is None else
-        max(router_failed, len(set(unrouted_def) | set(detached))),
+        "unrouted_nets": len(opens) if router_failed is None else
+        max(router_failed, len(opens)),
         "unrouted": {"router": router_failed, "def": len(unrouted_def),
-                     "detached": len(detached), "examples": (unrouted_def + detached)[:10]},
+                     "detached": len(detached), "examples": opens[:10]},
         "drc_errors": drc_total,
         "drc_rules": drc_rules,
         "wirelength_um": _round(routed.length, 1),

@@ -7,8 +7,9 @@ routed in turn), then at most ``passes`` rip-up-and-reroute passes of the failed
 growing search mask, then the whole die with growing effort once a pass makes no progress,
 until a whole-die pass makes none), the cleanup stage (stage 3: every net rerouted without the
 congestion costs) once every net is routed, and then the result is written whatever it is
-(without qrouter's ``cleanup all``, see :func:`config_text`): the routed DEF, the failed nets and the wires' resistances
-and capacitances (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets
+(without qrouter's ``cleanup all``, see :func:`config_text`): the routed DEF, the failed
+nets and the wires' resistances and capacitances (``write_delays``, read by
+:mod:`tlcim.pnr.extract`). The numbers of failed nets
 after every stage go into the log as ``*** failed after <stage>: N``.
 """
 

@@ -201,11 +201,10 @@ def _layers(technology):
     return pins_v, pins_h, stripes, blocked
 
 
-def _place(bits, side, layer, length, depth, reserved, size, drawn=None):
+def _place(bits, side, layer, length, depth, reserved, size, drawn):
     """Spread ``bits`` on the tracks of ``layer`` along an edge of ``length`` um, leaving
-    ``reserved`` um free at both ends; return their shapes (on ``drawn``, default ``layer``,
-    at its width) or raise ``ValueError``."""
-    drawn = drawn or layer
+    ``reserved`` um free at both ends; return their shapes (on layer ``drawn``, at its
+    width) or raise ``ValueError``."""
     first = math.ceil(round((reserved - layer.offset) / layer.pitch, 6))
     last = math.floor(round((length - reserved - layer.offset) / layer.pitch, 6))
     tracks = last - first + 1
@@ -271,7 +270,7 @@ def describe_macro(config, technology=OSU018, constants=PAPER_CONSTANTS):
                                 ("west", pins_h, height)):
         bits = [bit for pin in pins if pin.side == side for bit in pin.bits()]
         shapes += _place(bits, side, layer, length, depth[layer.name], reserved,
-                         (width, height), drawn=pins_v)
+                         (width, height), pins_v)
 
     # Supply stripes: VDD, VSS, VPP repeating across the width, full height.
     stripe, pitch = k.macro_power_stripe_um, k.macro_power_pitch_um
