@@ -115,3 +115,31 @@ def test_opensta_is_found_through_the_variable_sign_off_reads(tmp_path, monkeypa
     monkeypatch.setenv("STA", str(tmp_path / "no-sta"))
     with pytest.raises(ValueError, match=r"\$STA = .*no-sta not found.*opensta"):
         tools.find("sta")
+
+
+def _macro_hold_slacks(implementation):
+    # The hold slack of every macro input pin of the implementation's netlist.
+    return [slack for _, end, slack in implementation.timing.hold_paths
+            if end.split("/")[0].endswith("macro")]
+
+
+def test_macro_inputs_get_the_hold_margin_the_layout_needs():
+    # The netlist place and route starts from: every macro input keeps MACRO_HOLD_MARGIN_NS of
+    # hold slack for the clock tree's skew; sign-off's own fix (no margin) leaves less.
+    from tlcim.pnr.inputs import MACRO_HOLD_MARGIN_NS
+    from tlcim.signoff.flow import implement
+    need_tools()
+    quiet = {"progress": lambda message: None}
+    plain = _macro_hold_slacks(implement(REDUCED, 100.0, **quiet))
+    margined = _macro_hold_slacks(implement(REDUCED, 100.0, **quiet,
+                                            macro_hold_margin_ns=MACRO_HOLD_MARGIN_NS))
+    assert plain and len(margined) == len(plain)
+    assert min(plain) >= 0 and min(plain) < MACRO_HOLD_MARGIN_NS
+    assert min(margined) >= MACRO_HOLD_MARGIN_NS
+
+
+@pytest.mark.parametrize("margin", [-0.1, float("nan"), "0.2"])
+def test_a_bad_hold_margin_is_refused_before_any_work(margin):
+    from tlcim.signoff.flow import implement
+    with pytest.raises(ValueError, match="macro_hold_margin_ns must be a number of ns >= 0"):
+        implement(REDUCED, 100.0, macro_hold_margin_ns=margin)

@@ -5,12 +5,11 @@ and efforts; on a congested design that ran for over half an hour without conver
 schedule here (:func:`config_text`) is the same sequence, bounded: the first stage (every net
 routed in turn), then at most ``passes`` rip-up-and-reroute passes of the failed nets (a
 growing search mask, then the whole die with growing effort once a pass makes no progress,
-until a whole-die pass makes none), the cleanup stage (stage 3: every net rerouted without the
-congestion costs) once every net is routed, and then the result is written whatever it is
-(without qrouter's ``cleanup all``, see :func:`config_text`): the routed DEF, the failed
-nets and the wires' resistances and capacitances (``write_delays``, read by
-:mod:`tlcim.pnr.extract`). The numbers of failed nets
-after every stage go into the log as ``*** failed after <stage>: N``.
+until a whole-die pass at the largest effort makes none), and then the result is written
+whatever it is (without qrouter's ``cleanup all`` and third stage, see :func:`config_text`):
+the routed DEF, the failed nets and the wires' resistances and capacitances
+(``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets after every
+stage go into the log as ``*** failed after <stage>: N``.
 """
 
 import re
@@ -18,7 +17,9 @@ import re
 __all__ = ["PASSES", "config_text", "failed_counts", "detached_nets"]
 
 #: Rip-up-and-reroute passes of the second stage at most.
-PASSES = 6
+PASSES = 8
+#: Effort of the whole-die passes at most: one without progress at this effort ends the stage.
+MAX_EFFORT = 80
 
 
 def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PASSES,
@@ -27,9 +28,10 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     layers, write ``<out>.def``, ``<out>.rc`` and ``failed.txt``.
 
     The second stage's passes search a growing margin around each failed net (mask 10, 30,
-    ...); once a pass makes no progress the rest search the whole die with growing effort,
-    and a pass over the whole die without progress ends the stage (each such pass took
-    minutes on the reduced configuration and none made progress after one had not)."""
+    ...); once a pass makes no progress the rest search the whole die with growing effort
+    (20, 40, 80: how often a net may rip up others), and a pass at :data:`MAX_EFFORT` without
+    progress ends the stage. On ``small`` the last net left (two nets that wanted the same
+    tracks) stayed after a whole-die pass at effort 20."""
     lines = ["verbose 1"]
     lines += [f"read_lef {lef}" for lef in lefs]
     # No stacked vias (``via stack 1``, as qflow's osu018 set-up has it): the metal pad
@@ -37,7 +39,9 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     # violations on the reduced design with stacks allowed, :mod:`tlcim.pnr.drc`).
     # No ``cleanup all`` before writing (qrouter's standard_route has it): on the reduced design
     # it moved one net's end off its pin (an open) and left two metal2 wires too close;
-    # without it magic finds no error there.
+    # without it magic finds no error there. No third stage either (standard_route reroutes
+    # every net once more without the congestion costs, for shorter wires): on ``small`` it
+    # had made little progress after 10 minutes, and the layout is DRC clean without it.
     lines += [f"catch {{layers {layers}}}", "via stack 1", f"vdd {power}", f"gnd {ground}",
               f"read_def {def_name}",
               "set result [stage1]",
@@ -48,22 +52,15 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
               "    set last $result",
               "    set result [stage2 mask $mask effort $effort]",
               '    puts "*** failed after stage2 mask $mask effort $effort: $result"',
-              "    if {$result >= $last} {",
-              "        if {$mask eq \"none\"} break",
+              "    if {$result >= $last && $mask ne \"none\"} {",
               "        set mask none",
               "        set effort 20",
+              "    } elseif {$result >= $last && $effort >= %d} {" % MAX_EFFORT,
+              "        break",
               "    } elseif {$mask ne \"none\"} {",
               "        incr mask 20",
               "    } else {",
               "        set effort [expr {$effort * 2}]",
-              "    }",
-              "}",
-              "if {$result == 0} {",
-              "    set result [stage3]",
-              '    puts "*** failed after stage3: $result"',
-              "    if {$result > 0} {",
-              "        set result [stage2 mask none effort 20]",
-              '        puts "*** failed after stage2 mask none effort 20: $result"',
               "    }",
               "}",
               f"write_def {out}.def",

@@ -110,8 +110,13 @@ def _timing_json(timing):
     return {field.name: getattr(timing, field.name) for field in dataclasses.fields(timing)}
 
 
-def implement(config, clock_mhz, *, progress=print):
+def implement(config, clock_mhz, *, macro_hold_margin_ns=0.0, progress=print):
     """Return the :class:`Implementation` of ``config`` at ``clock_mhz`` (cached).
+
+    Hold is fixed until every endpoint has a slack of at least 0, and every macro input at
+    least ``macro_hold_margin_ns``: a layout flow asks for a margin there because its clock
+    tree reaches the macros' clock pins later than the flip-flops driving them
+    (:mod:`tlcim.pnr.inputs`), a skew the netlist's ideal clock does not have.
 
     Raises
     ------
@@ -123,6 +128,10 @@ def implement(config, clock_mhz, *, progress=print):
     """
     from tlcim.export import check_clock, sdc_text
     clock_mhz = check_clock(clock_mhz)
+    if not (isinstance(macro_hold_margin_ns, (int, float)) and macro_hold_margin_ns >= 0):
+        raise ValueError(f"macro_hold_margin_ns must be a number of ns >= 0, not "
+                         f"{macro_hold_margin_ns!r}")
+    margin = float(macro_hold_margin_ns)
     library = find_library()
     sta = find_sta()
     technology = library.technology
@@ -133,8 +142,11 @@ def implement(config, clock_mhz, *, progress=print):
                             progress=progress)
     script = sta_script(cell_lib=FILES["cell_lib"], macro_lib=FILES["macro_lib"],
                         netlist=FILES["netlist"], sdc=FILES["sdc"], technology=technology)
+    # No margin keeps the digest of the implementations cached before margins existed.
+    extra = [f"macro hold margin {margin!r}"] if margin else []
     digest = hashlib.sha256("\0".join([mapping.folder.name, sdc, script, _sta_version(sta),
-                                       f"fanout {MAX_FANOUT}", *views.values()]).encode())
+                                       f"fanout {MAX_FANOUT}", *views.values(),
+                                       *extra]).encode())
     folder = cache_root() / f"impl-{digest.hexdigest()[:20]}"
     with open(folder.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -155,11 +167,18 @@ def implement(config, clock_mhz, *, progress=print):
             _write_netlist(work, netlist, technology)
             timing = run_sta(work)
             buffers, rounds = 0, 0
-            while timing.hold_wns_ns < 0 and rounds < HOLD_ROUNDS:
-                endpoints = {end: hold_buffers_needed(slack)
-                             for _, end, slack in timing.hold_paths if slack < 0 and "/" in end}
+            cells = netlist["modules"]["tlcim_top"]["cells"]
+
+            def target(end):  # the hold slack an endpoint pin needs
+                macro = cells.get(end.rsplit("/", 1)[0], {}).get("type") == MODULE
+                return margin if macro else 0.0
+
+            while rounds < HOLD_ROUNDS:
+                endpoints = {end: hold_buffers_needed(slack - target(end))
+                             for _, end, slack in timing.hold_paths
+                             if "/" in end and slack < target(end)}
                 if not endpoints:
-                    break  # only ports fail hold: nothing to buffer inside
+                    break  # hold met, or only ports fail it: nothing to buffer inside
                 added = insert_hold_buffers(netlist, endpoints, technology)
                 buffers += added
                 rounds += 1
