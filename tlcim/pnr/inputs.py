@@ -5,9 +5,10 @@ They are the sign-off flow's (:func:`tlcim.signoff.flow.implement`: the osu018 l
 the periphery mapped onto it with the subarrays as the macro, fanout buffered and hold fixed,
 the macro's Liberty and LEF views, the SDC that ``tlcim export`` ships), so that place and
 route lays out what sign-off timed, with one difference: hold is fixed to a slack of
-:data:`MACRO_HOLD_MARGIN_NS` at the macros' inputs, for the clock tree's skew. :func:`prepare` copies them into the work folder,
-with the two files of qflow's osu018 set-up that only place and route needs (graywolf's
-parameters, netgen's device classes), and returns :class:`Inputs`.
+:data:`MACRO_HOLD_MARGIN_NS` at the macros' inputs, for the clock tree's skew.
+:func:`prepare` copies them into the work folder, with the two files of qflow's osu018
+set-up that only place and route needs (graywolf's parameters, netgen's device classes), and
+returns :class:`Inputs`.
 """
 
 import dataclasses

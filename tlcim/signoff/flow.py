@@ -8,14 +8,17 @@ the SDC that ``tlcim export`` ships for the clock, the mapped netlist
 (:mod:`tlcim.signoff.sta`). Nets of more fanout than ABC saw inside one module are buffered
 first (:mod:`tlcim.signoff.fanout`). Hold is then fixed (:mod:`tlcim.signoff.hold`): STA,
 buffers in front of the failing endpoints, STA again, until hold is met (at most
-:data:`HOLD_ROUNDS` rounds). The folder is cached in ``build/signoff/impl-<key>`` (key: the
-mapping, the SDC, the views, the fanout limit and the OpenSTA version), so ``tlcim run --target gls`` and the tests reuse it.
+:data:`HOLD_ROUNDS` rounds; place and route asks for a margin at the macros' inputs). The
+folder is cached in ``build/signoff/impl-<key>`` (key: the mapping, the SDC, the views, the
+fanout limit, the OpenSTA version and that margin), so ``tlcim run --target gls`` and the
+tests reuse it.
 """
 
 import dataclasses
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -128,8 +131,9 @@ def implement(config, clock_mhz, *, macro_hold_margin_ns=0.0, progress=print):
     """
     from tlcim.export import check_clock, sdc_text
     clock_mhz = check_clock(clock_mhz)
-    if not (isinstance(macro_hold_margin_ns, (int, float)) and macro_hold_margin_ns >= 0):
-        raise ValueError(f"macro_hold_margin_ns must be a number of ns >= 0, not "
+    if not (isinstance(macro_hold_margin_ns, (int, float))
+            and 0 <= macro_hold_margin_ns < math.inf):
+        raise ValueError(f"macro_hold_margin_ns must be a finite number of ns >= 0, not "
                          f"{macro_hold_margin_ns!r}")
     margin = float(macro_hold_margin_ns)
     library = find_library()
