@@ -1,5 +1,5 @@
 """tlcim pnr (tlcim.pnr.flow): the command's refusals, the whole flow on the smallest
-configuration with two subarrays (``REDUCED``, about 5 minutes on one core; needs the Debian
+configuration with two subarrays (``REDUCED``, about 3 minutes on one core; needs the Debian
 tools) and, with ``--long``, on ``small``."""
 
 import json
