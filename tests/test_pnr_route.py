@@ -15,15 +15,45 @@ def test_router_script_and_counts():
     assert "via stack 1" in script
 
 
-def test_detached_nets_of_the_last_pass():
+def test_detached_nets_of_every_stage():
     failure = "Error:  Failure to find route {} node/route on net {}!\n"
-    first = failure.format("end", "a") + failure.format("start", "b[3]")
-    assert route.detached_nets(first + "*** failed after stage1: 0\n") == ["a", "b[3]"]
-    # The cleanup stage reroutes every net: what failed before it no longer counts.
-    log = (first + "*** failed after stage1: 2\n*** failed after stage2 mask 10 effort 10: 0\n"
-           + failure.format("end", "c") + "*** failed after stage3: 0\n"
-           + failure.format("end", "d") + "*** final failed: 0\n")
-    assert route.detached_nets(log) == ["c", "d"]
+    log = (failure.format("end", "a") + failure.format("start", "b[3]")
+           + "*** failed after stage1: 2\n" + failure.format("end", "a")
+           + "*** failed after stage2 mask 10 effort 10: 0\n*** final failed: 0\n")
+    assert route.detached_nets(log) == ["a", "b[3]"]
+    assert route.detached_nets("*** final failed: 0\n") == []
+
+
+def _schedule(tmp_path, stage1, stage2):
+    # Run qrouter's script in plain tclsh with its commands stubbed: stage1 returns
+    # ``stage1``, each stage2 the next of ``stage2``; return the "*** ..." lines it printed.
+    import subprocess
+    script = route.config_text(["cells.lef"], 6, "placed.def")
+    stubs = "\n".join(f"proc {name} args {{}}" for name in (
+        "verbose", "read_lef", "layers", "via", "vdd", "gnd", "read_def", "write_def",
+        "write_failed", "write_delays"))
+    stubs += (f"\nproc stage1 args {{return {stage1}}}\nset counts {{{' '.join(map(str, stage2))}}}"
+              "\nproc stage2 args {global counts; set n [lindex $counts 0];"
+              " set counts [lrange $counts 1 end]; return $n}\nproc quit args {exit 0}\n")
+    (tmp_path / "route.tcl").write_text(stubs + script)
+    out = subprocess.run(["tclsh", str(tmp_path / "route.tcl")], capture_output=True,
+                         text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.startswith("***")]
+
+
+def test_the_schedule_widens_the_search_then_raises_the_effort(tmp_path):
+    # Progress: the margin grows by 20 tracks; no progress: the whole die at effort 20, then
+    # 40 and 80; no progress at 80 ends the stage, whatever passes are left.
+    lines = _schedule(tmp_path, 50, [30, 30, 1, 1, 1, 1, 1])
+    assert [line.split(":")[0] for line in lines] == [
+        "*** failed after stage1", "*** failed after stage2 mask 10 effort 10",
+        "*** failed after stage2 mask 30 effort 10", "*** failed after stage2 mask none effort 20",
+        "*** failed after stage2 mask none effort 40",
+        "*** failed after stage2 mask none effort 80", "*** final failed"]
+    assert route.failed_counts("\n".join(lines)) == [50, 30, 30, 1, 1, 1, 1]
+    # At most PASSES passes of the second stage; none once every net is routed.
+    assert len(_schedule(tmp_path, 9, [8, 7, 6, 5, 4, 3, 2, 1, 0])) == route.PASSES + 2
+    assert len(_schedule(tmp_path, 0, [])) == 2
 
 
 def test_the_first_signal_nets_route_as_themselves(tmp_path):

@@ -30,8 +30,8 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     The second stage's passes search a growing margin around each failed net (mask 10, 30,
     ...); once a pass makes no progress the rest search the whole die with growing effort
     (20, 40, 80: how often a net may rip up others), and a pass at :data:`MAX_EFFORT` without
-    progress ends the stage. On ``small`` the last net left (two nets that wanted the same
-    tracks) stayed after a whole-die pass at effort 20."""
+    progress ends the stage (on ``small`` one net that two routes wanted stayed after a
+    whole-die pass at effort 20)."""
     lines = ["verbose 1"]
     lines += [f"read_lef {lef}" for lef in lefs]
     # No stacked vias (``via stack 1``, as qflow's osu018 set-up has it): the metal pad
@@ -79,10 +79,8 @@ def failed_counts(log):
 
 def detached_nets(log):
     """Return the nets whose route qrouter could not attach to a pin at one end ("Failure to
-    find route start/end node"), sorted: opens its failed-net count leaves out. Only its last
-    pass over every net counts (the cleanup stage and what follows it, when it ran)."""
-    cleanup = log.find("*** failed after stage3")
-    if cleanup >= 0:
-        log = log[max(log.rfind("*** failed after stage2", 0, cleanup), 0):]
+    find route start/end node"), sorted: opens its failed-net count leaves out. Every stage
+    counts: a net reported so in the first stage and rerouted later is still listed (an open
+    is never missed; none was listed on the routed designs)."""
     return sorted(set(re.findall(r"Failure to find route (?:start|end) node/route on net "
                                  r"(.+)!\s*$", log, re.MULTILINE)))
