@@ -2,7 +2,7 @@
 not attach to a pin, and qrouter run on a two-cell design written by
 :func:`tlcim.pnr.deffile.placed_def` (needs the Debian tools)."""
 
-from pnr_helpers import route_two_inverters
+from pnr_helpers import need_tools, route_two_inverters
 
 from tlcim.pnr import deffile, route
 
@@ -28,6 +28,7 @@ def _schedule(tmp_path, stage1, stage2):
     # Run qrouter's script in plain tclsh with its commands stubbed: stage1 returns
     # ``stage1``, each stage2 the next of ``stage2``; return the "*** ..." lines it printed.
     import subprocess
+    need_tools()  # tclsh comes with the place-and-route tools (Debian package tcl)
     script = route.config_text(["cells.lef"], 6, "placed.def")
     stubs = "\n".join(f"proc {name} args {{}}" for name in (
         "verbose", "read_lef", "layers", "via", "vdd", "gnd", "read_def", "write_def",
