@@ -11,8 +11,10 @@ models are built in the bulk harness (``--no-public-flat-rw``, optimised C++), t
 alternation, ``--rounds`` times: MVMs per second of the batch and simulated cycles per second,
 the best round of each, and the ratio. Results of both are compared with the golden model.
 
-A third build bounds what any faster model of the macro could give: the periphery alone, with
-every subarray a module whose outputs are 0 (its results differ from golden, as they must).
+A third build is the C++ model of the macro (:mod:`tlcim.sim.model`, cycle for cycle the
+stub, through DPI-C), a fourth bounds what any faster model of the macro could give: the
+periphery alone, with every subarray a module whose outputs are 0 (its results differ from
+golden, as they must).
 """
 
 import argparse
@@ -55,10 +57,12 @@ def per_cell_copy_rows(codes, faults, sram, ok):
 
 
 def builds(config):
-    """Return ``{"rows": Build, "per cell": Build}``: the bulk-harness builds of the model as
-    it is and of the per-cell baseline (cached like every simulator build)."""
+    """Return ``{"rows": Build, "per cell": Build, "cpp": Build, "periphery": Build}``: the
+    bulk-harness builds of the stub as it is, of its per-cell baseline, of the C++ model and
+    of the periphery alone (cached like every simulator build)."""
     from tlcim.hw import reram_array
     from tlcim.hw.generate import simulation_sources
+    from tlcim.sim import model
     result = {"rows": rtl.build_harness(config, sources=simulation_sources(config),
                                         variant="stub-rows", optimise=True)}
     saved = reram_array.ReramArray.copy_rows
@@ -69,6 +73,8 @@ def builds(config):
         reram_array.ReramArray.copy_rows = saved
     result["per cell"] = rtl.build_harness(config, sources=sources, variant="stub-per-cell",
                                            optimise=True)
+    result["cpp"] = rtl.build_harness(config, sources=model.sources(config), variant="cpp",
+                                      optimise=True)
     result["periphery"] = rtl.build_harness(config, sources=periphery_sources(config),
                                             variant="periphery", optimise=True)
     return result
@@ -145,7 +151,8 @@ def main(argv=None):
     config = Config.preset(args.config)
     start = time.perf_counter()
     built = builds(config)
-    print(f"{args.config}: both models built in {time.perf_counter() - start:.0f} s", flush=True)
+    print(f"{args.config}: every model built in {time.perf_counter() - start:.0f} s",
+          flush=True)
     figures, best = alternate(config, built, args.batch, args.rounds)
     ratio = best["rows"]["mvms_per_second"] / best["per cell"]["mvms_per_second"]
     print(f"{args.config}, bulk harness, MVM batch of {args.batch}: whole rows "
@@ -153,13 +160,18 @@ def main(argv=None):
           f"({best['rows']['cycles_per_second']:,.0f} cycles/s), per cell (baseline) "
           f"{best['per cell']['mvms_per_second']:,.1f} MVMs/s "
           f"({best['per cell']['cycles_per_second']:,.0f} cycles/s): {ratio:.2f}x", flush=True)
+    cpp = best["cpp"]["mvms_per_second"] / best["rows"]["mvms_per_second"]
+    print(f"{args.config}, the C++ model (tlcim.sim.model): "
+          f"{best['cpp']['mvms_per_second']:,.1f} MVMs/s "
+          f"({best['cpp']['cycles_per_second']:,.0f} cycles/s): {cpp:.2f}x over whole rows",
+          flush=True)
     bound = best["periphery"]["mvms_per_second"] / best["rows"]["mvms_per_second"]
     print(f"{args.config}, the periphery alone (subarrays with outputs 0): "
           f"{best['periphery']['mvms_per_second']:,.1f} MVMs/s "
           f"({best['periphery']['cycles_per_second']:,.0f} cycles/s): at most {bound:.2f}x "
           f"over whole rows for any model of the macro", flush=True)
     return {"config": args.config, "batch": args.batch, "runs": figures, "best": best,
-            "ratio": ratio, "bound": bound}
+            "ratio": ratio, "cpp": cpp, "bound": bound}
 
 
 if __name__ == "__main__":

@@ -61,10 +61,12 @@ class Datapath(wiring.Component):
     blackbox : bool
         Instantiate :class:`~tlcim.hw.reram_array.NvmSubarrayBlackBox` (``tlcim_subarray``, the
         analog macro with its weight sets) instead of the behavioural stub.
-    storage : "memory" or "verilog"
+    storage : "memory", "verilog" or "dpi"
         Weight-set storage of the behavioural stub (:class:`tlcim.hw.reram_array.ReramArray`):
         ``"verilog"`` (the ``tlcim_wsram`` module of ``hw/verilog``) for generated Verilog,
-        ``"memory"`` for the Amaranth simulator.
+        ``"memory"`` for the Amaranth simulator; ``"dpi"``: the whole behavioural subarray
+        as the C++ model :class:`tlcim.hw.reram_array.NvmSubarrayModel` (fast Verilator
+        simulation, :mod:`tlcim.sim.model`).
     fault_port : bool
         Emulation only: give the stubs' fault maps the write port of ``nvm.fault_*`` (the
         simulation builds of ``tlcim.hw.generate.simulation_sources``); not part of a real macro.

@@ -28,7 +28,8 @@ FILES = ("tlcim_top.v", "tlcim_top_blackbox.v", "files.f", "regmap.md", "regmap.
          "tlcim_regs.h", "config.json")
 
 
-def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False):
+def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False,
+                 storage="verilog"):
     """Return the Verilog of :class:`tlcim.hw.top.Top` for ``config`` as text.
 
     Parameters
@@ -39,6 +40,9 @@ def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False):
         Passed to :class:`tlcim.hw.top.Top` (tests substitute a stand-in).
     fault_port : bool
         Emulation only: the stubs' fault maps get their write port (``FAULT_*`` registers).
+    storage : "verilog" or "dpi"
+        The behavioural stubs' weight sets as ``tlcim_wsram`` (default), or every subarray as
+        the C++ model ``tlcim_subarray_model`` (:mod:`tlcim.sim.model`).
 
     Raises
     ------
@@ -47,7 +51,9 @@ def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False):
     """
     # The weight sets as the behavioural Verilog memory (hw/verilog/tlcim_wsram.v): the
     # paper's storage generates in seconds that way (SPEC 9).
-    top = Top(config, blackbox=blackbox, datapath=datapath, storage="verilog",
+    if storage not in ("verilog", "dpi"):
+        raise ValueError(f"storage must be 'verilog' or 'dpi', not {storage!r}")
+    top = Top(config, blackbox=blackbox, datapath=datapath, storage=storage,
               fault_port=fault_port)
     return verilog.convert(top, name=TOP_NAME, emit_src=False)
 

@@ -58,7 +58,7 @@ from .interfaces import (DEFAULT_TIMING, ERROR_SHAPE, MINIMUM_CYCLES, NVM_PHASES
                          NvmPinsSignature, NvmRowSignature, command_layout, copy_latency,
                          index_shape, timing_layout)
 from .logic import balanced_or
-from .reram_array import NvmSubarray, NvmSubarrayBlackBox
+from .reram_array import NvmSubarray, NvmSubarrayBlackBox, NvmSubarrayModel
 from .stub import SubarraySignature
 
 __all__ = ["NvmState", "effective_timing", "pass_cycles", "restore_cycles", "store_cycles",
@@ -546,7 +546,8 @@ class NvmSystem(wiring.Component):
     config : Config
     storage, fault_port
         As for :class:`tlcim.hw.reram_array.ReramArray` (``"verilog"`` for generated Verilog of
-        large configurations).
+        large configurations), or ``storage="dpi"``: every subarray the C++ model
+        :class:`tlcim.hw.reram_array.NvmSubarrayModel` (Verilator simulation only).
     blackbox : bool
         Instantiate :class:`tlcim.hw.reram_array.NvmSubarrayBlackBox` (the analog macro's ports)
         instead of the behavioural stubs.
@@ -579,7 +580,8 @@ class NvmSystem(wiring.Component):
         S = config.subarrays
         self.controller = NvmController(config, timing_bits=timing_bits, crc_chunk=crc_chunk)
         self.subarrays = [NvmSubarrayBlackBox(config) if blackbox else
-                          NvmSubarray(config, storage=storage, fault_port=fault_port)
+                          NvmSubarrayModel(config, fault_port=fault_port) if storage == "dpi"
+                          else NvmSubarray(config, storage=storage, fault_port=fault_port)
                           for _ in range(S)]
         members = {name: self.controller.signature.members[name] for name in self._CONTROLLER}
         members["subarray"] = Out(SubarraySignature(config)).array(S)

@@ -78,7 +78,8 @@ from .interfaces import (MINIMUM_CYCLES, NVM_PHASES, NvmPinsSignature, NvmRowSig
                          nvm_row_bits)
 from .stub import SubarraySignature, SubarrayStub
 
-__all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "identity_fault_map",
+__all__ = ["ReramArray", "NvmSubarray", "NvmSubarrayBlackBox", "NvmSubarrayModel",
+           "identity_fault_map",
            "variation_fault_map", "fault_words", "sensed_fault_map", "verilog_sources"]
 
 _RESTORE = NVM_PHASES[:5]
@@ -142,6 +143,12 @@ def sensed_fault_map(config, sensed):
     rows, cells = np.indices(stored.shape)
     fault_map[rows, cells, stored + 1] = read
     return fault_map
+
+
+def _fault_members(config):
+    # The fault map's write port (ReramArray's fault_port).
+    return {"fault_addr": In(range(config.rows)), "fault_data": In(6 * _cells(config)),
+            "fault_we": In(1)}
 
 
 def _check_fault_map(config, fault_map):
@@ -222,8 +229,7 @@ class ReramArray(wiring.Component):
         members = {"nvm": In(NvmPinsSignature(config)), "sram": Out(NvmRowSignature(config)),
                    "busy": Out(1), "protocol_error": Out(1)}
         if self.fault_port:
-            members.update({"fault_addr": In(range(config.rows)),
-                            "fault_data": In(6 * _cells(config)), "fault_we": In(1)})
+            members.update(_fault_members(config))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -428,6 +434,14 @@ class ReramArray(wiring.Component):
         return sensed[:width], Mux(ok["store_reset"], new, new | codes)[:width]
 
 
+def _subarray_members(config):
+    # The members of every subarray with weight sets (behavioural, black box or model).
+    members = dict(SubarraySignature(config).members)
+    members.update({"nvm": In(NvmPinsSignature(config)), "nvm_row": In(NvmRowSignature(config)),
+                    "nvm_owner": In(1), "busy": Out(1), "protocol_error": Out(1)})
+    return members
+
+
 class NvmSubarray(wiring.Component):
     """A behavioural subarray with its weight sets: :class:`tlcim.hw.stub.SubarrayStub`, a
     :class:`ReramArray` and the SRAM of the spare checksum cells, around one row port.
@@ -465,10 +479,7 @@ class NvmSubarray(wiring.Component):
         self.config = config
         self.array = ReramArray(config, storage=storage, fault_map=fault_map,
                                 fault_port=fault_port)
-        members = dict(SubarraySignature(config).members)
-        members.update({"nvm": In(NvmPinsSignature(config)),
-                        "nvm_row": In(NvmRowSignature(config)),
-                        "nvm_owner": In(1), "busy": Out(1), "protocol_error": Out(1)})
+        members = _subarray_members(config)
         if fault_port:
             members.update({name: self.array.signature.members[name]
                             for name in ("fault_addr", "fault_data", "fault_we")})
@@ -548,13 +559,9 @@ class NvmSubarrayBlackBox(wiring.Component):
 
     def __init__(self, config):
         self.config = config
-        members = dict(SubarraySignature(config).members)
-        members.update({"nvm": In(NvmPinsSignature(config)),
-                        "nvm_row": In(NvmRowSignature(config)),
-                        "nvm_owner": In(1), "busy": Out(1), "protocol_error": Out(1)})
-        super().__init__(members)
+        super().__init__(_subarray_members(config))
 
-    def elaborate(self, platform):
+    def _ports(self):
         ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal(),
                  "i_row_addr": self.row_addr, "i_row_wdata": self.row_wdata,
                  "i_row_we": self.row_we, "o_row_rdata": self.row_rdata,
@@ -567,6 +574,56 @@ class NvmSubarrayBlackBox(wiring.Component):
                       "i_nvm_row_we": self.nvm_row.row_we,
                       "o_nvm_row_rdata": self.nvm_row.row_rdata,
                       "i_nvm_owner": self.nvm_owner})
+        return ports
+
+    def elaborate(self, platform):
         m = Module()
-        m.submodules.macro = Instance(self.module_name, **ports)
+        m.submodules.macro = Instance(self.module_name, **self._ports())
         return m
+
+
+class NvmSubarrayModel(NvmSubarrayBlackBox):
+    """The behavioural subarray as a C++ model: an instance of ``tlcim_subarray_model``, which
+    :mod:`tlcim.sim.model` provides for Verilator (DPI-C).
+
+    Cycle for cycle what :class:`NvmSubarray` does (with ``storage="verilog"`` and no fault map
+    given at generation), at a fraction of its simulation cost; simulation only, and not
+    synthesisable. Ports: those of :class:`NvmSubarrayBlackBox`, then ``busy`` and
+    ``protocol_error`` (outputs) and ``fault_addr``, ``fault_data``, ``fault_we`` (inputs, tied
+    to 0 without ``fault_port``).
+
+    Parameters
+    ----------
+    config : Config
+    fault_port : bool
+        As for :class:`ReramArray`.
+    """
+
+    module_name = "tlcim_subarray_model"
+
+    @staticmethod
+    def verilog_ports(config):
+        """Return the model's Verilog ports ``[(direction, name, width)]`` in order."""
+        members = _fault_members(config)
+        return NvmSubarrayBlackBox.verilog_ports(config) + [
+            ("output", "busy", 1), ("output", "protocol_error", 1)] + [
+            ("input", name, Shape.cast(members[name].shape).width)
+            for name in ("fault_addr", "fault_data", "fault_we")]
+
+    def __init__(self, config, *, fault_port=False):
+        self.config = config
+        self.fault_port = bool(fault_port)
+        members = _subarray_members(config)
+        if self.fault_port:
+            members.update(_fault_members(config))
+        wiring.Component.__init__(self, members)
+
+    def _ports(self):
+        ports = super()._ports()
+        ports.update({"o_busy": self.busy, "o_protocol_error": self.protocol_error})
+        if self.fault_port:
+            ports.update({"i_fault_addr": self.fault_addr, "i_fault_data": self.fault_data,
+                          "i_fault_we": self.fault_we})
+        else:
+            ports.update({"i_fault_addr": 0, "i_fault_data": 0, "i_fault_we": 0})
+        return ports

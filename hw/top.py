@@ -128,11 +128,12 @@ class Top(wiring.Component):
     datapath : wiring.Component or None
         The compute path, signature ``DatapathSignature(config)``; ``None`` builds
         :class:`tlcim.hw.datapath.Datapath` (tests pass a stand-in here).
-    storage : "memory" or "verilog"
+    storage : "memory", "verilog" or "dpi"
         Weight-set storage of the behavioural stubs (:class:`tlcim.hw.datapath.Datapath`):
         ``"verilog"`` instantiates ``hw/verilog/tlcim_wsram.v`` (what :mod:`tlcim.hw.generate`
         uses: the ``paper`` storage generates in seconds), ``"memory"`` an Amaranth memory
-        (FPGA flows and Python simulation of small configurations).
+        (FPGA flows and Python simulation of small configurations), ``"dpi"`` the C++ model
+        of the whole subarray (Verilator simulation only, :mod:`tlcim.sim.model`).
     fault_port : bool
         Emulation only: connect the ``FAULT_*`` registers to the behavioural stubs' fault maps
         (:class:`tlcim.hw.datapath.Datapath`). Without it (or with a ``datapath`` whose

@@ -250,7 +250,8 @@ def _require(simulator):
 
 def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL,
                     parameters=None, build_args=(), start=None, optimise=None):
-    """Build Verilog ``sources`` ({file name: text}) of ``config`` for ``simulator`` into
+    """Build Verilog ``sources`` ({file name: text}; ``.cpp`` files are C++ for Verilator) of
+    ``config`` for ``simulator`` into
     ``<sim_root>/<config hash>-<simulator>[-<variant>]``, reusing the cached build when the
     sources, top level, parameters and flags are unchanged (every simulator build of the
     project goes through here); ``optimise`` as for :func:`make_flags`. Returns a
@@ -260,8 +261,13 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
     ------
     RuntimeError
         If ``simulator`` is not available here.
+    ValueError
+        If C++ sources are given for another simulator than Verilator.
     """
     start = time.perf_counter() if start is None else start
+    cpp = sorted(name for name in sources if name.endswith(".cpp"))
+    if cpp and simulator != "verilator":
+        raise ValueError(f"{', '.join(cpp)}: C++ models (DPI-C) need Verilator, not {simulator}")
     _require(simulator)
     parameters = dict(parameters or {})
     text = "\0".join(sources.values())
@@ -294,9 +300,13 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
             if flags:
                 runner.env["MAKEFLAGS"] = " ".join(
                     filter(None, (runner.env.get("MAKEFLAGS"), flags)))
-            runner.build(sources=[directory / name for name in sources],
+            # C++ files (the DPI model of tlcim.sim.model) go to Verilator as arguments:
+            # the runner takes HDL sources only.
+            runner.build(sources=[directory / name for name in sources
+                                  if not name.endswith(".cpp")],
                          hdl_toplevel=toplevel, parameters=parameters,
-                         build_dir=directory, build_args=args,
+                         build_dir=directory,
+                         build_args=args + [str(directory / name) for name in cpp],
                          timescale=TIMESCALE, always=True, log_file=directory / "build.log",
                          waves=waves)
             # The stamp goes last, in one rename: an interrupted build is rebuilt next time.

@@ -184,6 +184,11 @@ def test_regress_sigterm_stops_the_workers(tmp_path):
     (["--target", "golden", "--coverage"], "--coverage needs the rtl:verilator target"),
     (["--target", "golden", "--mutants", "1"], "--mutants needs the rtl:verilator target"),
     (["--verilog", "missing.v"], "--verilog file 'missing.v' does not exist"),
+    (["--macro", "nope"], "argument --macro: invalid choice: 'nope'"),
+    (["--macro", "cpp", "--target", "golden"], "--macro cpp needs the rtl:verilator target"),
+    (["--macro", "cpp", "--target", "rtl:icarus"], "--macro cpp needs the rtl:verilator target"),
+    (["--macro", "cpp", "--coverage"], "--macro cpp cannot be combined with --coverage"),
+    (["--macro", "cpp", "--mutants", "1"], "--macro cpp cannot be combined with --mutants"),
 ])
 def test_regress_option_errors(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -216,6 +221,21 @@ def test_regress_a_users_verilog(tmp_path):
                  "--seeds", "1", "--start", "5", "--jobs", "1", "--out", str(out)]) == 0
     report = json.loads((out / "regress.json").read_text())
     assert (report["design"], report["seed_range"], report["passed"]) == ("user", [5, 5], 1)
+
+
+@pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
+def test_regress_on_the_cpp_model(tmp_path):
+    """The same random sessions (resets mid-operation, faults, stalls, refusals) with every
+    subarray the C++ model: no mismatch, and the settings say which model ran."""
+    out = tmp_path / "r"
+    assert main(["regress", "--config", "small", "--macro", "cpp", "--seeds", "4", "--jobs",
+                 "2", "--out", str(out)]) == 0
+    report = json.loads((out / "regress.json").read_text())
+    assert (report["seeds"], report["passed"], report["mismatches"], report["macro"]) == \
+        (4, 4, 0, "cpp")
+    assert "(subarrays: the C++ model)" in (out / "regress.md").read_text()
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {record["settings"]["macro"] for record in records} == {"cpp"}
 
 
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")

@@ -188,9 +188,13 @@ def _parser():
                    help="Verilator line, branch and toggle coverage, merged over the seeds")
     p.add_argument("--mutants", type=_number(int, 0, high=10_000), default=0, metavar="M",
                    help="also run M yosys mutants of the design and report the mutation score")
+    p.add_argument("--macro", choices=("stub", "cpp"), default="stub",
+                   help="the behavioural subarrays: the Amaranth stub (default) or its C++ "
+                        "model, the same cycles with twice the MVM throughput (Verilator "
+                        "only)")
     p.set_defaults(handler="tlcim.regress:regress",
                    args=("config", "seeds", "out", "jobs", "scheduler", "target", "verilog",
-                         "mutants", "coverage", "start", "force"))
+                         "mutants", "coverage", "start", "force", "macro"))
 
     p = command("infer", "train, quantise and map a digits classifier and run it on a target, "
                          "reporting float, quantised-software and target accuracies")

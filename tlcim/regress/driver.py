@@ -22,8 +22,10 @@ from tlcim.sim.script import check_target
 from .generate import GENERATOR_VERSION
 from .run import CHECKS_VERSION, Job, run_seed, shrink
 
-__all__ = ["Settings", "run_seeds", "regress", "read_verilog"]
+__all__ = ["MACROS", "Settings", "run_seeds", "regress", "read_verilog"]
 
+#: The behavioural subarrays ``--macro`` chooses (:class:`Settings`).
+MACROS = ("stub", "cpp")
 #: Failing seeds shrunk and written out per run (each shrink reruns the seed many times).
 SHRINK_LIMIT = 3
 
@@ -55,9 +57,12 @@ class Settings:
     verilog : str or None
         Text of a user's ``tlcim_top`` replacing the generated one.
     coverage : bool
+    macro : "stub" or "cpp"
+        The behavioural subarrays of the generated design: the Amaranth stub, or its C++ model
+        (:mod:`tlcim.sim.model`: the same cycles, faster; Verilator only).
     """
 
-    def __init__(self, config, target="rtl", verilog=None, coverage=False):
+    def __init__(self, config, target="rtl", verilog=None, coverage=False, macro="stub"):
         self.config, self.target, self.verilog, self.coverage = config, target, verilog, coverage
         name, _, option = target.partition(":")
         self.rtl = name == "rtl"
@@ -66,13 +71,26 @@ class Settings:
             raise ValueError(f"--verilog needs an rtl target, not {target!r}")
         if coverage and self.simulator != "verilator":
             raise ValueError(f"--coverage needs the rtl:verilator target, not {target!r}")
+        if macro not in MACROS:
+            raise ValueError(f"--macro must be one of {', '.join(MACROS)}, not {macro!r}")
+        if macro == "cpp":
+            # The C++ model replaces the subarrays' Verilog: nothing of it to cover or mutate.
+            if self.simulator != "verilator":
+                raise ValueError(f"--macro cpp needs the rtl:verilator target, not {target!r}")
+            for given, option in ((verilog is not None, "--verilog"), (coverage, "--coverage")):
+                if given:
+                    raise ValueError(f"--macro cpp cannot be combined with {option}: it "
+                                     f"replaces the subarrays' Verilog with C++")
+        self.macro = macro
         self._sources = None
 
     def sources(self):
         """The Verilog sources of the design under test (generated once)."""
         if self._sources is None:
             from tlcim.hw.generate import library_sources, simulation_sources
-            sources = simulation_sources(self.config)
+            from tlcim.sim import model
+            sources = (model.sources(self.config) if self.macro == "cpp"
+                       else simulation_sources(self.config))
             if self.verilog is not None:
                 # The user's design in place of the generated one; the library modules that
                 # either instantiates are still added.
@@ -80,6 +98,11 @@ class Settings:
                            "tlcim_top.v": self.verilog}
             self._sources = sources
         return self._sources
+
+    @property
+    def variant(self):
+        """The simulator build's folder name part: the C++ model's builds keep their own."""
+        return "cpp" if self.macro == "cpp" else ""
 
     def design_hash(self):
         if not self.rtl:
@@ -89,7 +112,7 @@ class Settings:
     def identity(self):
         """What a record must have been made with to be reused (JSON-ready)."""
         return {"config": hashlib.sha256(self.config.to_json().encode()).hexdigest()[:16],
-                "target": self.target, "design": self.design_hash(),
+                "target": self.target, "macro": self.macro, "design": self.design_hash(),
                 "coverage": self.coverage, "generator": GENERATOR_VERSION,
                 "checks": CHECKS_VERSION}
 
@@ -98,7 +121,8 @@ class Settings:
         build = None
         if self.rtl:
             build = {"simulator": self.simulator, "sources": sources or self.sources(),
-                     "variant": variant, "coverage": self.coverage and mutant == 0,
+                     "variant": variant or self.variant,
+                     "coverage": self.coverage and mutant == 0,
                      "build_args": list(build_args), "optimise": optimise}
         return Job(self.config.to_json(), self.target, build, mutant,
                    None if coverage_dir is None else str(coverage_dir))
@@ -144,7 +168,7 @@ def run_seeds(job, seeds, path, identity, executor, *, what="regress", stream=No
 
 
 def regress(config, seeds=10, out=None, jobs=None, scheduler=None, target="rtl", verilog=None,
-            mutants=0, coverage=False, start=0, force=False):
+            mutants=0, coverage=False, start=0, force=False, macro="stub"):
     """Run ``tlcim regress``: see the module docstring and ``docs/verification.md``.
 
     Returns
@@ -168,9 +192,12 @@ def regress(config, seeds=10, out=None, jobs=None, scheduler=None, target="rtl",
     if out is None:
         raise ValueError("out must name the output folder, not None")
     text = read_verilog(verilog) if verilog is not None else None
-    settings = Settings(config, target, text, coverage)
+    settings = Settings(config, target, text, coverage, macro)
     if mutants and settings.simulator != "verilator":
         raise ValueError(f"--mutants needs the rtl:verilator target, not {target!r}")
+    if mutants and macro == "cpp":
+        raise ValueError("--macro cpp cannot be combined with --mutants: it replaces the "
+                         "subarrays' Verilog with C++")
     out = pathlib.Path(out)
     seed_list = list(range(start, start + seeds))
     identity = settings.identity()
@@ -207,7 +234,7 @@ def regress(config, seeds=10, out=None, jobs=None, scheduler=None, target="rtl",
                 shrunk[seed] = script
             summary = write_report(settings, [records[s] for s in seed_list], out, folder,
                                    shrunk=shrunk, mutation=mutation,
-                                   command=_command(config, target, verilog, scheduler))
+                                   command=_command(config, target, verilog, macro))
     except KeyboardInterrupt:
         print(f"regress: interrupted; finished seeds are kept in {out / 'results.jsonl'}: "
               f"run the same command to resume", file=sys.stderr)
@@ -222,12 +249,12 @@ def _build_first(settings):
     """Build the simulator once here, so workers sharing the cache only check its stamp."""
     from tlcim.sim.rtl import build_harness
     built = build_harness(settings.config, settings.simulator, sources=settings.sources(),
-                          coverage=settings.coverage)
+                          variant=settings.variant, coverage=settings.coverage)
     print(f"regress: {settings.simulator} build {'compiled' if built.rebuilt else 'reused'} "
           f"in {built.seconds:.1f} s", file=sys.stderr, flush=True)
 
 
-def _command(config, target, verilog, scheduler):
+def _command(config, target, verilog, macro):
     """The command line that reruns one seed (``{seed}`` left to fill in)."""
     from tlcim.golden.config import PRESETS
     name = next((n for n, preset in PRESETS.items() if preset == config), None)
@@ -235,4 +262,6 @@ def _command(config, target, verilog, scheduler):
              "--start", "{seed}", "--seeds", "1"]
     if verilog is not None:
         parts += ["--verilog", str(verilog)]
+    if macro != "stub":
+        parts += ["--macro", macro]
     return " ".join(parts + ["--out", "OUT"])

@@ -69,7 +69,9 @@ def _plot(out, curves, functional):
 
 def _markdown(summary, code_summary):
     lines = ["# Regression report", "",
-             f"Target `{summary['target']}`, configuration `{summary['config']}`, seeds "
+             f"Target `{summary['target']}`"
+             f"{' (subarrays: the C++ model)' if summary.get('macro') == 'cpp' else ''}, "
+             f"configuration `{summary['config']}`, seeds "
              f"{summary['seed_range'][0]}..{summary['seed_range'][1]}: "
              f"**{summary['passed']} passed, {summary['mismatches']} mismatching, "
              f"{summary['failures']} failed**.", ""]
@@ -152,6 +154,7 @@ def write_report(settings, records, out, folder, *, shrunk=None, mutation=None, 
         "config": next((n for n, p in PRESETS.items() if p == config), "custom"),
         "target": settings.target,
         "design": "user" if settings.verilog is not None else "generated",
+        "macro": settings.macro,
         "seeds": len(records),
         "seed_range": [records[0]["seed"], records[-1]["seed"]] if records else [0, -1],
         "passed": len(records) - len(failing),

@@ -1,0 +1,46 @@
+"""tlcim.sim.model: the C++ subarray model against the Amaranth stub, cycle for cycle
+(:mod:`tlcim.tb.test_model`), and the whole device on it against the golden model."""
+
+import pytest
+
+from tlcim.golden import Config
+from tlcim.sim import model, rtl
+
+pytestmark = pytest.mark.skipif(rtl.simulator_missing("verilator") is not None,
+                                reason="needs Verilator")
+
+
+#: Lock-step cases: presets, and a shape no preset has (one block of 40 rows: an ADC's column
+#: spans two words, the SRAM's address has no bits; a 3-way mux; 40 rows, not a power of two,
+#: so the copy's row counter leaves the array), with the cycles each runs.
+CASES = {"small": (Config.preset("small"), 20_000),
+         "ternary": (Config.preset("ternary"), 6_000),
+         "ideal": (Config.preset("ideal"), 6_000),
+         "tall-block": (Config.preset("small").replace(rows=40, active_rows=40, cbls=30,
+                                                        adc_share=3, clusters=1,
+                                                        cluster_size=3, subarrays=1), 6_000)}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_model_in_lockstep_with_the_stub(case, seed):
+    config, cycles = CASES[case]
+    built = rtl.compile_sources(config, "verilator", model.lockstep_sources(config),
+                                variant="lockstep", toplevel=model.LOCKSTEP_TOPLEVEL)
+    # Raises, naming the cycle and the output, at the first difference.
+    rtl.run_cocotb(built, "tlcim.tb.test_model", env={"TLCIM_SEED": str(seed),
+                                                      "TLCIM_LOCKSTEP_CYCLES": str(cycles)})
+
+
+def test_model_sources_and_refusals():
+    config = Config.preset("small")
+    sources = model.sources(config)
+    assert list(sources)[-1] == model.CPP_FILE and "tlcim_subarray_model.sv" in sources
+    top = sources["tlcim_top.v"]
+    # Every subarray is an instance of the model; no Amaranth stub is left in the design.
+    assert top.count(f"  {model.MODULE} ") == config.subarrays and "tlcim_wsram" not in top
+    assert model.sources(config) == sources   # reproducible
+    with pytest.raises(ValueError, match="C\\+\\+ models \\(DPI-C\\) need Verilator, not icarus"):
+        rtl.compile_sources(config, "icarus", sources)
+    from tlcim.hw.generate import verilog_text
+    with pytest.raises(ValueError, match="storage must be 'verilog' or 'dpi', not 'memory'"):
+        verilog_text(config, storage="memory")
