@@ -21,9 +21,10 @@ CASES = {"small": (Config.preset("small"), 20_000),
                                                         cluster_size=3, subarrays=1), 6_000)}
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", [*CASES, pytest.param("paper", marks=pytest.mark.slow)])
 def test_model_in_lockstep_with_the_stub(case, seed):
-    config, cycles = CASES[case]
+    """The model's outputs equal the stub's after every edge (``paper``: behind ``--long``)."""
+    config, cycles = CASES.get(case, (Config.preset("paper"), 20_000))
     built = rtl.compile_sources(config, "verilator", model.lockstep_sources(config),
                                 variant="lockstep", toplevel=model.LOCKSTEP_TOPLEVEL)
     # Raises, naming the cycle and the output, at the first difference.
