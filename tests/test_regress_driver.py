@@ -228,11 +228,11 @@ def test_regress_on_the_cpp_model(tmp_path):
     """The same random sessions (resets mid-operation, faults, stalls, refusals) with every
     subarray the C++ model: no mismatch, and the settings say which model ran."""
     out = tmp_path / "r"
-    assert main(["regress", "--config", "small", "--macro", "cpp", "--seeds", "4", "--jobs",
+    assert main(["regress", "--config", "small", "--macro", "cpp", "--seeds", "2", "--jobs",
                  "2", "--out", str(out)]) == 0
     report = json.loads((out / "regress.json").read_text())
     assert (report["seeds"], report["passed"], report["mismatches"], report["macro"]) == \
-        (4, 4, 0, "cpp")
+        (2, 2, 0, "cpp")
     assert "(subarrays: the C++ model)" in (out / "regress.md").read_text()
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert {record["settings"]["macro"] for record in records} == {"cpp"}

@@ -13,12 +13,12 @@ pytestmark = pytest.mark.skipif(rtl.simulator_missing("verilator") is not None,
 #: Lock-step cases: presets, and a shape no preset has (one block of 40 rows: an ADC's column
 #: spans two words, the SRAM's address has no bits; a 3-way mux; 40 rows, not a power of two,
 #: so the copy's row counter leaves the array), with the cycles each runs.
-CASES = {"small": (Config.preset("small"), 20_000),
-         "ternary": (Config.preset("ternary"), 6_000),
-         "ideal": (Config.preset("ideal"), 6_000),
+CASES = {"small": (Config.preset("small"), 10_000),
+         "ternary": (Config.preset("ternary"), 4_000),
+         "ideal": (Config.preset("ideal"), 4_000),
          "tall-block": (Config.preset("small").replace(rows=40, active_rows=40, cbls=30,
                                                         adc_share=3, clusters=1,
-                                                        cluster_size=3, subarrays=1), 6_000)}
+                                                        cluster_size=3, subarrays=1), 4_000)}
 
 
 @pytest.mark.parametrize("case", [*CASES, pytest.param("paper", marks=pytest.mark.slow)])
