@@ -481,8 +481,7 @@ class NvmSubarray(wiring.Component):
                                 fault_port=fault_port)
         members = _subarray_members(config)
         if fault_port:
-            members.update({name: self.array.signature.members[name]
-                            for name in ("fault_addr", "fault_data", "fault_we")})
+            members.update(_fault_members(config))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -559,7 +558,10 @@ class NvmSubarrayBlackBox(wiring.Component):
 
     def __init__(self, config):
         self.config = config
-        super().__init__(_subarray_members(config))
+        super().__init__(self._members())
+
+    def _members(self):
+        return _subarray_members(self.config)
 
     def _ports(self):
         ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal(),
@@ -604,19 +606,20 @@ class NvmSubarrayModel(NvmSubarrayBlackBox):
     @staticmethod
     def verilog_ports(config):
         """Return the model's Verilog ports ``[(direction, name, width)]`` in order."""
-        members = _fault_members(config)
         return NvmSubarrayBlackBox.verilog_ports(config) + [
             ("output", "busy", 1), ("output", "protocol_error", 1)] + [
-            ("input", name, Shape.cast(members[name].shape).width)
-            for name in ("fault_addr", "fault_data", "fault_we")]
+            ("input", name, Shape.cast(member.shape).width)
+            for name, member in _fault_members(config).items()]
 
     def __init__(self, config, *, fault_port=False):
-        self.config = config
         self.fault_port = bool(fault_port)
-        members = _subarray_members(config)
+        super().__init__(config)
+
+    def _members(self):
+        members = super()._members()
         if self.fault_port:
-            members.update(_fault_members(config))
-        wiring.Component.__init__(self, members)
+            members.update(_fault_members(self.config))
+        return members
 
     def _ports(self):
         ports = super()._ports()

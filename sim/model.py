@@ -34,6 +34,10 @@ MODULE = "tlcim_subarray_model"
 CPP_FILE = f"{MODULE}.cpp"
 
 
+def _cpp_text():
+    return (importlib.resources.files("tlcim.sim") / CPP_FILE).read_text()
+
+
 def _dpi_width(width):
     # Every vector crosses DPI as whole 32-bit words, at least two: never a scalar `bit`,
     # whose C type differs.
@@ -147,9 +151,8 @@ def sources(config, *, datapath=None):
     :func:`tlcim.sim.rtl.compile_sources` hands to Verilator as C++)."""
     from tlcim.hw.generate import library_sources, verilog_text
     text = verilog_text(config, datapath=datapath, fault_port=datapath is None, storage="dpi")
-    cpp = (importlib.resources.files("tlcim.sim") / CPP_FILE).read_text()
     return {**library_sources(text), f"{MODULE}.sv": wrapper_verilog(config),
-            "tlcim_top.v": text, CPP_FILE: cpp}
+            "tlcim_top.v": text, CPP_FILE: _cpp_text()}
 
 
 #: The lock-step harness of :func:`lockstep_sources` and its reference module.
@@ -195,6 +198,5 @@ def lockstep_sources(config):
                      f"module {LOCKSTEP_TOPLEVEL}({', '.join(names)});", *declarations,
                      f"  {REFERENCE_MODULE} amaranth_stub({', '.join(ref_pins)});",
                      f"  {MODULE} cpp_model({', '.join(dut_pins)});", "endmodule", ""])
-    cpp = (importlib.resources.files("tlcim.sim") / CPP_FILE).read_text()
     return {**verilog_sources(), "reference.v": reference, f"{MODULE}.sv": wrapper_verilog(config),
-            "tlcim_lockstep.v": top, CPP_FILE: cpp}
+            "tlcim_lockstep.v": top, CPP_FILE: _cpp_text()}
