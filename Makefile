@@ -16,10 +16,12 @@ CLEAN_MAKE_ENV = env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS
 # Debian packages of the sign-off flow (docs/signoff.md): the osu018 standard cells, OpenSTA,
 # ABC (the equivalence proof) and Icarus Verilog (gate-level simulation); lz4's headers for
 # Verilator's FST waveforms (TLCIM_WAVES=1); place and route (docs/pnr.md): qflow's scripts,
-# graywolf, qrouter, netgen and Tcl. `make system-deps` installs what is missing
-# (apt-get update once, then install); as root, `make test` and `make run` do it first.
+# graywolf, qrouter, netgen and Tcl; ccache, through which Verilator's C++ compiles when it
+# is installed (its runtime is the same in every simulator build). `make system-deps`
+# installs what is missing (apt-get update once, then install); as root, `make test` and
+# `make run` do it first.
 # Elsewhere the tests that need them skip, naming this target (with CI set they fail).
-SYSTEM_PACKAGES = qflow-tech-osu018 opensta berkeley-abc iverilog liblz4-dev \
+SYSTEM_PACKAGES = qflow-tech-osu018 opensta berkeley-abc iverilog liblz4-dev ccache \
 	qflow graywolf qrouter netgen-lvs tcl magic
 ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 AS_ROOT = $(if $(ROOT),system-deps)

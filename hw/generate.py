@@ -6,6 +6,7 @@ writes the files atomically). Output is reproducible: ``emit_src=False`` keeps
 absolute source paths out of the Verilog, and nothing depends on time or machine.
 """
 
+import functools
 import json
 import re
 
@@ -53,9 +54,20 @@ def verilog_text(config, *, blackbox=False, datapath=None, fault_port=False,
     # paper's storage generates in seconds that way (SPEC 9).
     if storage not in ("verilog", "dpi"):
         raise ValueError(f"storage must be 'verilog' or 'dpi', not {storage!r}")
+    # The same design is converted again by every simulator build and run that checks its
+    # cached build against it (2-3 s on small, each): remember the last few (the configuration
+    # is immutable; a substitute datapath is not, and is not remembered).
+    convert = _convert if datapath is not None else _remembered
+    return convert(config, blackbox, fault_port, storage, datapath)
+
+
+def _convert(config, blackbox, fault_port, storage, datapath=None):
     top = Top(config, blackbox=blackbox, datapath=datapath, storage=storage,
               fault_port=fault_port)
     return verilog.convert(top, name=TOP_NAME, emit_src=False)
+
+
+_remembered = functools.lru_cache(maxsize=8)(_convert)
 
 
 def library_sources(text):

@@ -64,7 +64,7 @@ def test_wheel_holds_every_package_and_data_file(wheel):
             expected = "/".join([*package.split("."), *inside.parts, "__init__.py"])
             assert expected in names, f"{init.relative_to(ROOT)} is not packaged"
     for data in ("tlcim/hw/verilog/tlcim_wsram.v", "tlcim/sim/tlcim_harness.v",
-                 "tlcim/sim/tlcim_harness.vlt", "tlcim/sim/tlcim_subarray_model.cpp",
+                 "tlcim/sim/tlcim_subarray_model.cpp",
                  "tlcim/data/generic.lib",
                  "tlcim/data/tlcim_top.sdc.in"):
         assert data in names

@@ -10,21 +10,27 @@ pytestmark = pytest.mark.skipif(rtl.simulator_missing("verilator") is not None,
                                 reason="needs Verilator")
 
 
-#: Lock-step cases: presets, and a shape no preset has (one block of 40 rows: an ADC's column
-#: spans two words, the SRAM's address has no bits; a 3-way mux; 40 rows, not a power of two,
-#: so the copy's row counter leaves the array), with the cycles each runs.
+#: Lock-step cases, with the cycles each runs: ``small``, and a shape no preset has, built on
+#: ``ternary``'s ADC (4 bits, an LSB of 2, so a column of 40 rows clips often): one block of 40
+#: rows (an ADC's column spans two words, the SRAM's address has no bits), a 3-way mux, 40 rows,
+#: not a power of two, so the copy's row counter leaves the array. Behind ``--long`` (each case
+#: is a build of its own): the presets ``ternary`` (4-way mux), ``ideal`` (the ideal ADC, no
+#: mux) and ``paper``.
 CASES = {"small": (Config.preset("small"), 10_000),
+         "tall-block": (Config.preset("ternary").replace(rows=40, active_rows=40, cbls=30,
+                                                          adc_share=3, clusters=1,
+                                                          cluster_size=3, subarrays=1), 4_000),
          "ternary": (Config.preset("ternary"), 4_000),
          "ideal": (Config.preset("ideal"), 4_000),
-         "tall-block": (Config.preset("small").replace(rows=40, active_rows=40, cbls=30,
-                                                        adc_share=3, clusters=1,
-                                                        cluster_size=3, subarrays=1), 4_000)}
+         "paper": (Config.preset("paper"), 20_000)}
+LONG = {"ternary", "ideal", "paper"}
 
 
-@pytest.mark.parametrize("case", [*CASES, pytest.param("paper", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("case", [pytest.param(case, marks=[pytest.mark.slow] * (case in LONG))
+                                  for case in CASES])
 def test_model_in_lockstep_with_the_stub(case, seed):
-    """The model's outputs equal the stub's after every edge (``paper``: behind ``--long``)."""
-    config, cycles = CASES.get(case, (Config.preset("paper"), 20_000))
+    """The model's outputs equal the stub's after every edge."""
+    config, cycles = CASES[case]
     built = rtl.compile_sources(config, "verilator", model.lockstep_sources(config),
                                 variant="lockstep", toplevel=model.LOCKSTEP_TOPLEVEL)
     # Raises, naming the cycle and the output, at the first difference.

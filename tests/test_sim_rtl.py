@@ -210,3 +210,12 @@ def test_make_flags_choose_the_cxx_optimisation(optimise, text, wanted):
     else:
         assert wanted in flags
     assert rtl.make_flags("icarus", text, optimise) == ""
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_make_flags_compile_through_ccache_when_installed(installed, monkeypatch):
+    import shutil
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: (
+        "/usr/bin/ccache" if installed else None) if name == "ccache" else which(name))
+    assert ("OBJCACHE=ccache" in rtl.make_flags("verilator", "x")) == installed

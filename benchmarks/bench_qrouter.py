@@ -1,0 +1,92 @@
+"""qrouter's first stage against the size of its grid: the same placement on its own die and
+on a die twice as tall.
+
+``python -m benchmarks qrouter`` (or ``python -m benchmarks.bench_qrouter [--config C]``,
+default the reduced two-subarray configuration of ``tlcim.pnr.REDUCED``). The flow runs up to
+routing (``tlcim.pnr.run``), then qrouter's first stage alone routes the placed DEF twice, in
+the same process: as placed (the baseline), and with the die stretched to twice its height
+(empty space above the macros: the same cells, pins and nets, twice the routing grid). Both
+must leave the same failed nets. The growth of the time shows how much of it is proportional
+to the grid rather than to the nets: qrouter's ``route_setup`` copies the whole grid of every
+layer for every net it routes (``qrouter.c``), which docs/pnr.md cites for ``small``'s routing
+time.
+"""
+
+import argparse
+import pathlib
+import re
+import subprocess
+import tempfile
+import time
+
+from tlcim.golden import Config
+from tlcim.pnr import REDUCED, run
+from tlcim.pnr.route import failed_counts
+from tlcim.pnr.tools import find
+
+#: The first-stage script: route.tcl of the flow up to its first stage.
+STAGE1_END = 'puts "*** failed after stage1: $result"\n'
+
+
+def stretched(text, factor=2):
+    """Return the DEF ``text`` with its die ``factor`` times as tall (DIEAREA and the
+    horizontal tracks that cover it); nothing else moves."""
+    def die(match):
+        x0, y0, x1, y1 = map(int, match.groups())
+        return f"DIEAREA ( {x0} {y0} ) ( {x1} {y0 + (y1 - y0) * factor} ) ;"
+
+    def tracks(match):
+        start, count, step = map(int, match.group(2, 3, 4))
+        if match.group(1) == "Y":
+            count = count * factor + factor - 1
+        return f"TRACKS {match.group(1)} {start} DO {count} STEP {step}"
+
+    text, found = re.subn(r"DIEAREA \( (-?\d+) (-?\d+) \) \( (-?\d+) (-?\d+) \) ;", die, text)
+    if found != 1:
+        raise ValueError("the placed DEF has no DIEAREA")
+    return re.sub(r"TRACKS (X|Y) (-?\d+) DO (\d+) STEP (\d+)", tracks, text)
+
+
+def _stage1(folder, script, name):
+    """Route ``name`` (a DEF in ``folder``) with the first stage only; return (seconds,
+    failed nets)."""
+    (folder / f"{name}.tcl").write_text(script.replace("read_def placed.def",
+                                                       f"read_def {name}.def"))
+    start = time.perf_counter()
+    result = subprocess.run([find("qrouter"), "-noc", "-nog", "-s", f"{name}.tcl"], cwd=folder,
+                            capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, failed_counts(result.stdout)[-1]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_qrouter",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=None,
+                        help="configuration (default: the reduced one of tlcim.pnr.REDUCED)")
+    args = parser.parse_args(argv or [])
+    config = REDUCED if args.config is None else Config.load(args.config)
+    with tempfile.TemporaryDirectory(prefix="bench-qrouter-") as folder:
+        folder = pathlib.Path(folder)
+        print("the flow up to routing (tlcim.pnr.run) ...", flush=True)
+        run(config, folder, progress=lambda line: print(f"  {line}", flush=True))
+        route = (folder / "route.tcl").read_text()
+        script = route[:route.index(STAGE1_END) + len(STAGE1_END)] + "quit\n"
+        placed = (folder / "placed.def").read_text()
+        (folder / "tall.def").write_text(stretched(placed))
+        (folder / "base.def").write_text(placed)
+        base, base_failed = _stage1(folder, script, "base")
+        print(f"stage 1 as placed: {base:.1f} s, {base_failed} nets failed", flush=True)
+        tall, tall_failed = _stage1(folder, script, "tall")
+        print(f"stage 1 on a die twice as tall (the grid 2x, the same nets): {tall:.1f} s, "
+              f"{tall_failed} nets failed; {tall / base:.2f}x the time")
+        print(f"  grid-proportional part of the first stage as placed: about "
+              f"{tall - base:.0f} s of {base:.0f} s ({(tall - base) / base:.0%})")
+        if tall_failed != base_failed:
+            raise RuntimeError(f"the stretched die routed differently ({tall_failed} failed "
+                               f"nets against {base_failed}): not the same work")
+    return {"stage1_s": base, "stage1_tall_s": tall, "ratio": tall / base,
+            "failed_nets": base_failed}
+
+
+if __name__ == "__main__":
+    main()
