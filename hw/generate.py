@@ -96,23 +96,27 @@ def _config_json(config):
                       indent=1) + "\n"
 
 
-def blackbox_declaration(config, *, tied=False):
+def blackbox_declaration(config, *, stand_in=False):
     """Return the port-only Verilog module ``tlcim_subarray`` (``(* blackbox *)``) that the
     black-box variant instantiates, with the ports of
     :class:`tlcim.hw.reram_array.NvmSubarrayBlackBox` (the stub's pins and the store/restore
-    pins). ``tied``: a module instead whose outputs are all 0 (simulation speed benchmarks:
-    the periphery's own cost)."""
+    pins). ``stand_in``: a module instead whose outputs are registers inverted at every rising
+    clock edge (simulation speed benchmarks: the periphery's own cost, as with a model of the
+    macro that costs nothing; outputs that never change would let Verilator remove the logic
+    that reads them)."""
     from .reram_array import NvmSubarrayBlackBox
     from .stub import SubarrayBlackBox
     ports = NvmSubarrayBlackBox.verilog_ports(config)
     lines = ["", "// Port-only black box of the analog subarray: the tapeout flow provides it.",
-             "(* blackbox *)"] if not tied else ["", "// The subarray with every output 0."]
+             "(* blackbox *)"] if not stand_in else \
+        ["", "// A stand-in for the subarray: every output inverted at every clock edge."]
     lines.append(f"module {SubarrayBlackBox.module_name}"
                  f"({', '.join(name for _, name, _ in ports)});")
     for direction, name, width in ports:
-        lines.append(f"  {direction} {f'[{width - 1}:0] ' if width > 1 else ''}{name};")
-        if tied and direction == "output":
-            lines.append(f"  assign {name} = 0;")
+        vector = f"[{width - 1}:0] " if width > 1 else ""
+        lines.append(f"  {direction} {vector}{name};")
+        if stand_in and direction == "output":
+            lines += [f"  reg {vector}{name} = 0;", f"  always @(posedge clk) {name} <= ~{name};"]
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
