@@ -219,3 +219,30 @@ def test_make_flags_compile_through_ccache_when_installed(installed, monkeypatch
     monkeypatch.setattr(shutil, "which", lambda name: (
         "/usr/bin/ccache" if installed else None) if name == "ccache" else which(name))
     assert ("OBJCACHE=ccache" in rtl.make_flags("verilator", "x")) == installed
+
+
+def test_harness_ports_and_only_its_ports_are_visible():
+    # Verilator keeps visible (so cocotb can reach) only what rtl.VISIBLE names; a harness
+    # port it missed would be unreachable, an internal signal it caught would be evaluated
+    # again at every step as if it were an input.
+    import fnmatch
+    import re
+    text = rtl.HARNESS.read_text()
+    header = text[:text.index(");", text.index("module tlcim_harness #("))]
+    ports = set(re.findall(r"^\s*(?:input|output)\s+(?:reg\s+)?(?:\[[^\]]*\]\s*)?(\w+)", header,
+                           re.MULTILINE))
+    body = text[text.index(");", text.index("module tlcim_harness #(")):
+                text.index("endmodule")]
+    internal = set(re.findall(r"^\s*(?:reg|wire)\s+(?:\[[^\]]*\]\s*)?(\w+)", body, re.MULTILINE))
+    patterns = rtl.VISIBLE[rtl.HARNESS_TOPLEVEL]
+
+    def visible(name):
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+    assert {"clk", "rst", "bulk_done", "s_axil_rdata", "s_axis_w_tready"} <= ports
+    assert internal and {"rst_r", "stall_r", "x_tvalid"} <= internal
+    assert all(visible(name) for name in ports), sorted(n for n in ports if not visible(n))
+    assert not any(visible(name) for name in internal), sorted(filter(visible, internal))
+    vlt = rtl._visible_top(rtl.HARNESS_TOPLEVEL)[f"{rtl.HARNESS_TOPLEVEL}.vlt"]
+    assert vlt.startswith("`verilator_config\n") and vlt.count("public_flat_rw") == len(patterns)
+    assert '-var "*"' in rtl._visible_top("tlcim_top")["tlcim_top.vlt"]
