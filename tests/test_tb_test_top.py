@@ -22,20 +22,22 @@ CONFIGS = {
     "paper": (Config.preset("paper"), 2),
 }
 SLOW = {"paper"}
+#: Configurations whose Icarus runs are behind ``--long`` too (Verilator runs them by default).
+SLOW_ON_ICARUS = {"ternary", "ideal"}
 
 
-def _simulator(name):
-    missing = rtl.simulator_missing(name)
-    marks = [pytest.mark.skip(reason=missing)] if missing else []
-    return pytest.param(name, marks=marks, id=name)
+def _marks(name, simulator):
+    missing = rtl.simulator_missing(simulator)
+    if missing:
+        return [pytest.mark.skip(reason=missing)]
+    long = name in SLOW or (simulator == "icarus" and name in SLOW_ON_ICARUS)
+    return [pytest.mark.slow] if long else []
 
 
-def _config(name):
-    return pytest.param(name, marks=[pytest.mark.slow] if name in SLOW else [], id=name)
-
-
-@pytest.mark.parametrize("simulator", [_simulator(name) for name in rtl.SIMULATORS])
-@pytest.mark.parametrize("name", [_config(name) for name in CONFIGS])
+@pytest.mark.parametrize("name, simulator", [
+    pytest.param(name, simulator, id=f"{name}-{simulator}",
+                 marks=_marks(name, simulator))
+    for simulator in rtl.SIMULATORS for name in CONFIGS])
 def test_top_against_golden(name, simulator, seed, tmp_path):
     config, batch = CONFIGS[name]
     if simulator == "icarus" and name in SLOW:
