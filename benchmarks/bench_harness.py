@@ -26,11 +26,8 @@ def builds(config, macro):
     """Return ``{"pass-through": Build, "registered": Build}`` of ``config`` in the bulk
     harness, the macro as the C++ model (``"cpp"``) or the Amaranth stub (``"stub"``)."""
     sources = model.sources(config) if macro == "cpp" else simulation_sources(config)
-    sources = {**sources, rtl.HARNESS.name: rtl.HARNESS.read_text()}
-    return {name: rtl.compile_sources(
-                config, "verilator", sources, variant=f"bulk-{macro}-{name}",
-                toplevel=rtl.HARNESS_TOPLEVEL, optimise=True,
-                parameters={**rtl.harness_parameters(config), "REGISTERED": registered})
+    return {name: rtl.build_harness(config, sources=sources, variant=f"{macro}-{name}",
+                                    optimise=True, parameters={"REGISTERED": registered})
             for name, registered in (("pass-through", 0), ("registered", 1))}
 
 

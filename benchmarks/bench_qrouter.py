@@ -2,8 +2,9 @@
 on a die twice as tall.
 
 ``python -m benchmarks qrouter`` (or ``python -m benchmarks.bench_qrouter [--config C]``,
-default the reduced two-subarray configuration of ``tlcim.pnr.REDUCED``). The flow runs up to
-routing (``tlcim.pnr.run``), then qrouter's first stage alone routes the placed DEF twice, in
+default the reduced two-subarray configuration of ``tlcim.pnr.REDUCED``). The flow runs
+(``tlcim.pnr.run``), then qrouter's first stage alone (the flow's script without rip-up passes,
+``tlcim.pnr.route.config_text``) routes the placed DEF twice, in
 the same process: as placed (the baseline), and with the die stretched to twice its height
 (empty space above the macros: the same cells, pins and nets, twice the routing grid). Both
 must leave the same failed nets. The growth of the time shows how much of it is proportional
@@ -21,11 +22,9 @@ import time
 
 from tlcim.golden import Config
 from tlcim.pnr import REDUCED, run
-from tlcim.pnr.route import failed_counts
+from tlcim.pnr.lef import read_lef
+from tlcim.pnr.route import config_text, failed_counts
 from tlcim.pnr.tools import find
-
-#: The first-stage script: route.tcl of the flow up to its first stage.
-STAGE1_END = 'puts "*** failed after stage1: $result"\n'
 
 
 def stretched(text, factor=2):
@@ -47,11 +46,13 @@ def stretched(text, factor=2):
     return re.sub(r"TRACKS (X|Y) (-?\d+) DO (\d+) STEP (\d+)", tracks, text)
 
 
-def _stage1(folder, script, name):
-    """Route ``name`` (a DEF in ``folder``) with the first stage only; return (seconds,
-    failed nets)."""
-    (folder / f"{name}.tcl").write_text(script.replace("read_def placed.def",
-                                                       f"read_def {name}.def"))
+def _stage1(folder, name):
+    """Route ``name`` (a DEF in ``folder``, beside the flow's LEF files) with the flow's script
+    without rip-up passes (its first stage only); return (seconds, failed nets)."""
+    lefs = sorted(path.name for path in folder.glob("*.lef"))
+    layers = len(read_lef(*(folder / lef for lef in lefs)).layers)
+    (folder / f"{name}.tcl").write_text(config_text(lefs, layers, f"{name}.def", passes=0,
+                                                    out=f"{name}-routed"))
     start = time.perf_counter()
     result = subprocess.run([find("qrouter"), "-noc", "-nog", "-s", f"{name}.tcl"], cwd=folder,
                             capture_output=True, text=True, check=True)
@@ -69,14 +70,12 @@ def main(argv=None):
         folder = pathlib.Path(folder)
         print("the flow up to routing (tlcim.pnr.run) ...", flush=True)
         run(config, folder, progress=lambda line: print(f"  {line}", flush=True))
-        route = (folder / "route.tcl").read_text()
-        script = route[:route.index(STAGE1_END) + len(STAGE1_END)] + "quit\n"
         placed = (folder / "placed.def").read_text()
         (folder / "tall.def").write_text(stretched(placed))
         (folder / "base.def").write_text(placed)
-        base, base_failed = _stage1(folder, script, "base")
+        base, base_failed = _stage1(folder, "base")
         print(f"stage 1 as placed: {base:.1f} s, {base_failed} nets failed", flush=True)
-        tall, tall_failed = _stage1(folder, script, "tall")
+        tall, tall_failed = _stage1(folder, "tall")
         print(f"stage 1 on a die twice as tall (the grid 2x, the same nets): {tall:.1f} s, "
               f"{tall_failed} nets failed; {tall / base:.2f}x the time")
         print(f"  grid-proportional part of the first stage as placed: about "

@@ -445,7 +445,7 @@ def harness_parameters(config, chunk=CHUNK_VECTORS):
 
 
 def build_harness(config, simulator="verilator", *, sources=None, variant="",
-                  coverage=False, build_args=(), optimise=None):
+                  coverage=False, build_args=(), optimise=None, parameters=None):
     """Build (cached) ``config`` wrapped in the bulk harness for ``simulator``; see
     :func:`build`.
 
@@ -464,20 +464,22 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
     optimise : bool, str or None
         Whether Verilator's C++ is optimised, or at which level (:func:`make_flags`; default
         by size). Used only with ``sources``.
+    parameters : dict or None
+        Harness parameters that replace those of :func:`harness_parameters` (for example
+        ``{"REGISTERED": 0}``).
     """
     if coverage and simulator != "verilator":
         raise ValueError(f"code coverage needs Verilator, not {simulator!r}")
     args = list(build_args)
     args += ["--coverage-line", "--coverage-toggle"] if coverage else []
-    harness = [HARNESS]
     variant = "-".join(filter(None, ("bulk", variant, "cov" if coverage else "")))
+    parameters = {**harness_parameters(config), **(parameters or {})}
     if sources is None:
-        return build(config, simulator, variant=variant, extra_sources=harness,
-                     toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
-                     build_args=args)
-    sources = {**sources, **{path.name: path.read_text() for path in harness}}
+        return build(config, simulator, variant=variant, extra_sources=[HARNESS],
+                     toplevel=HARNESS_TOPLEVEL, parameters=parameters, build_args=args)
+    sources = {**sources, HARNESS.name: HARNESS.read_text()}
     return compile_sources(config, simulator, sources, variant=variant,
-                           toplevel=HARNESS_TOPLEVEL, parameters=harness_parameters(config),
+                           toplevel=HARNESS_TOPLEVEL, parameters=parameters,
                            build_args=args, optimise=optimise)
 
 

@@ -26,7 +26,7 @@ CASES = {"small": (Config.preset("small"), 10_000),
 LONG = {"ternary", "ideal", "paper"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=[pytest.mark.slow] * (case in LONG))
+@pytest.mark.parametrize("case", [pytest.param(case, marks=pytest.mark.slow if case in LONG else ())
                                   for case in CASES])
 def test_model_in_lockstep_with_the_stub(case, seed):
     """The model's outputs equal the stub's after every edge."""

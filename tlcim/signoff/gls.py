@@ -83,7 +83,7 @@ def cell_models(library, kind):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def gls_sources(implementation, library, simulator, models):
+def gls_sources(implementation, library, models):
     """Return ``{file name: text}`` of a gate-level simulation of ``implementation``: cell
     models, the netlist, the behavioural subarray, its library modules and the bulk harness,
     in compilation order."""
@@ -116,7 +116,7 @@ def build_gls(config, simulator=SIMULATORS[0], *, models=None, progress=print):
                          f"{models!r}")
     implementation = implement(config, GLS_CLOCK_MHZ, progress=progress)
     library = find_library()
-    sources = gls_sources(implementation, library, simulator, models)
+    sources = gls_sources(implementation, library, models)
     args = []
     if simulator == "verilator":
         args = [f"-Wno-{name}" for name in CELL_WAIVERS]
