@@ -376,8 +376,14 @@ def run_cocotb(built, test_module, *, testcase=None, env=None, seed=None, test_d
     except SystemExit as exit:
         # The runner exits when the simulator failed (and under pytest when a test failed).
         status = exit.code
+    except RuntimeError as error:   # "Command failed with return code: N", without the log
+        code = str(error).rsplit(": ", 1)[-1]
+        status = int(code) if code.isdigit() else str(error)
     if waves:
         print(f"waves: {test_dir / 'dump.fst'}", flush=True)
+    if status and not results.exists():   # the simulator stopped before cocotb's tests ended
+        raise RuntimeError(f"the simulator exited with status {status}; log: "
+                           f"{test_dir / 'sim.log'}")
     failures = failed_tests(results)
     if failures:
         raise RuntimeError(f"cocotb tests failed: {', '.join(failures)}; log: "
@@ -412,7 +418,7 @@ HARNESS_TOPLEVEL = "tlcim_harness"
 #: drain between chunks (about two MVMs) costs a few per cent, small enough to stay cheap.
 CHUNK_VECTORS = 64
 #: Files the harness reads and writes, relative to the simulator's working directory.
-X_FILE, Y_FILE = "tlcim_bulk_x.hex", "tlcim_bulk_y.hex"
+X_FILE, Y_FILE = "tlcim_bulk_x.bin", "tlcim_bulk_y.hex"
 
 
 def bulk_enabled():

@@ -11,7 +11,8 @@
 //
 // The activation and result streams are driven here instead of by per-cycle Python: on
 // `bulk_start` the harness reads a chunk of activation beats from the file
-// `tlcim_bulk_x.hex` ({tlast, tdata} per line, written by the host side) into a beat memory,
+// `tlcim_bulk_x.bin` (written by the host side: per beat, {tlast, tdata} in whole bytes, most
+// significant first, as `$fread` reads a memory word) into a beat memory,
 // sends `bulk_beats` of them on s_axis_x and captures every result beat ({tlast, tdata})
 // into a capture memory; `bulk_dump` writes the captured beats to `tlcim_bulk_y.hex`. File
 // names are relative to the simulator's working directory (cocotb's test folder, shared with
@@ -86,6 +87,19 @@ module tlcim_harness #(
 
     // Activation source: beat x_sent of the chunk, tvalid held once offered (x_hold).
     reg [31:0] x_total, x_sent;
+    // Binary ($fread), not hex text ($readmemh): the parsing was 6 % of the time.
+    task automatic load_beats(input [31:0] beats);
+        integer file, count;
+        begin
+            file = $fopen("tlcim_bulk_x.bin", "rb");
+            count = file == 0 ? 0 : $fread(x_mem, file, 0, beats);
+            if (file != 0) $fclose(file);
+            // A beat is X_WIDTH + 1 bits in whole bytes; a short file would send stale beats.
+            if (count != beats * ((X_WIDTH + 8) / 8))
+                $fatal(1, "tlcim_harness: tlcim_bulk_x.bin gave %0d bytes for %0d beats",
+                       count, beats);
+        end
+    endtask
     reg x_hold;
     wire x_pending = x_sent != x_total;
     assign x_tvalid = x_pending && (x_hold || lfsr[7:0] >= stall_q);
@@ -96,7 +110,7 @@ module tlcim_harness #(
             x_sent <= 0;
             x_hold <= 0;
         end else if (bulk_start) begin
-            $readmemh("tlcim_bulk_x.hex", x_mem, 0, bulk_beats - 1);
+            load_beats(bulk_beats);
             x_total <= bulk_beats;
             x_sent <= 0;
             x_hold <= 0;

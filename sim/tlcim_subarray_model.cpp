@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -84,11 +86,32 @@ inline int ones(Word x) {
 __attribute__((target("popcnt"))) inline int hardware_ones(Word x) {   // (see convert)
     return __builtin_popcountll(x);
 }
-bool has_popcount() { return __builtin_cpu_supports("popcnt"); }
 #else
 inline int hardware_ones(Word x) { return ones(x); }
-bool has_popcount() { return false; }
 #endif
+
+// The conversion's code paths, each compiled for an instruction set (see convert).
+enum Isa { PORTABLE = 0, POPCNT = 1, AVX512 = 2 };
+
+// The best path this CPU runs, at most the one TLCIM_MODEL_ISA names (portable, popcnt or
+// avx512; the tests run each): a ceiling, so any value runs everywhere.
+Isa choose_isa() {
+    Isa best = PORTABLE;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("popcnt")) best = POPCNT;
+    if (best == POPCNT && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+            && __builtin_cpu_supports("avx512vpopcntdq"))
+        best = AVX512;
+#endif
+    const char* ceiling = std::getenv("TLCIM_MODEL_ISA");
+    if (ceiling == nullptr || *ceiling == 0) return best;
+    const char* names[] = {"portable", "popcnt", "avx512"};
+    for (int isa = PORTABLE; isa <= AVX512; ++isa)
+        if (std::strcmp(ceiling, names[isa]) == 0) return std::min(best, Isa(isa));
+    std::fprintf(stderr, "TLCIM_MODEL_ISA must be portable, popcnt or avx512, not '%s'\n",
+                 ceiling);
+    std::exit(2);
+}
 
 template <bool popcnt> inline int ones_of(Word x) { return popcnt ? hardware_ones(x) : ones(x); }
 
@@ -130,7 +153,7 @@ struct Model {
     int minimum[7];
     int width;          // extended row: 2 * cells
     int nw, nc, nr;     // words of an extended row, of a weight row (2 * cbls), of a column
-    bool hardware_popcount = false;
+    Isa isa = PORTABLE;  // the conversion's code path
     int spare_bits;     // width - 2 * cbls
 
     // -- the stub ----------------------------------------------------------------------------
@@ -207,9 +230,10 @@ struct Model {
     // discharge d = a + b is Q1 + Q2 where IN2 is high (P), 1 where only IN1 is (S), and
     // 2 - Q1 - Q2 where neither is (Z); so a column's D is |S| plus the ones of
     // (column & PP) | (~column & ZZ), PP and ZZ the masks P and Z over both halves.
+    std::vector<uint64_t> levels;   // scratch of convert: the code of every ADC
+
     template <bool popcnt>
     void convert_with(std::vector<Word>& out) {
-        std::fill(out.begin(), out.end(), 0);
         Word* pp = &masks[2 * (size_t)nr];
         Word* zz = &masks[3 * (size_t)nr];
         std::fill(masks.begin(), masks.end(), 0);
@@ -226,17 +250,43 @@ struct Model {
         // Out of range the mux selects nothing (columns of 0), except with one position.
         const int position = share == 1 ? 0 : mux;
         const Word* block = compute.data();
-        for (int j = 0; j < adcs; ++j) {
-            const Word* col = position < share ? column(block, position, j) : zeros.data();
-            uint64_t level = base;
-            for (int w = 0; w < nr; ++w)
-                level += ones_of<popcnt>((col[w] & pp[w]) | (~col[w] & zz[w]));
-            level >>= shift;
-            if (!ideal && level > (uint64_t)top) level = top;
-            const int at = j * code_bits;
-            out[at / 64] |= Word(level) << (at % 64);
-            if (at % 64 + code_bits > 64) out[at / 64 + 1] |= Word(level) >> (64 - at % 64);
+        const uint64_t most = ideal ? ~uint64_t(0) : (uint64_t)top;
+        uint64_t* level = levels.data();
+        if (nr == 1) {
+            // Blocks of at most 32 rows (every preset): a column is a word, a position's
+            // columns lie side by side (zeros has as many), and the loop vectorises.
+            const Word* col = position < share ? column(block, position, 0) : zeros.data();
+            const Word p = pp[0], z = zz[0];
+            for (int j = 0; j < adcs; ++j) {
+                const uint64_t l = uint64_t(base + ones_of<popcnt>((col[j] & p) | (~col[j] & z)))
+                                   >> shift;
+                level[j] = l < most ? l : most;
+            }
+        } else {
+            for (int j = 0; j < adcs; ++j) {
+                const Word* col = position < share ? column(block, position, j) : zeros.data();
+                uint64_t l = base;
+                for (int w = 0; w < nr; ++w)
+                    l += ones_of<popcnt>((col[w] & pp[w]) | (~col[w] & zz[w]));
+                l >>= shift;
+                level[j] = l < most ? l : most;
+            }
         }
+        // Codes packed in a register and stored a word at a time (an OR into memory per code
+        // made every ADC wait for the previous one's store); every word of out is written.
+        Word* to = out.data();
+        Word packed = 0;
+        unsigned filled = 0;
+        for (int j = 0; j < adcs; ++j) {
+            packed |= Word(level[j]) << filled;
+            filled += code_bits;
+            if (filled >= 64) {   // the word is full; the code's bits beyond it start the next
+                *to++ = packed;
+                filled -= 64;
+                packed = filled ? Word(level[j]) >> (code_bits - filled) : 0;
+            }
+        }
+        if (filled) *to = packed;
     }
 
     void convert(std::vector<Word>& out);
@@ -250,16 +300,22 @@ struct Model {
 };
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// Compiled for the popcnt instruction, with everything inlined into it (a function without
-// the target cannot inline the instruction's intrinsic); chosen only where the CPU has it.
+// The conversion compiled for an instruction set, with everything inlined into it (a function
+// without the target cannot inline the instruction's intrinsic); chosen only where the CPU has
+// it. With AVX-512's vector popcount the loop over a position's columns vectorises.
 __attribute__((target("popcnt"), flatten)) void convert_popcnt(Model& m, std::vector<Word>& out) {
+    m.convert_with<true>(out);
+}
+__attribute__((target("popcnt,avx512f,avx512vl,avx512vpopcntdq"), flatten))
+void convert_avx512(Model& m, std::vector<Word>& out) {
     m.convert_with<true>(out);
 }
 #endif
 
 void Model::convert(std::vector<Word>& out) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (hardware_popcount) return convert_popcnt(*this, out);
+    if (isa == AVX512) return convert_avx512(*this, out);
+    if (isa == POPCNT) return convert_popcnt(*this, out);
 #endif
     convert_with<false>(out);
 }
@@ -291,10 +347,12 @@ extern "C" void* tlcim_model_new(int rows, int active, int cbls, int share, int 
     m->readback.read(m->zeros.data(), -2, 0);   // registers start at 0
     m->compute.read(m->zeros.data(), -2, 0);
     m->masks.assign(4 * (size_t)m->nr, 0);
-    m->hardware_popcount = has_popcount();
+    m->isa = choose_isa();
+    m->levels.assign(m->adcs, 0);
     m->wl1.assign(words_of(active), 0); m->wl2.assign(words_of(active), 0);
     m->memo_wl1 = m->wl1; m->memo_wl2 = m->wl2;
     m->codes.assign(words_of(m->adcs * code_bits), 0);
+    m->memo_codes = m->codes;
     m->spare.assign((size_t)rows * words_of(m->spare_bits), 0);
     m->spare_q.assign(words_of(m->spare_bits), 0);
     m->words.assign((size_t)sets * rows * m->nw, 0);
@@ -411,8 +469,7 @@ extern "C" int tlcim_model_step(
     // Row-port arbitration: the copy, else the controller, else the datapath.
     std::vector<Word>& wdata = m.wdata;
     std::vector<Word>& extended = m.extended;
-    std::vector<Word>& programmed = m.programmed;
-    std::fill(wdata.begin(), wdata.end(), 0);
+    std::vector<Word>& programmed = m.programmed;   // (wdata is whole wherever a write uses it)
     int addr; bool we;
     bool array_we = m.writing && !m.c_store, storage_we = m.writing && m.c_store;
     if (array_we || storage_we) {
@@ -459,8 +516,7 @@ extern "C" int tlcim_model_step(
                     && m.memo_generation == m.compute.generation && m.memo_mux == m.mux
                     && same(m.memo_wl1, m.wl1) && same(m.memo_wl2, m.wl2);
         if (!hit) {
-            m.memo_codes.assign(m.codes.size(), 0);
-            m.convert(m.memo_codes);
+            m.convert(m.memo_codes);   // (writes every word)
             m.memo_valid = true; m.memo_block = m.compute.block;
             m.memo_generation = m.compute.generation; m.memo_mux = m.mux;
             std::copy(m.wl1.begin(), m.wl1.end(), m.memo_wl1.begin());

@@ -1,6 +1,8 @@
 """tlcim.sim.model: the C++ subarray model against the Amaranth stub, cycle for cycle
 (:mod:`tlcim.tb.test_model`), and the whole device on it against the golden model."""
 
+import pathlib
+
 import pytest
 
 from tlcim.golden import Config
@@ -26,16 +28,39 @@ CASES = {"small": (Config.preset("small"), 10_000),
 LONG = {"ternary", "ideal", "paper"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=pytest.mark.slow if case in LONG else ())
-                                  for case in CASES])
-def test_model_in_lockstep_with_the_stub(case, seed):
-    """The model's outputs equal the stub's after every edge."""
+#: The model's code paths for the ADC conversion, by the ceiling ``TLCIM_MODEL_ISA`` sets (the
+#: best one the CPU has, at most the one named; ``None``: the best): every default case runs
+#: each, so the paths a CPU has are all checked on it (on a CPU without AVX-512's vector
+#: popcount, ``None`` runs the ``popcnt`` path again).
+ISAS = (None, "popcnt", "portable")
+
+
+def _lockstep(case, seed, isa=None, test_dir=None):
     config, cycles = CASES[case]
     built = rtl.compile_sources(config, "verilator", model.lockstep_sources(config),
                                 variant="lockstep", toplevel=model.LOCKSTEP_TOPLEVEL)
+    env = {"TLCIM_SEED": str(seed), "TLCIM_LOCKSTEP_CYCLES": str(cycles)}
+    if isa is not None:
+        env["TLCIM_MODEL_ISA"] = isa
     # Raises, naming the cycle and the output, at the first difference.
-    rtl.run_cocotb(built, "tlcim.tb.test_model", env={"TLCIM_SEED": str(seed),
-                                                      "TLCIM_LOCKSTEP_CYCLES": str(cycles)})
+    rtl.run_cocotb(built, "tlcim.tb.test_model", env=env, test_dir=test_dir)
+
+
+@pytest.mark.parametrize("case,isa", [
+    pytest.param(case, isa, id=f"{case}-{isa or 'best'}",
+                 marks=pytest.mark.slow if case in LONG else ())
+    for case in CASES for isa in (ISAS[:1] if case in LONG else ISAS)])
+def test_model_in_lockstep_with_the_stub(case, isa, seed):
+    """The model's outputs equal the stub's after every edge, on every conversion path (the
+    long cases on the best one)."""
+    _lockstep(case, seed, isa)
+
+
+def test_model_refuses_an_unknown_instruction_set(seed, tmp_path):
+    with pytest.raises(RuntimeError, match="the simulator exited with status 2") as failure:
+        _lockstep("small", seed, "sse9", test_dir=tmp_path)
+    log = pathlib.Path(str(failure.value).rsplit("log: ", 1)[1])
+    assert "TLCIM_MODEL_ISA must be portable, popcnt or avx512, not 'sse9'" in log.read_text()
 
 
 def test_model_sources_and_refusals():

@@ -15,14 +15,13 @@ def test_bulk_transport_refuses_bad_arguments():
         transports.BulkTransport(None, config, stall=1.5)
 
 
-def test_activation_file_lines():
-    # Two frames of two 4-byte beats: tlast digit first, then the beat's bytes most
-    # significant first (the frame is little-endian), one line per beat.
+def test_activation_file_records():
+    # Two frames of two 4-byte beats: per beat a tlast byte, then the beat's bytes most
+    # significant first (the frame is little-endian): a 33-bit word as $fread reads it.
     frames = [bytes(range(8)), bytes([0xff] * 4 + [0x0a, 0, 0, 0x80])]
-    text = transports._hex_lines(frames, 2, 4).decode()
-    assert text == "003020100\n107060504\n0ffffffff\n18000000a\n"
-    # What $readmemh gives back: every beat's value with tlast above it.
-    words = [int(line, 16) for line in text.split()]
+    records = transports._beat_records(frames, 2, 4)
+    assert records.hex() == "0003020100" "0107060504" "00ffffffff" "018000000a"
+    words = [int.from_bytes(records[i:i + 5], "big") for i in range(0, len(records), 5)]
     assert words[1] == (1 << 32) | 0x07060504 and words[2] == 0xffffffff
     with pytest.raises(ValueError, match="activation frame has 7 bytes, expected 8"):
-        transports._hex_lines([bytes(7)], 2, 4)
+        transports._beat_records([bytes(7)], 2, 4)
