@@ -14,3 +14,20 @@ import os
 # lives here, in the package every benchmark is imported through.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+
+def configuration(loader="preset"):
+    """Return the argparse ``type`` of a ``--config`` option: it checks that
+    ``Config.<loader>`` (``"preset"``: a preset's name; ``"load"``: a preset or a TOML/JSON
+    file) takes the text, and returns the text. A bad one is then a usage error naming what
+    is wrong (exit status 2), not a traceback after the work began."""
+    import argparse
+
+    def check(text):
+        from tlcim.golden import Config
+        try:
+            getattr(Config, loader)(text)
+        except (ValueError, TypeError, OSError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return text
+    return check

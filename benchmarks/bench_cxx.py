@@ -19,6 +19,7 @@ from tlcim.hw.generate import simulation_sources
 from tlcim.sim import rtl
 
 from .bench_stub import alternate
+from . import configuration
 
 #: C++ optimisation levels to compare with Verilator's default, ``-Os``.
 LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Ofast")
@@ -27,7 +28,8 @@ LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Ofast")
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_cxx", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="paper", help="preset (default paper)")
+    parser.add_argument("--config", default="paper", type=configuration(),
+                        help="preset (default paper)")
     parser.add_argument("--level", default="-O3",
                         help="the level compared: --level=-O0|-O1|-O2|-O3|-Ofast (default -O3)")
     parser.add_argument("--batch", type=int, default=512, help="MVMs per measurement")

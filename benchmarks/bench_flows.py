@@ -18,6 +18,7 @@ import time
 from tlcim.golden import Config
 from tlcim import fpga, synth
 from tlcim.area_quality import area_quality
+from . import configuration
 
 
 def _synth(config):
@@ -30,7 +31,8 @@ def _synth(config):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_flows",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="paper", help="configuration of the synth figure")
+    parser.add_argument("--config", default="paper", type=configuration("load"),
+                        help="configuration of the synth figure")
     parser.add_argument("--no-fpga", action="store_true", help="skip the FPGA builds")
     args = parser.parse_args(argv or [])
 

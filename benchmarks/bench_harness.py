@@ -11,7 +11,6 @@ round. Results of both are compared with the golden model.
 """
 
 import argparse
-import statistics
 import sys
 import time
 
@@ -19,7 +18,8 @@ from tlcim.golden import Config
 from tlcim.hw.generate import simulation_sources
 from tlcim.sim import model, rtl
 
-from .bench_stub import alternate
+from .bench_stub import alternate, paired
+from . import configuration
 
 
 def builds(config, macro):
@@ -35,7 +35,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_harness",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="paper", help="preset (default paper)")
+    parser.add_argument("--config", default="paper", type=configuration(),
+                        help="preset (default paper)")
     parser.add_argument("--model", choices=("cpp", "stub"), default="cpp",
                         help="the macro's model (default cpp)")
     parser.add_argument("--batch", type=int, default=1024, help="MVMs per measurement")
@@ -47,21 +48,16 @@ def main(argv=None):
     print(f"{args.config}: both harnesses built in {time.perf_counter() - start:.0f} s",
           flush=True)
     figures, best = alternate(config, built, args.batch, args.rounds)
-    ratio = best["registered"]["mvms_per_second"] / best["pass-through"]["mvms_per_second"]
-    # Each round's two runs follow each other: their ratio does not see the machine's speed
-    # drift over the rounds, which the best runs of each can.
-    paired = sorted(new["mvms_per_second"] / old["mvms_per_second"]
-                    for old, new in zip(figures["pass-through"], figures["registered"]))
-    median = statistics.median(paired)
+    ratio, rounds, median = paired(figures, best, "pass-through", "registered")
     print(f"{args.config} on the {args.model} model, MVM batch of {args.batch}: registered "
           f"{best['registered']['mvms_per_second']:,.1f} MVMs/s "
           f"({best['registered']['cycles_per_second']:,.0f} cycles/s), pass-through "
           f"(baseline) {best['pass-through']['mvms_per_second']:,.1f} MVMs/s "
           f"({best['pass-through']['cycles_per_second']:,.0f} cycles/s): {ratio:.2f}x best "
-          f"against best; round by round {', '.join(f'{r:.2f}' for r in paired)}x "
+          f"against best; round by round {', '.join(f'{r:.2f}' for r in rounds)}x "
           f"(median {median:.2f}x)", flush=True)
     return {"config": args.config, "model": args.model, "batch": args.batch, "runs": figures,
-            "best": best, "ratio": ratio, "paired": paired, "median": median}
+            "best": best, "ratio": ratio, "paired": rounds, "median": median}
 
 
 if __name__ == "__main__":

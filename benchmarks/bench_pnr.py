@@ -9,11 +9,13 @@ under 20 minutes on 2 cores, timing met at the sign-off clock.
 """
 
 import argparse
+import sys
 import tempfile
 
 from tlcim.golden import Config
 from tlcim.pnr import DEFAULT_UTILIZATION, REDUCED, run
 from tlcim.pnr.inputs import DEFAULT_CLOCK_MHZ
+from . import configuration
 
 
 def _line(name, result):
@@ -43,7 +45,8 @@ def _run(config, utilization):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_pnr",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="small", help="configuration (default small)")
+    parser.add_argument("--config", default="small", type=configuration("load"),
+                        help="configuration (default small)")
     parser.add_argument("--utilization", type=float, default=DEFAULT_UTILIZATION)
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the reduced configuration")
@@ -60,3 +63,7 @@ def main(argv=None):
         result["wns_ns"] >= 0 and result["hold_wns_ns"] >= 0
     print(f"  target (every net routed in under 20 minutes, timing met): "
           f"{'met' if met else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -17,6 +17,7 @@ import argparse
 import pathlib
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -25,6 +26,7 @@ from tlcim.pnr import REDUCED, run
 from tlcim.pnr.lef import read_lef
 from tlcim.pnr.route import config_text, failed_counts
 from tlcim.pnr.tools import find
+from . import configuration
 
 
 def stretched(text, factor=2):
@@ -62,7 +64,7 @@ def _stage1(folder, name):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_qrouter",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=None,
+    parser.add_argument("--config", default=None, type=configuration("load"),
                         help="configuration (default: the reduced one of tlcim.pnr.REDUCED)")
     args = parser.parse_args(argv or [])
     config = REDUCED if args.config is None else Config.load(args.config)
@@ -88,4 +90,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -31,6 +31,7 @@ import numpy as np
 from tlcim.golden import Config
 from tlcim.sim import rtl
 from tlcim.sim.script import execute, open_target, parse_ops
+from . import configuration
 
 #: Seed of the random weights and inputs.
 SEED = 2023
@@ -130,15 +131,21 @@ def generation_time(config):
             "verilog_bytes": len(files["tlcim_top.v"].encode())}
 
 
+def _presets(text):
+    # --configs: presets separated by commas, each checked (empty: none).
+    check = configuration()
+    return ",".join(check(name) for name in filter(None, text.split(",")))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_rtl", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", default="small,paper",
+    parser.add_argument("--configs", default="small,paper", type=_presets,
                         help="presets for the throughput figure (default: small,paper; "
                              "empty: skip it)")
     parser.add_argument("--simulators", default=",".join(rtl.SIMULATORS),
                         help="simulators of the simulation-speed figure (default: all)")
-    parser.add_argument("--speed-config", default="paper",
+    parser.add_argument("--speed-config", default="paper", type=configuration(),
                         help="preset of the simulation-speed figure (default: paper)")
     parser.add_argument("--batch", type=int, default=16, help="MVMs per measurement")
     args = parser.parse_args(argv or [])

@@ -18,6 +18,7 @@ from tlcim.signoff.command import DEFAULT_CLOCK_MHZ, ge_estimate, signoff_report
 from tlcim.signoff.equivalence import prove
 from tlcim.signoff.flow import implement
 from tlcim.signoff.sta import module_blocks
+from . import configuration
 
 #: The presets signed off by default.
 PRESETS = ("small", "paper")
@@ -41,7 +42,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_signoff",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--clock-mhz", type=float, default=DEFAULT_CLOCK_MHZ)
-    parser.add_argument("--config", nargs="*", default=list(PRESETS))
+    parser.add_argument("--config", nargs="*", default=list(PRESETS), type=configuration())
     args = parser.parse_args(argv or [])
     results = {}
     for name in args.config:

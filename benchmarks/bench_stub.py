@@ -21,6 +21,7 @@ golden, as they must).
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from amaranth.hdl import Cat, Mux
 from tlcim.golden import Config
 from tlcim.sim import rtl
 from tlcim.sim.script import GoldenTarget, execute, parse_ops
+from . import configuration
 
 #: Seed of the weights and inputs.
 SEED = 2023
@@ -104,9 +106,10 @@ def _ops(config, folder, batch):
     return parse_ops(config, ops, folder)
 
 
-def measure(config, built, ops):
-    """Run ``ops`` on ``built``; return (MVM batch seconds, batch cycles, results)."""
-    target = rtl.RtlTarget(config, "verilator", built=built)
+def measure(config, built, ops, env=None):
+    """Run ``ops`` on ``built`` (the simulation's environment extended by ``env``); return (MVM
+    batch seconds, batch cycles, results)."""
+    target = rtl.RtlTarget(config, "verilator", built=built, env=env)
 
     async def run():
         try:
@@ -120,18 +123,19 @@ def measure(config, built, ops):
     return asyncio.run(run())
 
 
-def alternate(config, built, batch, rounds):
+def alternate(config, built, batch, rounds, env=None):
     """Run a session with an MVM batch of ``batch`` (:func:`measure`) on every build of
     ``built`` ({name: Build}), in alternation, ``rounds`` times, printing each run; return
     ``(figures, best)``: every run's MVMs and cycles per second and whether its results equal
-    the golden model's, per name, and the fastest run of each."""
+    the golden model's, per name, and the fastest run of each. ``env`` ({name: dict}) gives
+    runs more environment variables."""
     figures = {name: [] for name in built}
     with tempfile.TemporaryDirectory() as folder:
         ops = _ops(config, folder, batch)
         golden = asyncio.run(execute(ops, GoldenTarget(config))).outputs
         for _ in range(rounds):
             for name, build in built.items():
-                seconds, cycles, result = measure(config, build, ops)
+                seconds, cycles, result = measure(config, build, ops, (env or {}).get(name))
                 same = all(np.array_equal(result.outputs[k], v) for k, v in golden.items()
                            if k in result.outputs) and len(result.outputs) == 1
                 figures[name].append({"mvms_per_second": batch / seconds,
@@ -144,10 +148,22 @@ def alternate(config, built, batch, rounds):
     return figures, best
 
 
+def paired(figures, best, baseline, name):
+    """Return ``(best against best, sorted round-by-round ratios, their median)`` of ``name``
+    over ``baseline`` in :func:`alternate`'s figures. Each round's runs follow each other, so
+    the paired ratios do not see the machine's speed drift over the rounds, which the best
+    runs of each can."""
+    ratio = best[name]["mvms_per_second"] / best[baseline]["mvms_per_second"]
+    rounds = sorted(new["mvms_per_second"] / old["mvms_per_second"]
+                    for old, new in zip(figures[baseline], figures[name]))
+    return ratio, rounds, statistics.median(rounds)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_stub", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="paper", help="preset (default paper)")
+    parser.add_argument("--config", default="paper", type=configuration(),
+                        help="preset (default paper)")
     parser.add_argument("--batch", type=int, default=64, help="MVMs per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     args = parser.parse_args(argv or [])

@@ -326,6 +326,10 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
             if flags:
                 runner.env["MAKEFLAGS"] = " ".join(
                     filter(None, (runner.env.get("MAKEFLAGS"), flags)))
+            if "OBJCACHE=ccache" in flags:
+                # ccache's cache in build/ unless the caller chose one: its default, in $HOME,
+                # may not be writable (and a failed cache write fails the compile).
+                runner.env["CCACHE_DIR"] = str(sim_root() / "ccache")
             # C++ files (the DPI model of tlcim.sim.model) go to Verilator as arguments:
             # the runner takes HDL sources only.
             runner.build(sources=[directory / name for name in sources
@@ -537,10 +541,14 @@ class RtlTarget:
     label : str
         The target's name in progress messages (a given build is announced too when it is
         labelled other than ``rtl``).
+    env : dict, optional
+        More environment variables of the simulation (``TLCIM_MODEL_ISA`` of the C++ macro
+        model, :mod:`tlcim.sim.model`).
     """
 
     def __init__(self, config, simulator="verilator", *, built=None, stall=0.0, stall_seed=0,
-                 test_dir=None, plusargs=(), timing_seed=None, fault_port=True, label="rtl"):
+                 test_dir=None, plusargs=(), timing_seed=None, fault_port=True, label="rtl",
+                 env=None):
         from multiprocessing.connection import Client
         self.config = config
         # Streams in bulk through the harness unless TLCIM_BULK=0 (cocotbext-axi streams).
@@ -554,7 +562,7 @@ class RtlTarget:
         address = os.path.join(self._folder, "session.sock")
         key = secrets.token_hex(16)
         self._failure = None
-        env = {SESSION_ADDRESS: address, SESSION_KEY: key,
+        env = {**(env or {}), SESSION_ADDRESS: address, SESSION_KEY: key,
                SESSION_STALL: f"{float(stall)!r},{int(stall_seed)}",
                SESSION_FAULTS: "1" if fault_port else "0"}
         if timing_seed is not None:

@@ -90,26 +90,20 @@ __attribute__((target("popcnt"))) inline int hardware_ones(Word x) {   // (see c
 inline int hardware_ones(Word x) { return ones(x); }
 #endif
 
-// The conversion's code paths, each compiled for an instruction set (see convert).
-enum Isa { PORTABLE = 0, POPCNT = 1, AVX512 = 2 };
+// The conversion's code paths (see convert).
+enum Isa { PORTABLE = 0, POPCNT = 1 };
 
-// The best path this CPU runs, at most the one TLCIM_MODEL_ISA names (portable, popcnt or
-// avx512; the tests run each): a ceiling, so any value runs everywhere.
+// The popcnt instruction where the CPU has it, unless TLCIM_MODEL_ISA says portable (the
+// lock-step tests run both paths; "popcnt" or unset means the default).
 Isa choose_isa() {
     Isa best = PORTABLE;
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("popcnt")) best = POPCNT;
-    if (best == POPCNT && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-            && __builtin_cpu_supports("avx512vpopcntdq"))
-        best = AVX512;
 #endif
     const char* ceiling = std::getenv("TLCIM_MODEL_ISA");
-    if (ceiling == nullptr || *ceiling == 0) return best;
-    const char* names[] = {"portable", "popcnt", "avx512"};
-    for (int isa = PORTABLE; isa <= AVX512; ++isa)
-        if (std::strcmp(ceiling, names[isa]) == 0) return std::min(best, Isa(isa));
-    std::fprintf(stderr, "TLCIM_MODEL_ISA must be portable, popcnt or avx512, not '%s'\n",
-                 ceiling);
+    if (ceiling == nullptr || *ceiling == 0 || std::strcmp(ceiling, "popcnt") == 0) return best;
+    if (std::strcmp(ceiling, "portable") == 0) return PORTABLE;
+    std::fprintf(stderr, "TLCIM_MODEL_ISA must be portable or popcnt, not '%s'\n", ceiling);
     std::exit(2);
 }
 
@@ -253,8 +247,8 @@ struct Model {
         const uint64_t most = ideal ? ~uint64_t(0) : (uint64_t)top;
         uint64_t* level = levels.data();
         if (nr == 1) {
-            // Blocks of at most 32 rows (every preset): a column is a word, a position's
-            // columns lie side by side (zeros has as many), and the loop vectorises.
+            // Blocks of at most 32 rows (every preset): a column is a word, and a position's
+            // columns lie side by side (zeros has as many).
             const Word* col = position < share ? column(block, position, 0) : zeros.data();
             const Word p = pp[0], z = zz[0];
             for (int j = 0; j < adcs; ++j) {
@@ -272,8 +266,9 @@ struct Model {
                 level[j] = l < most ? l : most;
             }
         }
-        // Codes packed in a register and stored a word at a time (an OR into memory per code
-        // made every ADC wait for the previous one's store); every word of out is written.
+        // Codes packed in a register and stored a word at a time, after the counts: an OR into
+        // memory per code made every ADC wait for the previous one's store (a quarter of the
+        // conversion's samples in a `perf` profile). Every word of out is written.
         Word* to = out.data();
         Word packed = 0;
         unsigned filled = 0;
@@ -300,21 +295,15 @@ struct Model {
 };
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// The conversion compiled for an instruction set, with everything inlined into it (a function
-// without the target cannot inline the instruction's intrinsic); chosen only where the CPU has
-// it. With AVX-512's vector popcount the loop over a position's columns vectorises.
+// Compiled for the popcnt instruction, with everything inlined into it (a function without
+// the target cannot inline the instruction's intrinsic); chosen only where the CPU has it.
 __attribute__((target("popcnt"), flatten)) void convert_popcnt(Model& m, std::vector<Word>& out) {
-    m.convert_with<true>(out);
-}
-__attribute__((target("popcnt,avx512f,avx512vl,avx512vpopcntdq"), flatten))
-void convert_avx512(Model& m, std::vector<Word>& out) {
     m.convert_with<true>(out);
 }
 #endif
 
 void Model::convert(std::vector<Word>& out) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (isa == AVX512) return convert_avx512(*this, out);
     if (isa == POPCNT) return convert_popcnt(*this, out);
 #endif
     convert_with<false>(out);

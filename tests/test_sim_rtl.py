@@ -221,6 +221,17 @@ def test_make_flags_compile_through_ccache_when_installed(installed, monkeypatch
     assert ("OBJCACHE=ccache" in rtl.make_flags("verilator", "x")) == installed
 
 
+@pytest.mark.skipif(shutil.which("ccache") is None or rtl.simulator_missing("verilator")
+                    is not None, reason="needs ccache and Verilator (make system-deps)")
+def test_ccache_keeps_its_cache_in_the_build_folder(tmp_path, monkeypatch):
+    # Not in $HOME, which may not be writable; a caller's CCACHE_DIR would win.
+    monkeypatch.setenv("TLCIM_SIM_DIR", str(tmp_path / "sim"))
+    monkeypatch.delenv("CCACHE_DIR", raising=False)
+    rtl.compile_sources(Config.preset("small"), "verilator",
+                        {"tiny.v": "module tiny(input clk);\nendmodule\n"}, toplevel="tiny")
+    assert any(path.is_file() for path in (tmp_path / "sim" / "ccache").rglob("*"))
+
+
 def test_harness_ports_and_only_its_ports_are_visible():
     # Verilator keeps visible (so cocotb can reach) only what rtl.VISIBLE names; a harness
     # port it missed would be unreachable, an internal signal it caught would be evaluated
