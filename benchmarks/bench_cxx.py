@@ -10,7 +10,6 @@ cycles per second, the best round of each, and the ratio. Results are compared w
 golden model.
 """
 
-import argparse
 import sys
 import time
 
@@ -18,22 +17,16 @@ from tlcim.golden import Config
 from tlcim.hw.generate import simulation_sources
 from tlcim.sim import rtl
 
-from .bench_stub import alternate
-from . import configuration
+from .bench_stub import alternate, batch_parser
 
 #: C++ optimisation levels to compare with Verilator's default, ``-Os``.
 LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Ofast")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_cxx", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="paper", type=configuration(),
-                        help="preset (default paper)")
+    parser = batch_parser("bench_cxx", __doc__, batch=512, rounds=2)
     parser.add_argument("--level", default="-O3",
                         help="the level compared: --level=-O0|-O1|-O2|-O3|-Ofast (default -O3)")
-    parser.add_argument("--batch", type=int, default=512, help="MVMs per measurement")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     args = parser.parse_args(argv or [])
     if args.level not in LEVELS:
         parser.error(f"--level must be one of {', '.join(LEVELS)} (-Os is the baseline), "

@@ -10,7 +10,6 @@ and the ratio to the pass-through harness (the baseline), best against best and 
 round. Results of both are compared with the golden model.
 """
 
-import argparse
 import sys
 import time
 
@@ -18,8 +17,7 @@ from tlcim.golden import Config
 from tlcim.hw.generate import simulation_sources
 from tlcim.sim import model, rtl
 
-from .bench_stub import alternate, paired
-from . import configuration
+from .bench_stub import alternate, batch_parser, paired
 
 
 def builds(config, macro):
@@ -32,15 +30,9 @@ def builds(config, macro):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_harness",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="paper", type=configuration(),
-                        help="preset (default paper)")
+    parser = batch_parser("bench_harness", __doc__, batch=1024, rounds=5)
     parser.add_argument("--model", choices=("cpp", "stub"), default="cpp",
                         help="the macro's model (default cpp)")
-    parser.add_argument("--batch", type=int, default=1024, help="MVMs per measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     args = parser.parse_args(argv or [])
     config = Config.preset(args.config)
     start = time.perf_counter()

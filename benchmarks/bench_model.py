@@ -11,26 +11,17 @@ second, the best round of each, and the ratio to the portable path, best against
 round by round. Results are compared with the golden model.
 """
 
-import argparse
 import sys
 import time
 
 from tlcim.golden import Config
 from tlcim.sim import model, rtl
 
-from . import configuration
-from .bench_stub import alternate, paired
+from .bench_stub import alternate, batch_parser, paired
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_model",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="paper", type=configuration(),
-                        help="preset (default paper)")
-    parser.add_argument("--batch", type=int, default=1024, help="MVMs per measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
-    args = parser.parse_args(argv or [])
+    args = batch_parser("bench_model", __doc__, batch=1024, rounds=3).parse_args(argv or [])
     config = Config.preset(args.config)
     start = time.perf_counter()
     build = rtl.build_harness(config, sources=model.sources(config), variant="cpp",

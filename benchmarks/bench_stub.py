@@ -159,14 +159,21 @@ def paired(figures, best, baseline, name):
     return ratio, rounds, statistics.median(rounds)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_stub", description=__doc__,
+def batch_parser(module, doc, *, batch, rounds):
+    """Return the command line of the benchmark ``module`` (``bench_<name>``, described by
+    ``doc``) that alternates MVM batches (:func:`alternate`): ``--config`` (a preset, default
+    ``paper``), ``--batch`` and ``--rounds`` with these defaults; a benchmark adds its own."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{module}", description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="paper", type=configuration(),
                         help="preset (default paper)")
-    parser.add_argument("--batch", type=int, default=64, help="MVMs per measurement")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
-    args = parser.parse_args(argv or [])
+    parser.add_argument("--batch", type=int, default=batch, help="MVMs per measurement")
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternating rounds")
+    return parser
+
+
+def main(argv=None):
+    args = batch_parser("bench_stub", __doc__, batch=64, rounds=2).parse_args(argv or [])
     config = Config.preset(args.config)
     start = time.perf_counter()
     built = builds(config)
