@@ -1,17 +1,20 @@
 """cocotb tests of the bulk stream transport on ``tlcim_harness`` (run by
 ``tests/test_tb_test_bulk.py``): results against the golden model with random stalls on both
-streams, batches spanning several chunks, and the ``weights_invalid`` refusal.
+streams, batches spanning several chunks, and the ``weights_invalid`` refusal; and a short
+activation file, which must stop the simulation (``short_activation_file``, run alone).
 
 ``TLCIM_BULK_CHUNK`` sets the vectors per chunk (small, so a batch spans several).
 """
 
 import os
+import pathlib
 
 import cocotb
 import numpy as np
 
 from tlcim import golden
 from tlcim.golden.errors import DeviceError, ErrorCode
+from tlcim.sim.rtl import X_FILE, harness_parameters
 from tlcim.sim.transports import BulkTransport
 from tlcim.tb.tb import TB, config_from_env, random_inputs, random_weights, seed_from_env
 
@@ -52,3 +55,19 @@ async def refusal_then_stalled_batches(dut):
     np.testing.assert_array_equal(y, expected)
     counters = await tb.host.counters()
     assert counters["mvms"] == 3 * chunk + 3, counters
+
+
+@cocotb.test(skip=os.environ.get("TLCIM_BULK_SHORT") != "1")
+async def short_activation_file(dut):
+    """A chunk whose activation file holds fewer beats than announced: the harness stops the
+    simulation ($fatal) instead of sending stale beats. Run alone (TLCIM_BULK_SHORT=1)."""
+    from cocotb.triggers import ClockCycles, RisingEdge
+    tb, _ = await _tb(dut, stall=0.0)
+    record = (harness_parameters(tb.config)["X_WIDTH"] + 8) // 8   # {tlast, tdata} in bytes
+    pathlib.Path(X_FILE).write_bytes(bytes(3 * record))           # three beats
+    dut.bulk_beats.value = 4
+    dut.bulk_start.value = 1
+    await RisingEdge(dut.clk)
+    dut.bulk_start.value = 0
+    await ClockCycles(dut.clk, 4)
+    raise AssertionError("the harness went on after a short activation file")

@@ -27,3 +27,16 @@ def test_bulk_matches_golden_with_stalls(preset, simulator, macro, seed):
     # Raises, naming the failed cocotb test, on any mismatch against golden.device_mvm.
     rtl.run_cocotb(built, "tlcim.tb.test_bulk", env={"TLCIM_SEED": str(seed),
                                                      "TLCIM_BULK_CHUNK": "3"})
+
+
+@pytest.mark.parametrize("simulator", [pytest.param(simulator, marks=[pytest.mark.skip(
+    reason=rtl.simulator_missing(simulator))] if rtl.simulator_missing(simulator) else [])
+    for simulator in ("verilator", "icarus")])
+def test_a_short_activation_file_stops_the_harness(simulator, tmp_path):
+    built = rtl.build_harness(Config.preset("small"), simulator)
+    with pytest.raises(RuntimeError) as failure:
+        rtl.run_cocotb(built, "tlcim.tb.test_bulk", testcase="short_activation_file",
+                       env={"TLCIM_BULK_SHORT": "1"}, test_dir=tmp_path)
+    log = (tmp_path / "sim.log").read_text()
+    record = (rtl.harness_parameters(built.config)["X_WIDTH"] + 8) // 8
+    assert f"tlcim_bulk_x.bin gave {3 * record} bytes for 4 beats" in log, str(failure.value)
