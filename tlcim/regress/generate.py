@@ -30,7 +30,7 @@ __all__ = ["GENERATOR_VERSION", "Script", "generate", "script_length"]
 
 #: Changes whenever the same seed would give another script (recorded in results, so that a
 #: resumed run never mixes scripts of two generator versions).
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 #: Relative weight of each operation after the opening writes.
 _OP_WEIGHTS = {"write": 3, "store": 3, "restore": 4, "mvm": 7, "reset": 2, "read": 2,
@@ -227,32 +227,39 @@ class _Draw:
         return {"fault": "clear"}
 
     def observed_fault(self):
-        """Operations that inject a fault and then look at what it did: the fault, the
-        ``allow_unverified`` policy (so misread weights are committed, not only flagged),
-        a restore of a stored set (stored first if no store named it yet) and a read of
-        the subarray (an MVM on large arrays, where a read is slow). Random faults alone
-        rarely meet a restore and a read in that order, and the fault map's entries are only
-        seen through that chain."""
+        """Operations that inject a fault and then look at what it did: weights written to
+        the subarray (or to every one, for ``"all"``), a store of a set, the fault, the
+        ``allow_unverified`` policy (so misread weights are committed, not only flagged), a
+        restore of that set and a read of the subarray (an MVM on large arrays, where a read
+        is slow). Random faults alone rarely meet a restore and a read in that order, and the
+        fault map's entries are only seen through that chain. The write makes the store
+        succeed whatever came before: generator 4 stored only sets no earlier store had
+        named, and most of its restores met ``SET_EMPTY`` (docs/verification.md)."""
         cfg = self.config
-        subarray = self.subarray(allow_all=True)
+        S = cfg.subarrays
+        # A subarray that exists, or all of them where writing them all is cheap.
+        small = cfg.rows * S <= 512
+        subarray = "all" if small and self.chance(0.3) else \
+            self.pick([0, S - 1, int(self.rng.integers(S))])
         kind = self.pick(["matrix", "matrix", "misread", "stuck"])
         if kind == "matrix":
             fault = {"fault": "misread_rate", "seed": int(self.rng.integers(1 << 16)),
                      "matrix": _misread_matrix()}
         else:
             fault = self.fault(kind)
-            if subarray != "all" and subarray < cfg.subarrays:
-                fault["subarray"] = subarray  # (a fault names a subarray that exists)
-        k = fault["set"] if kind == "stuck" else self.weight_set(restore=True)
-        # A set no store named would only meet SET_EMPTY: the chain stores it first.
-        store = [{"op": "store", "subarray": subarray, "set": k}] \
-            if k < cfg.weight_sets and k not in self.stored else []
+            if subarray != "all":
+                fault["subarray"] = subarray
+        k = fault["set"] if kind == "stuck" else \
+            self.pick([cfg.boot_set, 0, cfg.weight_sets - 1,
+                       int(self.rng.integers(cfg.weight_sets))])
         self.stored.add(k)
-        look = (self.subarray() if subarray == "all" else subarray)
-        observe = ({"op": "read", "subarray": look}
-                   if cfg.rows * cfg.subarrays <= 512 else self.op("mvm"))
-        return store + [{"op": "inject", **fault}, {"op": "policy", "allow_unverified": True},
-                        {"op": "restore", "subarray": subarray, "set": k}, observe]
+        writes = [{"op": "write", "subarray": s, "weights": self.array("w", self.weights())}
+                  for s in (range(S) if subarray == "all" else [subarray])]
+        look = self.pick(range(S)) if subarray == "all" else subarray
+        observe = {"op": "read", "subarray": look} if small else self.op("mvm")
+        return writes + [{"op": "store", "subarray": subarray, "set": k},
+                         {"op": "inject", **fault}, {"op": "policy", "allow_unverified": True},
+                         {"op": "restore", "subarray": subarray, "set": k}, observe]
 
     def op(self, name):
         if name == "write":
