@@ -17,7 +17,7 @@ from tlcim.golden import Config
 from tlcim.hw.generate import simulation_sources
 from tlcim.sim import rtl
 
-from .bench_stub import alternate, batch_parser
+from .batches import alternate, batch_parser, compare
 
 #: C++ optimisation levels to compare with Verilator's default, ``-Os``.
 LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Ofast")
@@ -40,12 +40,11 @@ def main(argv=None):
                                            variant=f"cxx{args.level}")}
     print(f"{args.config}: both builds ready in {time.perf_counter() - start:.0f} s", flush=True)
     figures, best = alternate(config, built, args.batch, args.rounds)
-    ratio = best[args.level]["mvms_per_second"] / best["-Os"]["mvms_per_second"]
-    print(f"{args.config}, bulk harness, MVM batch of {args.batch}: {args.level} "
-          f"{best[args.level]['mvms_per_second']:,.1f} MVMs/s, -Os (Verilator's default, "
-          f"baseline) {best['-Os']['mvms_per_second']:,.1f} MVMs/s: {ratio:.2f}x", flush=True)
+    ratio, rounds, median, text = compare(figures, best, "-Os", args.level)
+    print(f"{args.config}, bulk harness, MVM batch of {args.batch} (-Os is Verilator's "
+          f"default): {text}", flush=True)
     return {"config": args.config, "level": args.level, "batch": args.batch, "runs": figures,
-            "best": best, "ratio": ratio}
+            "best": best, "ratio": ratio, "paired": rounds, "median": median}
 
 
 if __name__ == "__main__":

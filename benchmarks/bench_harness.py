@@ -17,7 +17,7 @@ from tlcim.golden import Config
 from tlcim.hw.generate import simulation_sources
 from tlcim.sim import model, rtl
 
-from .bench_stub import alternate, batch_parser, paired
+from .batches import alternate, batch_parser, compare
 
 
 def builds(config, macro):
@@ -40,14 +40,9 @@ def main(argv=None):
     print(f"{args.config}: both harnesses built in {time.perf_counter() - start:.0f} s",
           flush=True)
     figures, best = alternate(config, built, args.batch, args.rounds)
-    ratio, rounds, median = paired(figures, best, "pass-through", "registered")
-    print(f"{args.config} on the {args.model} model, MVM batch of {args.batch}: registered "
-          f"{best['registered']['mvms_per_second']:,.1f} MVMs/s "
-          f"({best['registered']['cycles_per_second']:,.0f} cycles/s), pass-through "
-          f"(baseline) {best['pass-through']['mvms_per_second']:,.1f} MVMs/s "
-          f"({best['pass-through']['cycles_per_second']:,.0f} cycles/s): {ratio:.2f}x best "
-          f"against best; round by round {', '.join(f'{r:.2f}' for r in rounds)}x "
-          f"(median {median:.2f}x)", flush=True)
+    ratio, rounds, median, text = compare(figures, best, "pass-through", "registered")
+    print(f"{args.config} on the {args.model} model, MVM batch of {args.batch}: {text}",
+          flush=True)
     return {"config": args.config, "model": args.model, "batch": args.batch, "runs": figures,
             "best": best, "ratio": ratio, "paired": rounds, "median": median}
 

@@ -1,6 +1,6 @@
 """The C++ model of the macro (:mod:`tlcim.sim.model`) on each of its ADC conversion paths, in
-one run: portable C++ (the baseline) and the ``popcnt`` instruction (the default where the CPU
-has it).
+one run: portable C++ (the baseline) and ``popcnt``, the default (the instruction where the
+CPU has it; elsewhere both runs take the portable path).
 
 ``python -m benchmarks model`` (or ``python -m benchmarks.bench_model [--config paper]
 [--batch 1024] [--rounds 3]``). One build of ``config`` in the bulk harness with every subarray
@@ -17,7 +17,7 @@ import time
 from tlcim.golden import Config
 from tlcim.sim import model, rtl
 
-from .bench_stub import alternate, batch_parser, paired
+from .batches import alternate, batch_parser, compare
 
 
 def main(argv=None):
@@ -30,12 +30,8 @@ def main(argv=None):
           f"in {time.perf_counter() - start:.0f} s", flush=True)
     figures, best = alternate(config, {"portable": build, "popcnt": build}, args.batch,
                               args.rounds, {"portable": {"TLCIM_MODEL_ISA": "portable"}})
-    ratio, rounds, median = paired(figures, best, "portable", "popcnt")
-    print(f"{args.config}, the C++ model's conversion, MVM batch of {args.batch}: popcnt "
-          f"(the default) {best['popcnt']['mvms_per_second']:,.1f} MVMs/s "
-          f"({best['popcnt']['cycles_per_second']:,.0f} cycles/s), portable (baseline) "
-          f"{best['portable']['mvms_per_second']:,.1f} MVMs/s: {ratio:.2f}x best against best; "
-          f"round by round {', '.join(f'{r:.2f}' for r in rounds)}x (median {median:.2f}x)",
+    ratio, rounds, median, text = compare(figures, best, "portable", "popcnt")
+    print(f"{args.config}, the C++ model's conversion, MVM batch of {args.batch}: {text}",
           flush=True)
     return {"config": args.config, "batch": args.batch, "runs": figures, "best": best,
             "ratio": ratio, "paired": rounds, "median": median}

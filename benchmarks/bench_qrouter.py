@@ -70,7 +70,7 @@ def main(argv=None):
     config = REDUCED if args.config is None else Config.load(args.config)
     with tempfile.TemporaryDirectory(prefix="bench-qrouter-") as folder:
         folder = pathlib.Path(folder)
-        print("the flow up to routing (tlcim.pnr.run) ...", flush=True)
+        print("the whole flow (tlcim.pnr.run), for its placed DEF ...", flush=True)
         run(config, folder, progress=lambda line: print(f"  {line}", flush=True))
         placed = (folder / "placed.def").read_text()
         (folder / "tall.def").write_text(stretched(placed))

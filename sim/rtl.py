@@ -327,8 +327,9 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
                 runner.env["MAKEFLAGS"] = " ".join(
                     filter(None, (runner.env.get("MAKEFLAGS"), flags)))
             if "OBJCACHE=ccache" in flags:
-                # ccache's cache in build/ unless the caller chose one: its default, in $HOME,
-                # may not be writable (and a failed cache write fails the compile).
+                # ccache's cache in build/: its default, in $HOME, may not be writable (and a
+                # failed cache write fails the compile). A CCACHE_DIR of the caller's wins:
+                # the runner lays os.environ over its env when it builds.
                 runner.env["CCACHE_DIR"] = str(sim_root() / "ccache")
             # C++ files (the DPI model of tlcim.sim.model) go to Verilator as arguments:
             # the runner takes HDL sources only.

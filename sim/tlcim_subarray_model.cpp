@@ -100,10 +100,10 @@ Isa choose_isa() {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("popcnt")) best = POPCNT;
 #endif
-    const char* ceiling = std::getenv("TLCIM_MODEL_ISA");
-    if (ceiling == nullptr || *ceiling == 0 || std::strcmp(ceiling, "popcnt") == 0) return best;
-    if (std::strcmp(ceiling, "portable") == 0) return PORTABLE;
-    std::fprintf(stderr, "TLCIM_MODEL_ISA must be portable or popcnt, not '%s'\n", ceiling);
+    const char* asked = std::getenv("TLCIM_MODEL_ISA");
+    if (asked == nullptr || *asked == 0 || std::strcmp(asked, "popcnt") == 0) return best;
+    if (std::strcmp(asked, "portable") == 0) return PORTABLE;
+    std::fprintf(stderr, "TLCIM_MODEL_ISA must be portable or popcnt, not '%s'\n", asked);
     std::exit(2);
 }
 

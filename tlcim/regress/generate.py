@@ -95,11 +95,17 @@ class Script:
         return json.dumps(self.ops, sort_keys=True)
 
 
+def _large(config):
+    """Whether ``config``'s arrays are large (over 512 rows x subarrays): a read of them costs
+    rows x words register reads, so scripts look through MVMs and write fewer subarrays."""
+    return config.rows * config.subarrays > 512
+
+
 def script_length(config):
     """Return the number of operations of a generated script for ``config``: enough for every
     kind of operation to meet every state a few times, few enough that a seed of ``paper``
     simulates in tens of seconds."""
-    return 24 if config.rows * config.subarrays <= 512 else 14
+    return 14 if _large(config) else 24
 
 
 class _Draw:
@@ -123,21 +129,22 @@ class _Draw:
     def pick(self, values):
         return values[int(self.rng.integers(len(values)))]
 
-    def subarray(self, allow_all=False):
-        """A subarray index: first and last favoured, sometimes out of range (``BAD_SET``)."""
+    def subarray(self, allow_all=False, refused=True):
+        """A subarray index: first and last favoured, sometimes (with ``refused``) out of
+        range (``BAD_SET``)."""
         S = self.config.subarrays
         if allow_all and self.chance(0.3):
             return "all"
-        if self.chance(0.05):
-            return S  # refused
+        if refused and self.chance(0.05):
+            return S
         return self.pick([0, S - 1, int(self.rng.integers(S))])
 
-    def weight_set(self, restore=False):
-        """A weight-set index: first and last favoured, sometimes out of range; a restore
-        mostly names a set stored before (or it meets ``SET_EMPTY``)."""
+    def weight_set(self, restore=False, refused=True):
+        """A weight-set index: first and last favoured, sometimes (with ``refused``) out of
+        range; a restore mostly names a set stored before (or it meets ``SET_EMPTY``)."""
         K = self.config.weight_sets
-        if self.chance(0.05):
-            return K  # refused
+        if refused and self.chance(0.05):
+            return K
         if restore and self.stored and self.chance(0.7):
             return self.pick(sorted(self.stored))
         # The boot set (0 by default) is restored after a reset: favour it.
@@ -145,6 +152,10 @@ class _Draw:
         if not restore:
             self.stored.add(k)
         return k
+
+    def write(self, subarray):
+        """A write of fresh weights to ``subarray``."""
+        return {"op": "write", "subarray": subarray, "weights": self.array("w", self.weights())}
 
     def weights(self):
         cfg, rng = self.config, self.rng
@@ -235,12 +246,9 @@ class _Draw:
         fault map's entries are only seen through that chain. The write makes the store
         succeed whatever came before: generator 4 stored only sets no earlier store had
         named, and most of its restores met ``SET_EMPTY`` (docs/verification.md)."""
-        cfg = self.config
-        S = cfg.subarrays
+        S, large = self.config.subarrays, _large(self.config)
         # A subarray that exists, or all of them where writing them all is cheap.
-        small = cfg.rows * S <= 512
-        subarray = "all" if small and self.chance(0.3) else \
-            self.pick([0, S - 1, int(self.rng.integers(S))])
+        subarray = self.subarray(allow_all=not large, refused=False)
         kind = self.pick(["matrix", "matrix", "misread", "stuck"])
         if kind == "matrix":
             fault = {"fault": "misread_rate", "seed": int(self.rng.integers(1 << 16)),
@@ -249,22 +257,18 @@ class _Draw:
             fault = self.fault(kind)
             if subarray != "all":
                 fault["subarray"] = subarray
-        k = fault["set"] if kind == "stuck" else \
-            self.pick([cfg.boot_set, 0, cfg.weight_sets - 1,
-                       int(self.rng.integers(cfg.weight_sets))])
+        k = fault["set"] if kind == "stuck" else self.weight_set(refused=False)
         self.stored.add(k)
-        writes = [{"op": "write", "subarray": s, "weights": self.array("w", self.weights())}
-                  for s in (range(S) if subarray == "all" else [subarray])]
+        writes = [self.write(s) for s in (range(S) if subarray == "all" else [subarray])]
         look = self.pick(range(S)) if subarray == "all" else subarray
-        observe = {"op": "read", "subarray": look} if small else self.op("mvm")
+        observe = self.op("mvm") if large else {"op": "read", "subarray": look}
         return writes + [{"op": "store", "subarray": subarray, "set": k},
                          {"op": "inject", **fault}, {"op": "policy", "allow_unverified": True},
                          {"op": "restore", "subarray": subarray, "set": k}, observe]
 
     def op(self, name):
         if name == "write":
-            return {"op": "write", "subarray": self.subarray(),
-                    "weights": self.array("w", self.weights())}
+            return self.write(self.subarray())
         if name in ("store", "restore"):
             return {"op": name, "subarray": self.subarray(allow_all=True),
                     "set": self.weight_set(restore=name == "restore")}
@@ -313,16 +317,14 @@ def generate(config, seed, *, length=None):
     # Most sessions start by loading every subarray, so that MVMs and stores are accepted;
     # the others start on a fresh, invalid device and meet the refusals first.
     if draw.chance(0.75):
-        for s in range(config.subarrays):
-            ops.append({"op": "write", "subarray": s,
-                        "weights": draw.array("w", draw.weights())})
+        ops += [draw.write(s) for s in range(config.subarrays)]
     elif draw.chance(0.3):
         ops.append({"op": "reset"})  # a reset of a device that never held weights
     names = list(_OP_WEIGHTS)
     p = np.array([_OP_WEIGHTS[name] for name in names], dtype=float)
     while len(ops) < length:
         name = names[int(draw.rng.choice(len(names), p=p / p.sum()))]
-        if name == "read" and config.rows * config.subarrays > 512 and draw.chance(0.7):
+        if name == "read" and _large(config) and draw.chance(0.7):
             name = "status"  # a read costs rows x words register reads: rare on large arrays
         ops += draw.observed_fault() if name == "observed_fault" else [draw.op(name)]
     ops = ops[:length]
