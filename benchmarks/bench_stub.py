@@ -12,7 +12,8 @@ alternation, ``--rounds`` times: MVMs per second of the batch and simulated cycl
 the best round of each, and the ratio. Results of both are compared with the golden model.
 
 A third build is the C++ model of the macro (:mod:`tlcim.sim.model`, cycle for cycle the
-stub, through DPI-C), a fourth bounds what any faster model of the macro could give: the
+stub, through DPI-C), at -O3 like the others and profile-guided (:data:`tlcim.sim.rtl.PROFILE`,
+what ``tlcim regress`` builds for large designs), a fifth bounds what any faster model of the macro could give: the
 periphery alone, with every subarray a module whose outputs are inverted at every clock edge
 (a model that costs nothing; outputs that never changed would let Verilator remove the logic
 that reads them, which made earlier versions of this bound too high; its results differ from
@@ -53,9 +54,10 @@ def per_cell_copy_rows(codes, faults, sram, ok):
 
 
 def builds(config):
-    """Return ``{"rows": Build, "per cell": Build, "cpp": Build, "periphery": Build}``: the
-    bulk-harness builds of the stub as it is, of its per-cell baseline, of the C++ model and
-    of the periphery alone (cached like every simulator build)."""
+    """Return ``{"rows": Build, "per cell": Build, "cpp": Build, "cpp profile": Build,
+    "periphery": Build}``: the bulk-harness builds of the stub as it is, of its per-cell
+    baseline, of the C++ model (at -O3 and profile-guided) and of the periphery alone (cached
+    like every simulator build)."""
     from tlcim.hw import reram_array
     from tlcim.hw.generate import simulation_sources
     from tlcim.sim import model
@@ -69,8 +71,9 @@ def builds(config):
         reram_array.ReramArray.copy_rows = saved
     result["per cell"] = rtl.build_harness(config, sources=sources, variant="stub-per-cell",
                                            optimise=True)
-    result["cpp"] = rtl.build_harness(config, sources=model.sources(config), variant="cpp",
-                                      optimise=True)
+    for name, optimise in (("cpp", True), ("cpp profile", rtl.PROFILE)):
+        result[name] = rtl.build_harness(config, sources=model.sources(config), variant="cpp",
+                                         optimise=optimise)
     result["periphery"] = rtl.build_harness(config, sources=periphery_sources(config),
                                             variant="periphery", optimise=True)
     return result
@@ -99,11 +102,14 @@ def main(argv=None):
     cpp, _, _, text = compare(figures, best, "rows", "cpp")
     print(f"{args.config}, the C++ model (tlcim.sim.model) against the stub: {text}",
           flush=True)
+    profiled, _, _, text = compare(figures, best, "rows", "cpp profile")
+    print(f"{args.config}, the C++ model, profile-guided build, against the stub: {text}",
+          flush=True)
     bound, _, _, text = compare(figures, best, "rows", "periphery")
     print(f"{args.config}, the periphery alone (subarrays whose outputs toggle), a bound for any "
           f"model of the macro: {text}", flush=True)
     return {"config": args.config, "batch": args.batch, "runs": figures, "best": best,
-            "ratio": ratio, "cpp": cpp, "bound": bound}
+            "ratio": ratio, "cpp": cpp, "cpp_profile": profiled, "bound": bound}
 
 
 if __name__ == "__main__":

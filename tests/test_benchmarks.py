@@ -20,3 +20,11 @@ def test_an_unknown_configuration_is_a_usage_error(name, option, capsys):
         module.main([option, value])
     assert stopped.value.code == 2
     assert f"argument {option}: unknown preset 'nonsense'" in capsys.readouterr().err
+
+
+def test_bench_cxx_needs_two_different_optimisations(capsys):
+    from benchmarks import bench_cxx
+    with pytest.raises(SystemExit) as stopped:
+        bench_cxx.main(["--level=-O3", "--baseline=-O3"])
+    assert stopped.value.code == 2
+    assert "--level and --baseline are both -O3: nothing to compare" in capsys.readouterr().err

@@ -224,10 +224,26 @@ def test_regress_a_users_verilog(tmp_path):
     assert (report["design"], report["seed_range"], report["passed"]) == ("user", [5, 5], 1)
 
 
+def test_large_generated_designs_get_profile_guided_builds(monkeypatch):
+    # A user's design or a mutant might never end the training session; a coverage build
+    # counts what runs, not how fast; small designs compile longer than they run.
+    assert driver.Settings(SMALL).optimise is None
+    monkeypatch.setattr(rtl, "FAST_BUILD_BYTES", 0)   # small counts as large
+    assert driver.Settings(SMALL).optimise == rtl.PROFILE
+    assert driver.Settings(SMALL, macro="cpp").optimise == rtl.PROFILE
+    assert driver.Settings(SMALL, coverage=True).optimise is None
+    assert driver.Settings(SMALL, verilog="module tlcim_top;\nendmodule\n").optimise is None
+    assert driver.Settings(SMALL, target="golden").optimise is None
+    assert driver.Settings(SMALL).job(optimise=False).build["optimise"] is False
+
+
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")
-def test_regress_on_the_cpp_model(tmp_path):
+def test_regress_on_the_cpp_model(tmp_path, monkeypatch):
     """The same random sessions (resets mid-operation, faults, stalls, refusals) with every
-    subarray the C++ model: no mismatch, and the settings say which model ran."""
+    subarray the C++ model: no mismatch, and the settings say which model ran. ``small``
+    counts as large here, so this is the profile-guided build ``paper`` gets: trained, then
+    compiled with every object's profile."""
+    monkeypatch.setattr(rtl, "FAST_BUILD_BYTES", 0)
     out = tmp_path / "r"
     assert main(["regress", "--config", "small", "--macro", "cpp", "--seeds", "2", "--jobs",
                  "2", "--out", str(out)]) == 0
@@ -237,6 +253,18 @@ def test_regress_on_the_cpp_model(tmp_path):
     assert "(subarrays: the C++ model)" in (out / "regress.md").read_text()
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert {record["settings"]["macro"] for record in records} == {"cpp"}
+    settings = driver.Settings(SMALL, macro="cpp")
+    built = rtl.build_harness(SMALL, sources=settings.sources(), variant="cpp",
+                              optimise=rtl.PROFILE)
+    assert not built.rebuilt and built.directory.name.endswith("-cpp-profile")
+    log = (built.directory / "build.log").read_text()   # the second compile's
+    assert "-fprofile-use=" in log and "-fprofile-generate" not in log
+    assert "profile count data file not found" not in log
+    # One profile per object with code (GCC names it after the object's path): the design's
+    # evaluation, the C++ model, Verilator's runtime.
+    profiles = {path.stem.rsplit("#", 1)[-1]
+                for path in (built.directory / rtl.PROFILE_FOLDER).glob("*.gcda")}
+    assert {"Vtop___024root__0", "tlcim_subarray_model", "verilated"} <= profiles, profiles
 
 
 @pytest.mark.skipif(rtl.simulator_missing("verilator") is not None, reason="no Verilator")

@@ -201,6 +201,7 @@ def test_simulator_environment():
     (False, "x" * rtl.FAST_BUILD_BYTES, "OPT_FAST=-O0"),
     (True, "x", "OPT_FAST=-O3 OPT_GLOBAL=-O3"),
     ("-Os", "x", "OPT_FAST=-Os OPT_GLOBAL=-Os"),             # a level of its own
+    (rtl.PROFILE, "x", "OPT_FAST=-O3 OPT_GLOBAL=-O3"),       # profile-guided, on -O3
 ])
 def test_make_flags_choose_the_cxx_optimisation(optimise, text, wanted):
     flags = rtl.make_flags("verilator", text, optimise)
@@ -210,6 +211,20 @@ def test_make_flags_choose_the_cxx_optimisation(optimise, text, wanted):
     else:
         assert wanted in flags
     assert rtl.make_flags("icarus", text, optimise) == ""
+
+
+@pytest.mark.parametrize("simulator, toplevel", [("icarus", rtl.HARNESS_TOPLEVEL),
+                                                 ("verilator", rtl.TOPLEVEL)])
+def test_profile_guided_builds_need_verilator_and_the_harness(simulator, toplevel, tmp_path,
+                                                             monkeypatch):
+    # Its training session runs in the bulk harness; refused before anything is written.
+    monkeypatch.setenv("TLCIM_SIM_DIR", str(tmp_path / "sim"))
+    with pytest.raises(ValueError, match=f"profile-guided builds need Verilator and the bulk "
+                                         f"harness \\(tlcim_harness\\), not {simulator} and "
+                                         f"{toplevel}"):
+        rtl.compile_sources(Config.preset("small"), simulator, {"top.v": "module x;\nendmodule\n"},
+                            toplevel=toplevel, optimise=rtl.PROFILE)
+    assert not (tmp_path / "sim").exists()
 
 
 @pytest.mark.parametrize("installed", [True, False])

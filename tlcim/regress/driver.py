@@ -100,6 +100,18 @@ class Settings:
         return self._sources
 
     @property
+    def optimise(self):
+        """How the simulator build's C++ is optimised (:func:`tlcim.sim.rtl.make_flags`):
+        profile-guided for a large generated design (its training session is trusted to end;
+        a user's or a mutated design's might not), by size otherwise."""
+        from tlcim.sim import rtl
+        large = len("\0".join(self.sources().values())) >= rtl.FAST_BUILD_BYTES
+        if (self.simulator == "verilator" and self.verilog is None and not self.coverage
+                and large):
+            return rtl.PROFILE
+        return None
+
+    @property
     def variant(self):
         """The simulator build's folder name part: the C++ model's builds keep their own."""
         return "cpp" if self.macro == "cpp" else ""
@@ -123,7 +135,8 @@ class Settings:
             build = {"simulator": self.simulator, "sources": sources or self.sources(),
                      "variant": variant or self.variant,
                      "coverage": self.coverage and mutant == 0,
-                     "build_args": list(build_args), "optimise": optimise}
+                     "build_args": list(build_args),
+                     "optimise": self.optimise if optimise is None else optimise}
         return Job(self.config.to_json(), self.target, build, mutant,
                    None if coverage_dir is None else str(coverage_dir))
 
@@ -249,7 +262,8 @@ def _build_first(settings):
     """Build the simulator once here, so workers sharing the cache only check its stamp."""
     from tlcim.sim.rtl import build_harness
     built = build_harness(settings.config, settings.simulator, sources=settings.sources(),
-                          variant=settings.variant, coverage=settings.coverage)
+                          variant=settings.variant, coverage=settings.coverage,
+                          optimise=settings.optimise)
     print(f"regress: {settings.simulator} build {'compiled' if built.rebuilt else 'reused'} "
           f"in {built.seconds:.1f} s", file=sys.stderr, flush=True)
 
