@@ -350,8 +350,9 @@ def _train(built):
     import numpy as np
     config = built.config
     rng = np.random.default_rng(TRAINING_SEED)
-    target = RtlTarget(config, built=built, label="profile-guided build, training")
+    target = None
     try:
+        target = RtlTarget(config, built=built, label="profile-guided build, training")
         # The target's calls are synchronous underneath: no event loop needed (a build may
         # be asked for from inside one).
         for subarray in range(config.subarrays):
@@ -367,7 +368,12 @@ def _train(built):
         raise RuntimeError(f"the training session of the profile-guided build in "
                            f"{built.directory} failed: {error}") from None
     finally:
-        target._close()
+        if target is not None:
+            target._close()
+    # Without a profile the second compile would quietly be a plain -O3 one.
+    if not any((built.directory / PROFILE_FOLDER).glob("*.gcda")):
+        raise RuntimeError(f"the training session of the profile-guided build in "
+                           f"{built.directory} wrote no profile")
 
 
 def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL,

@@ -227,6 +227,38 @@ def test_profile_guided_builds_need_verilator_and_the_harness(simulator, topleve
     assert not (tmp_path / "sim").exists()
 
 
+def test_profile_training_failures_are_named(tmp_path, monkeypatch):
+    # A training session that cannot run, or runs and leaves no profile, stops the build
+    # (tests/test_regress_driver.py::test_regress_on_the_cpp_model runs a real one).
+    built = rtl.Build(Config.preset("small"), "verilator", tmp_path, tmp_path / "tlcim_top.v",
+                      True, 0.0, rtl.HARNESS_TOPLEVEL)
+
+    class Dead:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("the simulation ended before it served the session")
+
+    class Quiet:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def _call(self, *args):
+            return None
+
+        def _close(self):
+            pass
+
+    monkeypatch.setattr(rtl, "RtlTarget", Dead)
+    with pytest.raises(RuntimeError, match="the training session of the profile-guided build "
+                                           "in .* failed: the simulation ended before"):
+        rtl._train(built)
+    monkeypatch.setattr(rtl, "RtlTarget", Quiet)
+    (tmp_path / rtl.PROFILE_FOLDER).mkdir()
+    with pytest.raises(RuntimeError, match="wrote no profile"):
+        rtl._train(built)
+    (tmp_path / rtl.PROFILE_FOLDER / "x.gcda").write_bytes(b"")
+    rtl._train(built)
+
+
 @pytest.mark.parametrize("installed", [True, False])
 def test_make_flags_compile_through_ccache_when_installed(installed, monkeypatch):
     import shutil
