@@ -52,7 +52,7 @@ from .waves import waves_requested
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
-           "failed_tests", "build_harness", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
+           "failed_tests", "build_harness", "PROFILE", "generated_optimise", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
            "SESSION_TIMING", "SESSION_FAULTS",
            "RtlTarget", "choose_simulator",
            "open_target", "TOPLEVEL"]
@@ -152,6 +152,18 @@ PROFILE = "profile"
 PROFILE_FOLDER = "profile"
 #: The training session: its seed (the benchmarks' sessions use another) and its MVMs.
 TRAINING_SEED, TRAINING_MVMS = 1, 256
+
+
+def generated_optimise(simulator, sources, coverage=False):
+    """Return how a build of the generated design ``sources`` ({file name: text}) is optimised
+    by default: :data:`PROFILE` when it is large (:data:`FAST_BUILD_BYTES`) and built by
+    Verilator without coverage or waveforms, else None (by size, :func:`make_flags`). A
+    user's or a mutated design is not given a profile-guided build: it might never end the
+    training session."""
+    large = len("\0".join(sources.values())) >= FAST_BUILD_BYTES
+    if simulator == "verilator" and large and not coverage and not waves_requested():
+        return PROFILE
+    return None
 
 
 def make_flags(simulator, text, optimise=None):
@@ -573,25 +585,30 @@ def build_harness(config, simulator="verilator", *, sources=None, variant="",
     build_args : sequence of str
         Extra simulator arguments.
     optimise : bool, str or None
-        Whether Verilator's C++ is optimised, or at which level (:func:`make_flags`; default
-        by size). Used only with ``sources``.
+        Whether Verilator's C++ is optimised, or at which level (:func:`make_flags`), or
+        :data:`PROFILE`; default :func:`generated_optimise` for the generated design (a
+        profile-guided build when it is large), by size for other ``sources``.
     parameters : dict or None
         Harness parameters that replace those of :func:`harness_parameters` (for example
         ``{"REGISTERED": 0}``).
     """
     if coverage and simulator != "verilator":
         raise ValueError(f"code coverage needs Verilator, not {simulator!r}")
+    start = time.perf_counter()
     args = list(build_args)
     args += ["--coverage-line", "--coverage-toggle"] if coverage else []
     variant = "-".join(filter(None, ("bulk", variant, "cov" if coverage else "")))
     parameters = {**harness_parameters(config), **(parameters or {})}
     if sources is None:
-        return build(config, simulator, variant=variant, extra_sources=[HARNESS],
-                     toplevel=HARNESS_TOPLEVEL, parameters=parameters, build_args=args)
+        from tlcim.hw.generate import simulation_sources
+        _require(simulator)
+        sources = simulation_sources(config)
+        if optimise is None:
+            optimise = generated_optimise(simulator, sources, coverage)
     sources = {**sources, HARNESS.name: HARNESS.read_text()}
     return compile_sources(config, simulator, sources, variant=variant,
                            toplevel=HARNESS_TOPLEVEL, parameters=parameters,
-                           build_args=args, optimise=optimise)
+                           build_args=args, start=start, optimise=optimise)
 
 
 # -- the rtl target: a proxy in the calling process ------------------------------------------

@@ -227,6 +227,26 @@ def test_profile_guided_builds_need_verilator_and_the_harness(simulator, topleve
     assert not (tmp_path / "sim").exists()
 
 
+def test_the_generated_design_is_profile_guided_when_large(monkeypatch):
+    # What tlcim run --target rtl and tlcim regress build (tests/test_regress_driver.py
+    # builds one); compile_sources is replaced here, nothing is built.
+    seen = {}
+    monkeypatch.setattr(rtl, "compile_sources", lambda *args, **kwargs: seen.update(kwargs))
+    small = Config.preset("small")
+    rtl.build_harness(small)
+    assert seen["optimise"] is None                     # small: compiled for a fast build
+    monkeypatch.setattr(rtl, "FAST_BUILD_BYTES", 0)     # small counts as large from here
+    for options, wanted in [({}, rtl.PROFILE), ({"coverage": True}, None),
+                            ({"optimise": False}, False), ({"optimise": "-Os"}, "-Os"),
+                            ({"sources": {"tlcim_top.v": "module tlcim_top;\nendmodule\n"}},
+                             None)]:                    # a given design: by size
+        rtl.build_harness(small, **options)
+        assert seen["optimise"] == wanted, options
+    monkeypatch.setenv("TLCIM_WAVES", "1")               # tracing: no training run
+    rtl.build_harness(small)
+    assert seen["optimise"] is None
+
+
 def test_profile_training_failures_are_named(tmp_path, monkeypatch):
     # A training session that cannot run, or runs and leaves no profile, stops the build
     # (tests/test_regress_driver.py::test_regress_on_the_cpp_model runs a real one).

@@ -101,15 +101,13 @@ class Settings:
 
     @property
     def optimise(self):
-        """How the simulator build's C++ is optimised (:func:`tlcim.sim.rtl.make_flags`):
-        profile-guided for a large generated design (its training session is trusted to end;
-        a user's or a mutated design's might not), by size otherwise."""
+        """How the simulator build's C++ is optimised: as ``tlcim run`` builds the generated
+        design (:func:`tlcim.sim.rtl.generated_optimise`: profile-guided when large), by size
+        for a user's design."""
         from tlcim.sim import rtl
-        large = len("\0".join(self.sources().values())) >= rtl.FAST_BUILD_BYTES
-        if (self.simulator == "verilator" and self.verilog is None and not self.coverage
-                and large):
-            return rtl.PROFILE
-        return None
+        if not self.rtl or self.verilog is not None:
+            return None
+        return rtl.generated_optimise(self.simulator, self.sources(), self.coverage)
 
     @property
     def variant(self):
