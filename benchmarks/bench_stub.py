@@ -12,12 +12,13 @@ alternation, ``--rounds`` times: MVMs per second of the batch and simulated cycl
 the best round of each, and the ratio. Results of both are compared with the golden model.
 
 A third build is the C++ model of the macro (:mod:`tlcim.sim.model`, cycle for cycle the
-stub, through DPI-C), at -O3 like the others and profile-guided (:data:`tlcim.sim.rtl.PROFILE`,
-what ``tlcim regress`` builds for large designs), a fifth bounds what any faster model of the macro could give: the
-periphery alone, with every subarray a module whose outputs are inverted at every clock edge
-(a model that costs nothing; outputs that never changed would let Verilator remove the logic
-that reads them, which made earlier versions of this bound too high; its results differ from
-golden, as they must).
+stub, through DPI-C) at -O3 like the others, a fourth the same profile-guided
+(:data:`tlcim.sim.rtl.PROFILE`, what ``tlcim run`` and ``tlcim regress`` build for large
+designs), a fifth bounds what any faster model of the macro could give: the periphery alone,
+with every subarray a module whose outputs are inverted at every clock edge (a model that
+costs nothing; outputs that never changed would let Verilator remove the logic that reads
+them, which made earlier versions of this bound too high; its results differ from golden,
+as they must).
 """
 
 import sys

@@ -52,7 +52,8 @@ from .waves import waves_requested
 __all__ = ["SIMULATORS", "LINT_WAIVERS", "simulator_env", "simulator_missing",
            "Build", "build", "compile_sources", "run_cocotb", "HARNESS", "HARNESS_TOPLEVEL",
            "CHUNK_VECTORS", "X_FILE", "Y_FILE", "bulk_enabled", "harness_parameters",
-           "failed_tests", "build_harness", "PROFILE", "generated_optimise", "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
+           "failed_tests", "build_harness", "PROFILE", "generated_optimise",
+           "SESSION_ADDRESS", "SESSION_KEY", "SESSION_STALL",
            "SESSION_TIMING", "SESSION_FAULTS",
            "RtlTarget", "choose_simulator",
            "open_target", "TOPLEVEL"]
