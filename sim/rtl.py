@@ -155,14 +155,19 @@ PROFILE_FOLDER = "profile"
 TRAINING_SEED, TRAINING_MVMS = 1, 256
 
 
+def _large(text):
+    # Whether Verilog ``text`` is large enough that simulation outweighs compilation.
+    return len(text) >= FAST_BUILD_BYTES
+
+
 def generated_optimise(simulator, sources, coverage=False):
     """Return how a build of the generated design ``sources`` ({file name: text}) is optimised
     by default: :data:`PROFILE` when it is large (:data:`FAST_BUILD_BYTES`) and built by
     Verilator without coverage or waveforms, else None (by size, :func:`make_flags`). A
     user's or a mutated design is not given a profile-guided build: it might never end the
     training session."""
-    large = len("\0".join(sources.values())) >= FAST_BUILD_BYTES
-    if simulator == "verilator" and large and not coverage and not waves_requested():
+    if (simulator == "verilator" and _large("\0".join(sources.values())) and not coverage
+            and not waves_requested()):
         return PROFILE
     return None
 
@@ -184,7 +189,7 @@ def make_flags(simulator, text, optimise=None):
     if shutil.which("ccache"):
         flags.append("OBJCACHE=ccache")
     if optimise is None:
-        optimise = len(text) >= FAST_BUILD_BYTES
+        optimise = _large(text)
     if optimise:
         level = OPT_LEVEL if optimise in (True, PROFILE) else optimise
         flags += [f"OPT_FAST={level}", f"OPT_GLOBAL={level}"]
@@ -231,25 +236,10 @@ def _runner(simulator):
     return runner
 
 
-def build(config, simulator="verilator", *, variant="", datapath=None, extra_sources=(),
-          toplevel=TOPLEVEL, parameters=None, build_args=()):
-    """Generate the Verilog of ``config`` and build it for ``simulator``, reusing a cached
-    build when the Verilog and flags are unchanged.
-
-    Parameters
-    ----------
-    variant : str
-        Extra name of the build folder (tests with a substitute datapath use their own).
-    datapath : wiring.Component or None
-        Substitute datapath for :class:`tlcim.hw.top.Top` (tests only).
-    extra_sources : sequence of path-like
-        Verilog files compiled after the generated ones (e.g. a simulation harness).
-    toplevel : str
-        The top-level module (``tlcim_top`` unless a harness wraps it).
-    parameters : dict or None
-        Verilog parameters of ``toplevel``.
-    build_args : sequence of str
-        Extra simulator arguments, after the usual ones.
+def build(config, simulator="verilator"):
+    """Generate the Verilog of ``config`` and build it (``tlcim_top`` alone, for cocotbext-axi's
+    streams) for ``simulator``, reusing a cached build when the Verilog and flags are
+    unchanged; :func:`build_harness` builds it in the bulk harness.
 
     Raises
     ------
@@ -261,10 +251,7 @@ def build(config, simulator="verilator", *, variant="", datapath=None, extra_sou
     from tlcim.hw.generate import simulation_sources
     start = time.perf_counter()
     _require(simulator)
-    sources = simulation_sources(config, datapath=datapath)
-    sources.update({pathlib.Path(p).name: pathlib.Path(p).read_text() for p in extra_sources})
-    return compile_sources(config, simulator, sources, variant=variant, toplevel=toplevel,
-                           parameters=parameters, build_args=build_args, start=start)
+    return compile_sources(config, simulator, simulation_sources(config), start=start)
 
 
 def _require_fst():
@@ -346,7 +333,6 @@ def _profile_args(folder, generate):
     # profile-guided build happen in the same folder. Link-time optimisation lets the
     # profile inline across Verilator's files and the model's.
     if generate:
-        folder.mkdir()
         profile = f"-fprofile-generate={folder}"
         return ["-CFLAGS", f"-flto=auto {profile} -fprofile-update=single",
                 "-LDFLAGS", f"-flto=auto {OPT_LEVEL} {profile}"]
@@ -448,6 +434,7 @@ def compile_sources(config, simulator, sources, *, variant="", toplevel=TOPLEVEL
             if profiled:
                 profile = directory / PROFILE_FOLDER
                 compile_(args + _profile_args(profile, generate=True))
+                profile.mkdir()   # after the compile emptied the folder
                 _train(Build(config, simulator, directory, directory / f"{TOPLEVEL}.v", True,
                              time.perf_counter() - start, toplevel))
                 compile_(args + _profile_args(profile, generate=False), keep=PROFILE_FOLDER)
