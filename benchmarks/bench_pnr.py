@@ -27,8 +27,9 @@ def _line(name, result):
         f"(die {result['die_utilization']:.2f}), {result['cells']:,} cells "
         f"({result['buffers']} buffers), {result['macros']} macros, {result['nets']:,} nets",
         f"  unrouted nets {result['unrouted_nets']} (router {result['unrouted']['router']}, "
-        f"DEF {result['unrouted']['def']}), wire {result['wirelength_um'] / 1000:,.1f} mm, "
-        f"{result['vias']:,} vias",
+        f"DEF {result['unrouted']['def']}, shapes {result['unrouted']['open']}), shorts "
+        f"{result['shorts']}, DRC errors {result['drc_errors']}, wire "
+        f"{result['wirelength_um'] / 1000:,.1f} mm, {result['vias']:,} vias",
         f"  at {result['clock_mhz']:g} MHz: setup WNS {result['wns_ns']:+.3f} ns, hold WNS "
         f"{result['hold_wns_ns']:+.3f} ns, post-route Fmax {result['fmax_mhz']:.1f} MHz; "
         f"LVS: {result['lvs']['message']}",

@@ -26,6 +26,14 @@ LAYER metal2
   OFFSET 0.4 ;
   WIDTH 0.3 ;
 END metal2
+VIA M2_M1 DEFAULT
+  LAYER metal1 ;
+    RECT -0.2 -0.2 0.2 0.2 ;
+  LAYER via ;
+    RECT -0.1 -0.1 0.1 0.1 ;
+  LAYER metal2 ;
+    RECT -0.2 -0.2 0.2 0.2 ;
+END M2_M1
 SITE core
   CLASS CORE ;
   SIZE 0.8 BY 10 ;

@@ -82,6 +82,7 @@ def _check_outputs(out, result):
 def _check_targets(result):
     # The targets: every net routed, no conflicts, timing met at the sign-off clock.
     assert result["unrouted_nets"] == 0 and result["unrouted"]["def"] == 0, result["unrouted"]
+    assert result["unrouted"]["open"] == 0 and result["shorts"] == 0, result["short_examples"]
     assert result["drc_errors"] == 0
     assert result["wns_ns"] >= 0 and result["hold_wns_ns"] >= 0
     assert all(result["checks"].values()), result["checks"]

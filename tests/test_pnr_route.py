@@ -4,7 +4,8 @@ not attach to a pin, and qrouter run on a two-cell design written by
 
 from pnr_helpers import need_tools, route_two_inverters
 
-from tlcim.pnr import deffile, route
+from tlcim.pnr import connectivity, deffile, route
+from tlcim.pnr.lef import read_lef
 
 
 def test_router_script_and_counts():
@@ -67,3 +68,8 @@ def test_the_first_signal_nets_route_as_themselves(tmp_path):
     routed = deffile.read_routed((tmp_path / "routed.def").read_text())
     assert routed.unrouted() == []
     assert [round(routed.nets[name].length, 2) for name in "ab"] == [22.05, 22.05]
+    # The shapes agree: each net joins its pin to its inverter and touches nothing else
+    # (with the old order, a's wires ran through the vdd rail: a short, found here).
+    shapes = connectivity.extract(deffile.close_sections((tmp_path / "routed.def").read_text()),
+                                  read_lef(tmp_path / "cells.lef"))
+    assert (shapes.opens, shapes.shorts) == ((), ())

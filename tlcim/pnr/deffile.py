@@ -11,7 +11,7 @@ import dataclasses
 import re
 
 __all__ = ["DBU", "Component", "IoPin", "close_sections", "placed_def", "RoutedNet", "Routed",
-           "read_routed", "split_sections"]
+           "read_routed", "split_sections", "entries"]
 
 #: Database units per um.
 DBU = 100
@@ -148,6 +148,16 @@ def split_sections(text):
     return sections
 
 
+def entries(section):
+    """Yield ``(name, rest)`` for each ``- name ...`` entry of a section's text (as
+    :func:`split_sections` returns it; nothing for None)."""
+    if not section:
+        return
+    for chunk in re.split(r"^\s*-\s+", section.split(";", 1)[1], flags=re.MULTILINE)[1:]:
+        name = chunk.split()[0]
+        yield name, chunk[chunk.index(name) + len(name):]
+
+
 @dataclasses.dataclass(frozen=True)
 class RoutedNet:
     """A net of a routed DEF: ``name``, ``connections`` (``(instance, pin)``; ``PIN`` for
@@ -222,17 +232,13 @@ def read_routed(text):
         placement[found.group(1)] = (float(found.group(3)) / units,
                                      float(found.group(4)) / units)
     nets = {}
-    body = sections.get("NETS", "")
-    for chunk in re.split(r"^\s*-\s+", body.split(";", 1)[1], flags=re.MULTILINE)[1:]:
-        name = chunk.split()[0]
-        rest = chunk[chunk.index(name) + len(name):]
+    for name, rest in entries(sections.get("NETS")):
         head, plus, wiring = rest.partition("+")
         connections = tuple(re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", head))
         routed = bool(re.search(r"\b(ROUTED|FIXED|COVER)\b", wiring))
         length, vias = _wires(plus + wiring, units) if routed else (0.0, 0)
         nets[name] = RoutedNet(name, connections, routed, length, vias)
     special = 0.0
-    for chunk in re.split(r"^\s*-\s+", sections.get("SPECIALNETS", ";").split(";", 1)[1],
-                          flags=re.MULTILINE)[1:]:
-        special += _wires(chunk, units)[0]
+    for _, rest in entries(sections.get("SPECIALNETS")):
+        special += _wires(rest, units)[0]
     return Routed((die[2] - die[0], die[3] - die[1]), components, placement, nets, special)

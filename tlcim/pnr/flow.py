@@ -12,7 +12,8 @@ and the last lines of its log):
 5. ``layout``: filled rows, I/O pins, macros and qflow's power grid in one DEF
    (:mod:`tlcim.pnr.layout`);
 6. ``route``: qrouter (:mod:`tlcim.pnr.route`);
-7. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`);
+7. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`),
+   opens and shorts from the layout's shapes (:mod:`tlcim.pnr.connectivity`);
 8. ``timing``: OpenSTA, setup and hold with the parasitics (:mod:`tlcim.pnr.timing`);
 9. ``lvs``: netgen compares the routed netlist with the synthesised one (:mod:`tlcim.pnr.lvs`);
 10. ``drc``: magic checks the routed layout against the library's rules (:mod:`tlcim.pnr.drc`);
@@ -34,8 +35,8 @@ from tlcim.files import output_dir, write_json
 from tlcim.golden import Config
 from tlcim.signoff.library import find_library
 
-from . import (buffer, deffile, drc, extract, floorplan, layout, lvs, place, report, route,
-               timing)
+from . import (buffer, connectivity, deffile, drc, extract, floorplan, layout, lvs, place,
+               report, route, timing)
 from .inputs import DEFAULT_CLOCK_MHZ, prepare, qflow_files
 from .lef import read_lef
 from .netlist import read_netlist
@@ -137,7 +138,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         router_failed = counts[-1] if counts else None
         detached = route.detached_nets(log)
 
-    with steps.step("extract", "routed DEF read back; Verilog and SPEF"):
+    with steps.step("extract", "routed DEF read back; Verilog, SPEF, opens and shorts"):
         routed_text = deffile.close_sections((work / "routed.def").read_text())
         routed = deffile.read_routed(routed_text)
         instances = extract.routed_instances(routed, skip=(layout.FILL_CELL,))
@@ -145,6 +146,10 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         (work / FILES["parasitics"]).write_text(extract.spef_text(
             (work / "routed.rc").read_text(), netlist, lef, routed.components))
         (work / FILES["def"]).write_text(routed_text)
+        shapes = connectivity.extract(routed_text, lef, power=netlist.power,
+                                      ground=netlist.ground)
+        progress(f"[pnr]   {shapes.shapes:,} shapes: {len(shapes.opens)} open nets, "
+                 f"{len(shapes.shorts)} shorts")
 
     with steps.step("timing", f"OpenSTA at {clock_mhz:g} MHz, setup and hold"):
         (work / "sta.tcl").write_text(timing.sta_script(
@@ -191,7 +196,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
 
     result = report.build(config=config, inputs=inputs, netlist=netlist, lef=lef,
                           built=built, routed=routed, router_failed=router_failed,
-                          detached=detached, drc=(drc_total, drc_rules),
+                          detached=detached, shapes=shapes, drc=(drc_total, drc_rules),
                           timed=timed, compared=compared, utilization=utilization,
                           buffers=buffers,
                           times=steps.times, runtime=time.monotonic() - started, files=FILES)

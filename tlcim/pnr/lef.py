@@ -4,7 +4,8 @@ macro's size, pins and obstructions.
 A small reader for the subset of LEF 5.x that the standard-cell library (osu018) and the
 subarray's abstract use: ``UNITS``, ``SITE ... SIZE``, ``LAYER ... TYPE ROUTING`` with
 ``DIRECTION``/``PITCH``/``OFFSET``/``WIDTH``, and ``MACRO`` with ``CLASS``, ``SIZE``, ``PIN``
-(``DIRECTION``, ``USE``, ``PORT`` rectangles per layer) and ``OBS``. Everything else is skipped.
+(``DIRECTION``, ``USE``, ``PORT`` rectangles per layer) and ``OBS``, and fixed ``VIA``
+definitions (their rectangles per layer). Everything else is skipped.
 Coordinates are in um, as written.
 """
 
@@ -93,13 +94,14 @@ Layer = RoutingLayer
 @dataclasses.dataclass(frozen=True)
 class Lef:
     """The contents of one or more LEF files read together: ``layers`` (routing, bottom up),
-    ``site`` (``(width, height)`` of the core site, or None), its ``site_name`` and
-    ``macros`` by name."""
+    ``site`` (``(width, height)`` of the core site, or None), its ``site_name``, ``macros``
+    by name and ``vias`` (name -> its :class:`Rect` s, centred on the via's origin)."""
 
     layers: tuple
     site: tuple
     macros: dict
     site_name: str = ""
+    vias: dict = dataclasses.field(default_factory=dict)
 
     def layer(self, name):
         """Return the routing :class:`Layer` called ``name``."""
@@ -155,7 +157,7 @@ def read_lef(*paths):
     ValueError
         If a file cannot be read or a routing layer lacks its direction or pitch.
     """
-    layers, site, site_name, macros = [], None, "", {}
+    layers, site, site_name, macros, vias = [], None, "", {}, {}
     for path in paths:
         try:
             with open(path) as file:
@@ -181,4 +183,6 @@ def read_lef(*paths):
                 site_name = block.group(1)
         for block in _blocks(text, "MACRO"):
             macros[block.group(1)] = _macro(block.group(1), block.group(2))
-    return Lef(tuple(layers), site, macros, site_name)
+        for block in _blocks(text, "VIA"):
+            vias[block.group(1)] = _rects(block.group(2))
+    return Lef(tuple(layers), site, macros, site_name, vias)

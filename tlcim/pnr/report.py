@@ -10,7 +10,10 @@ Keys (lengths in um, times in s, slacks in ns):
   instances in the layout), ``nets``;
 - ``unrouted_nets`` (``router``: qrouter's final count of failed nets; ``def``: nets of the
   routed DEF with two or more connections and no wire; ``detached``: nets whose route qrouter
-  could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`),
+  could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`; ``open``: nets
+  whose connections the layout's shapes do not all join, :mod:`tlcim.pnr.connectivity`),
+  ``shorts`` (pairs of nets, or a net and a pin no net connects to or an obstruction, whose
+  shapes touch) and ``short_examples``,
   ``drc_errors`` and ``drc_rules`` (see below),
   ``wirelength_um`` (signal nets; ``power_um`` the power grid's wires), ``vias``;
 - ``wns_ns``, ``tns_ns``, ``hold_wns_ns``, ``fmax_mhz``, the worst paths' end points;
@@ -30,24 +33,26 @@ def _round(value, digits=3):
     return round(float(value), digits)
 
 
-def build(*, config, inputs, netlist, lef, built, routed, router_failed, detached, drc,
-          timed, compared, utilization, buffers, times, runtime, files):
-    """Return the report (a dict) of one run."""
+def build(*, config, inputs, netlist, lef, built, routed, router_failed, detached, shapes,
+          drc, timed, compared, utilization, buffers, times, runtime, files):
+    """Return the report (a dict) of one run (``shapes``: the
+    :class:`tlcim.pnr.connectivity.Connectivity` of the routed layout)."""
     plan = built.plan
     core_w, core_h = plan.core[2] - plan.core[0], plan.core[3] - plan.core[1]
     cell_area = sum(lef.macros[cell.cell].area for cell in netlist.cells)
     macro_area = sum(lef.macros[macro.cell].area for macro in netlist.macros)
     die_w, die_h = plan.die
     unrouted_def = routed.unrouted()
-    opens = sorted(set(unrouted_def) | set(detached))  # nets open by the DEF or qrouter's log
+    # Nets open by the DEF, qrouter's log or the shapes.
+    opens = sorted(set(unrouted_def) | set(detached) | set(shapes.opens))
     fills = sum(1 for cell in routed.components.values() if cell == "FILL")
     macros_placed = sum(1 for name in routed.components if name in
                         {macro.name for macro in netlist.macros})
     vias = sum(net.vias for net in routed.nets.values())
     drc_total, drc_rules = drc
     checks = {
-        "every net routed": router_failed == 0 and not unrouted_def and not detached,
-        "no routing conflicts": router_failed == 0,
+        "every net routed": router_failed == 0 and not opens,
+        "no routing conflicts": router_failed == 0 and not shapes.shorts,
         "no DRC errors": drc_total == 0,
         "lvs match": bool(compared["match"]),
         "setup met": timed.wns_ns >= 0,
@@ -72,7 +77,10 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, detache
         "unrouted_nets": len(opens) if router_failed is None else
         max(router_failed, len(opens)),
         "unrouted": {"router": router_failed, "def": len(unrouted_def),
-                     "detached": len(detached), "examples": opens[:10]},
+                     "detached": len(detached), "open": len(shapes.opens),
+                     "examples": opens[:10]},
+        "shorts": len(shapes.shorts),
+        "short_examples": [list(pair) for pair in shapes.shorts[:10]],
         "drc_errors": drc_total,
         "drc_rules": drc_rules,
         "wirelength_um": _round(routed.length, 1),
@@ -99,7 +107,8 @@ def summary(result):
         f"die {die[0]:.0f} x {die[1]:.0f} um, {result['cells']:,} cells at utilisation "
         f"{result['utilization']:.2f}, {result['macros']} macros",
         f"routed: {result['wirelength_um'] / 1000:,.1f} mm of wire, "
-        f"{result['unrouted_nets']} unrouted nets, {result['drc_errors']} DRC errors",
+        f"{result['unrouted_nets']} unrouted nets, {result['shorts']} shorts, "
+        f"{result['drc_errors']} DRC errors",
         f"timing at {result['clock_mhz']:g} MHz: setup WNS {result['wns_ns']:+.3f} ns, "
         f"hold WNS {result['hold_wns_ns']:+.3f} ns, Fmax {result['fmax_mhz']:.1f} MHz",
         f"LVS: {result['lvs']['message']}",
