@@ -26,11 +26,25 @@ and the macro are LEF abstracts (the library has no cell layouts), so their insi
 checked (docs/pnr.md).
 """
 
-__all__ = ["build", "summary"]
+__all__ = ["check", "build", "summary"]
 
 
 def _round(value, digits=3):
     return round(float(value), digits)
+
+
+def check(*, router_failed, opens, shorts, drc_errors, lvs_match, wns_ns, hold_wns_ns):
+    """Return ``{check: passed}``: every net routed (qrouter's count of failed nets is 0 and
+    no net is ``opens``, by the DEF, qrouter's log or the shapes), no routing conflicts (no
+    failed nets, no ``shorts``), no DRC errors, LVS match, setup and hold met."""
+    return {
+        "every net routed": router_failed == 0 and not opens,
+        "no routing conflicts": router_failed == 0 and not shorts,
+        "no DRC errors": drc_errors == 0,
+        "lvs match": bool(lvs_match),
+        "setup met": wns_ns >= 0,
+        "hold met": hold_wns_ns >= 0,
+    }
 
 
 def build(*, config, inputs, netlist, lef, built, routed, router_failed, detached, shapes,
@@ -50,14 +64,9 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, detache
                         {macro.name for macro in netlist.macros})
     vias = sum(net.vias for net in routed.nets.values())
     drc_total, drc_rules = drc
-    checks = {
-        "every net routed": router_failed == 0 and not opens,
-        "no routing conflicts": router_failed == 0 and not shapes.shorts,
-        "no DRC errors": drc_total == 0,
-        "lvs match": bool(compared["match"]),
-        "setup met": timed.wns_ns >= 0,
-        "hold met": timed.hold_wns_ns >= 0,
-    }
+    checks = check(router_failed=router_failed, opens=opens, shorts=shapes.shorts,
+                   drc_errors=drc_total, lvs_match=compared["match"], wns_ns=timed.wns_ns,
+                   hold_wns_ns=timed.hold_wns_ns)
     return {
         "config": config.to_dict(),
         "library": inputs.library,
