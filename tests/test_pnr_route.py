@@ -14,7 +14,6 @@ def test_router_script_and_counts():
     script = route.config_text(["cells.lef"], 6, "placed.def", passes=2)
     assert "read_def placed.def" in script and "$pass < 2" in script
     assert "via stack 1" in script
-    assert f"set result [stage1 mask {route.FIRST_MASK}]" in script
 
 
 def test_detached_nets_of_every_stage():

@@ -3,10 +3,9 @@
 qrouter's own ``standard_route`` retries its second stage up to 25 times with growing masks
 and efforts; on a congested design that ran for over half an hour without converging. The
 schedule here (:func:`config_text`) is the same sequence, bounded: the first stage (every net
-routed in turn, each searched in a band of :data:`FIRST_MASK` tracks around its trunk), then
-at most ``passes`` rip-up-and-reroute passes of the failed nets (a growing search mask, then
-the whole die with growing effort once a pass makes no progress, until a whole-die pass at the
-largest effort makes none), and then the result is written
+routed in turn), then at most ``passes`` rip-up-and-reroute passes of the failed nets (a
+growing search mask, then the whole die with growing effort once a pass makes no progress,
+until a whole-die pass at the largest effort makes none), and then the result is written
 whatever it is (without qrouter's ``cleanup all`` and third stage, see :func:`config_text`):
 the routed DEF, the failed nets and the wires' resistances and capacitances
 (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets after every
@@ -15,12 +14,10 @@ stage go into the log as ``*** failed after <stage>: N``.
 
 import re
 
-__all__ = ["PASSES", "FIRST_MASK", "config_text", "failed_counts", "detached_nets"]
+__all__ = ["PASSES", "config_text", "failed_counts", "detached_nets"]
 
 #: Rip-up-and-reroute passes of the second stage at most.
 PASSES = 8
-#: Search band of the first stage, in tracks either side of a net's trunk.
-FIRST_MASK = 4
 #: Effort of the whole-die passes at most: one without progress at this effort ends the stage.
 MAX_EFFORT = 80
 
@@ -47,11 +44,7 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     # had made little progress after 10 minutes, and the layout is DRC clean without it.
     lines += [f"catch {{layers {layers}}}", "via stack 1", f"vdd {power}", f"gnd {ground}",
               f"read_def {def_name}",
-              # The first stage searches a band of 4 tracks either side of each net's trunk
-              # (``mask 4``; qrouter's own is 1, widened only as a net's attempts fail): on
-              # ``small`` it left 307 nets for the rip-up passes instead of 592, which then
-              # took 3 passes and 390 s instead of 7 and about 1,060 s (docs/pnr.md).
-              f"set result [stage1 mask {FIRST_MASK}]",
+              "set result [stage1]",
               'puts "*** failed after stage1: $result"',
               "set mask 10",
               "set effort 10",
