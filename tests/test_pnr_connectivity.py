@@ -87,3 +87,11 @@ def test_vias_of_the_def_and_supply_wiring_take_part(tmp_path):
 def test_an_unknown_via_is_refused(tmp_path):
     with pytest.raises(ValueError, match="via 'M9_M8' is not defined"):
         _layout(tmp_path, a_route="+ ROUTED metal2 ( 1040 50 ) ( * 2750 ) M9_M8 ;")
+
+
+def test_an_unknown_orientation_is_refused(tmp_path, monkeypatch):
+    real = deffile.placed_def
+    monkeypatch.setattr(deffile, "placed_def",
+                        lambda *a, **k: real(*a, **k).replace(") FS ;", ") XY ;"))
+    with pytest.raises(ValueError, match="u1: orientation 'XY' is not a DEF one"):
+        _layout(tmp_path)

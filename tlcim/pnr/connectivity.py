@@ -30,7 +30,7 @@ import collections
 import dataclasses
 import re
 
-from .deffile import entries, split_sections
+from .deffile import entries, placements, routes, split_sections
 
 __all__ = ["Connectivity", "extract"]
 
@@ -106,7 +106,7 @@ class _Layout:
                 x0, y0, x1, y1 = rect[index]
                 active = [other for other in active if rect[other][2] >= x0]
                 for other in active:
-                    ox0, oy0, ox1, oy1 = rect[other]
+                    _, oy0, _, oy1 = rect[other]
                     if oy0 <= y1 and y0 <= oy1:
                         # Report a pair once: in the band where the overlap starts.
                         if max(y0, oy0) // _BAND == band:
@@ -126,44 +126,6 @@ def _placed(rects, units, x=0, y=0, orient="N", width=0.0, height=0.0):
     return out
 
 
-def _tokens(text):
-    return text.replace("(", " ( ").replace(")", " ) ").replace(";", " ; ").split()
-
-
-def _paths(text):
-    # The routing statements of ``text``: yield (layer, width or None, points, [(via, point)])
-    # per path, in DBU, '*' resolved.
-    tokens = _tokens(text)
-    index, count = 0, len(tokens)
-    while index < count:
-        word = tokens[index]
-        if word not in ("+", "NEW") or index + 1 >= count:
-            index += 1
-            continue
-        if word == "+" and tokens[index + 1] not in ("ROUTED", "FIXED", "COVER"):
-            index += 2
-            continue
-        index += 2 if word == "+" else 1
-        layer, width = tokens[index], None
-        index += 1
-        if index < count and tokens[index].isdigit():
-            width = int(tokens[index])
-            index += 1
-        points, vias, last = [], [], None
-        while index < count and tokens[index] not in ("+", "NEW", ";"):
-            if tokens[index] == "(":
-                x, y = tokens[index + 1], tokens[index + 2]
-                last = (int(x) if x != "*" else last[0], int(y) if y != "*" else last[1])
-                points.append(last)
-                index = tokens.index(")", index) + 1
-            elif tokens[index] == "MASK":
-                index += 2
-            else:
-                vias.append((tokens[index], last))
-                index += 1
-        yield layer, width, points, vias
-
-
 def extract(text, lef, *, power="vdd", ground="gnd"):
     """Draw the shapes of the routed DEF ``text`` and return its :class:`Connectivity`.
 
@@ -174,8 +136,9 @@ def extract(text, lef, *, power="vdd", ground="gnd"):
     Raises
     ------
     ValueError
-        The DEF uses a via, a cell or a pin that neither it nor ``lef`` defines, or a net
-        connects to a component or a top-level pin the DEF does not place.
+        The DEF uses a via, a cell or a pin that neither it nor ``lef`` defines or an
+        orientation DEF does not have, or a net connects to a component or a top-level pin
+        the DEF does not place.
     """
     units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
     routing = {layer.name for layer in lef.layers}
@@ -195,7 +158,7 @@ def extract(text, lef, *, power="vdd", ground="gnd"):
                            max(y0, y1), component)
 
     def wires(owner, body, special):
-        for layer, width, points, placed_vias in _paths(body):
+        for layer, width, points, placed_vias in routes(body):
             half = (widths.get(layer, 0) if width is None else width) // 2
             end = 0 if special else half
             for (ax, ay), (bx, by) in zip(points, points[1:]):
@@ -218,14 +181,13 @@ def extract(text, lef, *, power="vdd", ground="gnd"):
             pin_net[connection] = name
 
     pin_node = {}
-    for found in re.finditer(r"^\s*-\s+(\S+)\s+(\S+)\s+\+\s+(?:PLACED|FIXED)\s+\(\s*(-?\d+)\s+"
-                             r"(-?\d+)\s*\)\s*(\S+)", sections.get("COMPONENTS", ""),
-                             re.MULTILINE):
-        instance, cell, x, y, orient = found.groups()
+    for instance, cell, x, y, orient in placements(sections.get("COMPONENTS")):
         macro = lef.macros.get(cell)
         if macro is None:
             raise ValueError(f"component {instance}: cell {cell!r} is not in the LEF")
-        where = dict(units=units, x=int(x), y=int(y), orient=orient, width=macro.width,
+        if orient not in _ORIENT:
+            raise ValueError(f"component {instance}: orientation {orient!r} is not a DEF one")
+        where = dict(units=units, x=x, y=y, orient=orient, width=macro.width,
                      height=macro.height)
         for pin in macro.pins.values():
             owner = {"POWER": power, "GROUND": ground}.get(
@@ -249,7 +211,7 @@ def extract(text, lef, *, power="vdd", ground="gnd"):
 
     for name, body in entries(sections.get("SPECIALNETS")):
         wires(name, body, special=True)
-    for name, (connections, wiring) in nets.items():
+    for name, (_, wiring) in nets.items():
         wires(name, wiring, special=False)
 
     parent, shorts = shapes.parent, set()

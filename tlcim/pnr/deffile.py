@@ -11,7 +11,7 @@ import dataclasses
 import re
 
 __all__ = ["DBU", "Component", "IoPin", "close_sections", "placed_def", "RoutedNet", "Routed",
-           "read_routed", "split_sections", "entries"]
+           "read_routed", "split_sections", "entries", "placements", "routes"]
 
 #: Database units per um.
 DBU = 100
@@ -193,29 +193,63 @@ class Routed:
                 if not net.routed and len(net.connections) >= 2]
 
 
-_POINT = re.compile(r"\(\s*(\S+)\s+(\S+)(?:\s+\S+)?\s*\)")
+def _tokens(text):
+    return text.replace("(", " ( ").replace(")", " ) ").replace(";", " ; ").split()
+
+
+def routes(text):
+    """Yield ``(layer, width, points, vias)`` for each routing statement (``+ ROUTED``,
+    ``+ FIXED``, ``+ COVER``, ``NEW``) of a net's text: ``width`` in DBU as special wiring
+    gives it (None for regular wiring), ``points`` ``(x, y)`` in DBU with ``*`` resolved,
+    ``vias`` ``(name, point)``."""
+    tokens = _tokens(text)
+    index, count = 0, len(tokens)
+    while index < count:
+        word = tokens[index]
+        if word not in ("+", "NEW") or index + 1 >= count:
+            index += 1
+            continue
+        if word == "+" and tokens[index + 1] not in ("ROUTED", "FIXED", "COVER"):
+            index += 2
+            continue
+        index += 2 if word == "+" else 1
+        layer, width = tokens[index], None
+        index += 1
+        if index < count and tokens[index].isdigit():
+            width = int(tokens[index])
+            index += 1
+        points, vias, last = [], [], None
+        while index < count and tokens[index] not in ("+", "NEW", ";"):
+            if tokens[index] == "(":
+                x, y = tokens[index + 1], tokens[index + 2]
+                last = (int(x) if x != "*" else last[0], int(y) if y != "*" else last[1])
+                points.append(last)
+                index = tokens.index(")", index) + 1
+            elif tokens[index] == "MASK":
+                index += 2
+            else:
+                vias.append((tokens[index], last))
+                index += 1
+        yield layer, width, points, vias
 
 
 def _wires(body, units):
     # Wire length (um) and vias of one net's routing statements.
-    length, vias = 0.0, 0
-    for segment in re.split(r"\bNEW\b|\+\s*(?:ROUTED|FIXED|COVER)\b", body)[1:]:
-        words = segment.replace(";", " ").split()
-        if not words:
-            continue
-        points = _POINT.findall(segment)
-        last = None
-        for x, y in points:
-            if last is None:
-                last = (float(x), float(y))
-                continue
-            point = (last[0] if x == "*" else float(x), last[1] if y == "*" else float(y))
-            length += abs(point[0] - last[0]) + abs(point[1] - last[1])
-            last = point
-        tail = segment.rsplit(")", 1)[-1].split()
-        if tail and not tail[0].startswith("+") and tail[0] != ";":
-            vias += 1
+    length, vias = 0, 0
+    for _, _, points, placed_vias in routes(body):
+        length += sum(abs(bx - ax) + abs(by - ay)
+                      for (ax, ay), (bx, by) in zip(points, points[1:]))
+        vias += len(placed_vias)
     return length / units, vias
+
+
+def placements(section):
+    """Yield ``(name, cell, x, y, orient)`` (``x``, ``y`` in DBU) for each placed or fixed
+    component of a ``COMPONENTS`` section's text (nothing for None)."""
+    for found in re.finditer(r"^\s*-\s+(\S+)\s+(\S+)\s+\+\s+(?:PLACED|FIXED)\s+\(\s*(-?\d+)\s+"
+                             r"(-?\d+)\s*\)\s*(\S+)", section or "", re.MULTILINE):
+        name, cell, x, y, orient = found.groups()
+        yield name, cell, int(x), int(y), orient
 
 
 def read_routed(text):
@@ -226,11 +260,9 @@ def read_routed(text):
                      text).groups()]
     sections = split_sections(text)
     components, placement = {}, {}
-    for found in re.finditer(r"^\s*-\s+(\S+)\s+(\S+)\s+\+\s+(?:PLACED|FIXED)\s+\(\s*(\S+)\s+"
-                             r"(\S+)\s*\)", sections.get("COMPONENTS", ""), re.MULTILINE):
-        components[found.group(1)] = found.group(2)
-        placement[found.group(1)] = (float(found.group(3)) / units,
-                                     float(found.group(4)) / units)
+    for name, cell, x, y, _ in placements(sections.get("COMPONENTS")):
+        components[name] = cell
+        placement[name] = (x / units, y / units)
     nets = {}
     for name, rest in entries(sections.get("NETS")):
         head, plus, wiring = rest.partition("+")
