@@ -109,6 +109,9 @@ def test_laid_out_routed_and_timed(tmp_path, name):
     out, result = _run(tmp_path, config)
     _check_outputs(out, result)
     _check_targets(result)
+    # Both are routed in strips of rows (tlcim.pnr.regions): 2 and 4.
+    assert result["routing"]["strips"] == (2 if name == "reduced" else 4), result["routing"]
+    assert {"between", "strips", "strip0", "strip1"} <= set(result["routing"]["phases_s"])
 
 
 def test_opensta_is_found_through_the_variable_sign_off_reads(tmp_path, monkeypatch):
@@ -144,3 +147,12 @@ def test_a_bad_hold_margin_is_refused_before_any_work(margin):
     from tlcim.signoff.flow import implement
     with pytest.raises(ValueError, match="macro_hold_margin_ns must be a finite number of ns >= 0"):
         implement(REDUCED, 100.0, macro_hold_margin_ns=margin)
+
+
+def test_the_command_line_defaults_are_the_flows():
+    # The command line does not import the flow (it starts fast): its defaults are copies.
+    from tlcim.cli import _parser
+    from tlcim.pnr import DEFAULT_UTILIZATION
+    from tlcim.pnr.inputs import DEFAULT_CLOCK_MHZ
+    args = _parser().parse_args(["pnr", "--out", "x"])
+    assert (args.utilization, args.clock_mhz) == (DEFAULT_UTILIZATION, DEFAULT_CLOCK_MHZ)

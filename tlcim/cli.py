@@ -148,8 +148,9 @@ def _parser():
                         "and layout.png")
     p.add_argument("--clock-mhz", type=CLOCK_MHZ, default=100.0, metavar="F",
                    help="sign-off clock in MHz (default 100)")
-    p.add_argument("--utilization", type=FRACTION, default=0.6, metavar="U",
-                   help="standard-cell area over core area, in (0, 1) (default 0.6)")
+    # tlcim.pnr.DEFAULT_UTILIZATION (not imported here: the command line starts fast).
+    p.add_argument("--utilization", type=FRACTION, default=0.5, metavar="U",
+                   help="standard-cell area over core area, in (0, 1) (default 0.5)")
     p.set_defaults(handler="tlcim.pnr:pnr",
                    args=("config", "out", "clock_mhz", "utilization", "force"))
 

@@ -7,12 +7,13 @@ via layer), as qflow's own ``drc.sh`` does. What it cannot check: the inside of 
 (the Debian library has no cell layouts, only abstracts) and the inside of the macro.
 
 :func:`script_text` writes magic's batch script; :func:`read_result` reads the total and the
-count of each rule back from its log (lines ``*** drc ...`` the script prints).
+count of each rule back from its log (lines ``*** drc ...`` the script prints), and
+:func:`read_boxes` where the errors are.
 """
 
 import re
 
-__all__ = ["RULES", "script_text", "read_result", "report_text"]
+__all__ = ["RULES", "script_text", "read_result", "read_boxes", "report_text"]
 
 #: magic's technology file (in the library folder), as ``osu018.magicrc`` loads it.
 RULES = "SCN6M_SUBM.10"
@@ -29,8 +30,10 @@ def script_text(tech_folder, lefs, def_name, design):
     lines += [f"def read {def_name}", f"load {design}", "select top cell", "expand", "drc on",
               "drc check", "drc catchup",
               'puts stdout "*** drc total: [drc list count total]"',
+              'puts stdout "*** drc scale: [cif scale out]"',
               "foreach {why boxes} [drc listall why] {",
               '    puts stdout "*** drc rule: [llength $boxes] $why"',
+              '    foreach box $boxes {puts stdout "*** drc box: $box"}',
               "}",
               "quit -noprompt"]
     return "\n".join(lines) + "\n"
@@ -46,6 +49,17 @@ def read_result(log):
     for count, rule in re.findall(r"^\*\*\* drc rule: (\d+) (.+?)\s*$", log, re.MULTILINE):
         rules[rule] = rules.get(rule, 0) + int(count)
     return int(total.group(1)), dict(sorted(rules.items(), key=lambda item: -item[1]))
+
+
+def read_boxes(log):
+    """Return the error areas ``(x0, y0, x1, y1)`` in um from magic's log (the script prints
+    them in magic's units and the size of one)."""
+    scale = re.search(r"^\*\*\* drc scale: (\S+)", log, re.MULTILINE)
+    if scale is None:
+        return []
+    unit = float(scale.group(1))
+    return [tuple(int(value) * unit for value in box.split()) for box in
+            re.findall(r"^\*\*\* drc box: (-?\d+ -?\d+ -?\d+ -?\d+)\s*$", log, re.MULTILINE)]
 
 
 def report_text(total, rules):

@@ -11,12 +11,14 @@ and the last lines of its log):
 4. ``buffers``: the clock tree and buffer trees on high-fanout nets (:mod:`tlcim.pnr.buffer`);
 5. ``layout``: filled rows, I/O pins, macros and qflow's power grid in one DEF
    (:mod:`tlcim.pnr.layout`);
-6. ``route``: qrouter (:mod:`tlcim.pnr.route`);
-7. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`),
+6. ``route``: qrouter (:mod:`tlcim.pnr.route`), in strips of rows on a large design
+   (:mod:`tlcim.pnr.regions`);
+7. ``drc``: magic checks the routed layout against the library's rules (:mod:`tlcim.pnr.drc`);
+   the nets beside its errors are routed again once, and the layout checked again;
+8. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`),
    opens and shorts from the layout's shapes (:mod:`tlcim.pnr.connectivity`);
-8. ``timing``: OpenSTA, setup and hold with the parasitics (:mod:`tlcim.pnr.timing`);
-9. ``lvs``: netgen compares the routed netlist with the synthesised one (:mod:`tlcim.pnr.lvs`);
-10. ``drc``: magic checks the routed layout against the library's rules (:mod:`tlcim.pnr.drc`);
+9. ``timing``: OpenSTA, setup and hold with the parasitics (:mod:`tlcim.pnr.timing`);
+10. ``lvs``: netgen compares the routed netlist with the synthesised one (:mod:`tlcim.pnr.lvs`);
 11. ``picture``: the layout as a PNG (:mod:`tlcim.pnr.picture`).
 
 Outputs (:data:`FILES`) appear in the output folder together, or not at all; ``pnr.json``
@@ -36,13 +38,14 @@ from tlcim.golden import Config
 from tlcim.signoff.library import find_library
 
 from . import (buffer, connectivity, deffile, drc, extract, floorplan, layout, lvs, place,
-               report, route, timing)
+               regions, report, timing)
 from .inputs import DEFAULT_CLOCK_MHZ, prepare, qflow_files
 from .lef import read_lef
 from .netlist import read_netlist
 from .tools import Steps, missing, qflow_script
 
-__all__ = ["DEFAULT_UTILIZATION", "FILES", "REDUCED", "TIMEOUTS", "run", "pnr"]
+__all__ = ["DEFAULT_UTILIZATION", "DRC_MARGIN_UM", "FILES", "JOBS", "REDUCED", "TIMEOUTS",
+           "run", "pnr"]
 
 #: The smallest configuration that still has two subarrays (one 16-row compute block, one CBL
 #: on its own ADC, 1-trit inputs and weights, a 2-bit ADC, one weight set): its periphery is
@@ -52,8 +55,9 @@ REDUCED = Config(rows=16, active_rows=16, cbls=1, x_trits=1, w_trits=1, adc_bits
                  adc_share=1, clusters=1, cluster_size=1, subarrays=2)
 
 #: Standard-cell area over core area. qflow's default packing (97 %) left 10 % of the nets
-#: of a 19,000-cell periphery unrouted; 60 % leaves the router room over every cell.
-DEFAULT_UTILIZATION = 0.6
+#: of a 19,000-cell periphery unrouted; at 60 % ``small``'s rip-up passes stalled (docs/pnr.md,
+#: S6); 50 % leaves the router room over every cell.
+DEFAULT_UTILIZATION = 0.5
 
 #: Output files (relative to the output folder).
 FILES = {"def": "tlcim_top.def", "netlist": "tlcim_top.v", "parasitics": "tlcim_top.spef",
@@ -61,9 +65,27 @@ FILES = {"def": "tlcim_top.def", "netlist": "tlcim_top.v", "parasitics": "tlcim_
          "lvs_report": "lvs.txt", "drc_report": "drc.txt", "picture": "layout.png",
          "report": "pnr.json"}
 
+#: qrouter runs at a time when routing in strips (:mod:`tlcim.pnr.regions`): CI's cores.
+JOBS = 2
+
+#: Nets with a wire this close to a DRC error (um) are routed again (once).
+DRC_MARGIN_UM = 1.0
+
 #: Time limit of each tool run, in seconds (the machine may be loaded: generous).
 TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1800,
             "drc": 3600}
+
+
+def _drc(steps, inputs, routing):
+    # Write the routed DEF and check it with magic: (total, {rule: count}, error boxes in um).
+    (steps.work / FILES["def"]).write_text(deffile.close_sections(routing.text))
+    (steps.work / "drc.tcl").write_text(drc.script_text(
+        find_library().folder, [inputs.cell_lef, inputs.macro_lef], FILES["def"], inputs.top))
+    log = steps.run("magic", ["-dnull", "-noconsole", "drc.tcl"], log="drc.log",
+                    timeout=TIMEOUTS["drc"],
+                    check=lambda text: None if "*** drc total:" in text else
+                    "no DRC count printed")
+    return (*drc.read_result(log), drc.read_boxes(log))
 
 
 def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
@@ -127,25 +149,33 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         die = built.plan.die
         progress(f"[pnr]   die {die[0]:.0f} x {die[1]:.0f} um")
 
-    with steps.step("route", f"qrouter, {len(built.nets):,} nets"):
-        (work / "route.tcl").write_text(route.config_text(
-            [inputs.cell_lef, inputs.macro_lef], len(lef.layers), "placed.def"))
-        log = steps.run("qrouter", ["-noc", "-nog", "-s", "route.tcl"], log="route.log",
-                        timeout=TIMEOUTS["route"],
-                        check=lambda text: None if (work / "routed.def").exists() else
-                        "no routed DEF written")
-        counts = route.failed_counts(log)
-        router_failed = counts[-1] if counts else None
-        detached = route.detached_nets(log)
+    strips = regions.strip_count(len(built.nets))
+    lef_names = [inputs.cell_lef, inputs.macro_lef]
+    with steps.step("route", f"qrouter, {len(built.nets):,} nets" +
+                    (f" in {strips} strips of rows, {JOBS} at a time" if strips > 1 else "")):
+        routing = regions.route(steps, "placed.def", lef_names, lef, strips, jobs=JOBS,
+                                timeout=TIMEOUTS["route"], progress=progress)
+
+    with steps.step("drc", f"magic, {drc.RULES} rules"):
+        drc_total, drc_rules, boxes = _drc(steps, inputs, routing)
+        near = regions.nets_near(routing.text, boxes, DRC_MARGIN_UM)
+        if drc_total and near:
+            # A DRC error is rerouted once: its nets and those the new routes tear up.
+            progress(f"[pnr]   {drc_total} DRC errors: rerouting the {len(near)} nets "
+                     f"within {DRC_MARGIN_UM:g} um of them")
+            routing = regions.reroute(steps, routing, near, lef_names, lef, name="drc",
+                                      timeout=TIMEOUTS["route"])
+            drc_total, drc_rules, _ = _drc(steps, inputs, routing)
+        (work / FILES["drc_report"]).write_text(drc.report_text(drc_total, drc_rules))
+        progress(f"[pnr]   {drc_total} DRC errors")
 
     with steps.step("extract", "routed DEF read back; Verilog, SPEF, opens and shorts"):
-        routed_text = deffile.close_sections((work / "routed.def").read_text())
+        routed_text = (work / FILES["def"]).read_text()
         routed = deffile.read_routed(routed_text)
         instances = extract.routed_instances(routed, skip=(layout.FILL_CELL,))
         (work / FILES["netlist"]).write_text(extract.verilog_text(netlist, instances, lef))
         (work / FILES["parasitics"]).write_text(extract.spef_text(
-            (work / "routed.rc").read_text(), netlist, lef, routed.components))
-        (work / FILES["def"]).write_text(routed_text)
+            "\n".join(routing.rc.values()) + "\n", netlist, lef, routed.components))
         shapes = connectivity.extract(routed_text, lef, power=netlist.power,
                                       ground=netlist.ground)
         progress(f"[pnr]   {shapes.shapes:,} shapes: {len(shapes.opens)} open nets, "
@@ -178,28 +208,15 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
                   "no comparison written")
         compared = lvs.read_result((work / "lvs.txt").read_text())
 
-    with steps.step("drc", f"magic, {drc.RULES} rules"):
-        (work / "drc.tcl").write_text(drc.script_text(
-            find_library().folder, [inputs.cell_lef, inputs.macro_lef], FILES["def"],
-            inputs.top))
-        log = steps.run("magic", ["-dnull", "-noconsole", "drc.tcl"], log="drc.log",
-                        timeout=TIMEOUTS["drc"],
-                        check=lambda text: None if "*** drc total:" in text else
-                        "no DRC count printed")
-        drc_total, drc_rules = drc.read_result(log)
-        (work / FILES["drc_report"]).write_text(drc.report_text(drc_total, drc_rules))
-        progress(f"[pnr]   {drc_total} DRC errors")
-
     with steps.step("picture", "the layout drawn by KLayout"):
         from .picture import render
         render(work / FILES["def"], lef_files, work / FILES["picture"])
 
     result = report.build(config=config, inputs=inputs, netlist=netlist, lef=lef,
-                          built=built, routed=routed, router_failed=router_failed,
-                          detached=detached, shapes=shapes, drc=(drc_total, drc_rules),
-                          timed=timed, compared=compared, utilization=utilization,
-                          buffers=buffers,
-                          times=steps.times, runtime=time.monotonic() - started, files=FILES)
+                          built=built, routed=routed, routing=routing, shapes=shapes,
+                          drc=(drc_total, drc_rules), timed=timed, compared=compared,
+                          utilization=utilization, buffers=buffers, times=steps.times,
+                          runtime=time.monotonic() - started, files=FILES)
     write_json(work / FILES["report"], result)
     return result
 

@@ -9,12 +9,14 @@ Keys (lengths in um, times in s, slacks in ns):
   buffer trees), ``fill_cells``, ``macros`` (macro
   instances in the layout), ``nets``;
 - ``unrouted_nets`` (``router``: qrouter's final count of failed nets; ``def``: nets of the
-  routed DEF with two or more connections and no wire; ``detached``: nets whose route qrouter
-  could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`; ``open``: nets
+  routed DEF with two or more connections and no wire; ``detached``: nets whose final route
+  qrouter could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`; ``open``: nets
   whose connections the layout's shapes do not all join, :mod:`tlcim.pnr.connectivity`),
   ``shorts`` (pairs of nets, or a net and a pin no net connects to or an obstruction, whose
   shapes touch) and ``short_examples``,
-  ``drc_errors`` and ``drc_rules`` (see below),
+  ``routing`` (``strips``: how many strips of rows qrouter routed in, 1 for the whole die at
+  once, :mod:`tlcim.pnr.regions`; ``passes``: each phase's failed nets after each pass;
+  ``phases_s``: each phase's time), ``drc_errors`` and ``drc_rules`` (see below),
   ``wirelength_um`` (signal nets; ``power_um`` the power grid's wires), ``vias``;
 - ``wns_ns``, ``tns_ns``, ``hold_wns_ns``, ``fmax_mhz``, the worst paths' end points;
 - ``lvs``: netgen's verdict on the routed netlist against the synthesised one;
@@ -47,10 +49,12 @@ def check(*, router_failed, opens, shorts, drc_errors, lvs_match, wns_ns, hold_w
     }
 
 
-def build(*, config, inputs, netlist, lef, built, routed, router_failed, detached, shapes,
-          drc, timed, compared, utilization, buffers, times, runtime, files):
-    """Return the report (a dict) of one run (``shapes``: the
+def build(*, config, inputs, netlist, lef, built, routed, routing, shapes, drc, timed,
+          compared, utilization, buffers, times, runtime, files):
+    """Return the report (a dict) of one run (``routing``: the
+    :class:`tlcim.pnr.regions.Routing` qrouter made, ``shapes``: the
     :class:`tlcim.pnr.connectivity.Connectivity` of the routed layout)."""
+    router_failed, detached = len(routing.failed), routing.detached
     plan = built.plan
     core_w, core_h = plan.core[2] - plan.core[0], plan.core[3] - plan.core[1]
     cell_area = sum(lef.macros[cell.cell].area for cell in netlist.cells)
@@ -83,11 +87,13 @@ def build(*, config, inputs, netlist, lef, built, routed, router_failed, detache
         "fill_cells": fills,
         "macros": macros_placed,
         "nets": len(routed.nets),
-        "unrouted_nets": len(opens) if router_failed is None else
-        max(router_failed, len(opens)),
+        "unrouted_nets": max(router_failed, len(opens)),
         "unrouted": {"router": router_failed, "def": len(unrouted_def),
                      "detached": len(detached), "open": len(shapes.opens),
                      "examples": opens[:10]},
+        "routing": {"strips": routing.strips, "passes": list(routing.counts),
+                    "phases_s": {name: _round(seconds, 1)
+                                 for name, seconds in routing.times.items()}},
         "shorts": len(shapes.shorts),
         "short_examples": [list(pair) for pair in shapes.shorts[:10]],
         "drc_errors": drc_total,

@@ -23,7 +23,7 @@ MAX_EFFORT = 80
 
 
 def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PASSES,
-                out="routed"):
+                out="routed", nets=None, obstructions=()):
     """Return qrouter's script: read ``lefs``, route ``def_name`` on ``layers`` routing
     layers, write ``<out>.def``, ``<out>.rc`` and ``failed.txt``.
 
@@ -31,7 +31,12 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     ...); once a pass makes no progress the rest search the whole die with growing effort
     (20, 40, 80: how often a net may rip up others), and a pass at :data:`MAX_EFFORT` without
     progress ends the stage (on ``small`` one net that two routes wanted stayed after a
-    whole-die pass at effort 20)."""
+    whole-die pass at effort 20).
+
+    ``nets`` (names) limits the first stage to those nets (the others keep the routes the DEF
+    gives them, or stay unrouted); ``obstructions`` are ``(x0, y0, x1, y1, layer)`` in um that
+    no wire may enter. With ``passes=0`` no route is ever torn up: the first stage only uses
+    free grid, and the nets it fails are left for a later run."""
     lines = ["verbose 1"]
     lines += [f"read_lef {lef}" for lef in lefs]
     # No stacked vias (``via stack 1``, as qflow's osu018 set-up has it): the metal pad
@@ -43,10 +48,15 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     # every net once more without the congestion costs, for shorter wires): on ``small`` it
     # had made little progress after 10 minutes, and the layout is DRC clean without it.
     lines += [f"catch {{layers {layers}}}", "via stack 1", f"vdd {power}", f"gnd {ground}",
+              *(f"obstruction {x0:g} {y0:g} {x1:g} {y1:g} {layer}"
+                for x0, y0, x1, y1, layer in obstructions),
               f"read_def {def_name}",
-              "set result [stage1]",
-              'puts "*** failed after stage1: $result"',
-              "set mask 10",
+              *(["set result [stage1]"] if nets is None else
+                ["set result 0",
+                 "foreach net {%s} {incr result [stage1 route $net]}"
+                 % " ".join("{%s}" % net for net in nets)]),
+              'puts "*** failed after stage1: $result"']
+    lines += ["set mask 10",
               "set effort 10",
               f"for {{set pass 0}} {{$pass < {passes} && $result > 0}} {{incr pass}} {{",
               "    set last $result",
@@ -62,8 +72,8 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
               "    } else {",
               "        set effort [expr {$effort * 2}]",
               "    }",
-              "}",
-              f"write_def {out}.def",
+              "}"]
+    lines += [f"write_def {out}.def",
               "write_failed failed.txt",
               f"write_delays {out}.rc",
               'puts "*** final failed: $result"',

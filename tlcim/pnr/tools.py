@@ -149,9 +149,10 @@ class Steps:
         self.times[name] = self.times.get(name, 0.0) + seconds
         self.progress(f"[pnr] {name}: done in {seconds:.1f} s")
 
-    def run(self, tool, arguments, *, log, timeout, stdin=None, check=None):
-        """Run ``tool`` with ``arguments`` in the work folder, its output into ``log``
-        (a file name); return the log's text.
+    def run(self, tool, arguments, *, log, timeout, stdin=None, check=None, folder=None):
+        """Run ``tool`` with ``arguments`` in the work folder (or its subfolder ``folder``),
+        its output into ``log`` (a file name there); return the log's text. Runs may overlap
+        (one thread each).
 
         ``check(text)`` may return an error message for a run that exited 0 but failed.
 
@@ -160,12 +161,13 @@ class Steps:
         StepError
             On a non-zero exit, a time-out or a failed ``check``, with the log's last lines.
         """
-        path = self.work / log
+        cwd = self.work / folder if folder else self.work
+        path = cwd / log
         command = [find(tool) if tool in TOOLS else tool] + list(arguments)
         name = TOOLS[tool][0] if tool in TOOLS else os.path.basename(tool)
         with open(path, "w") as output:
             try:
-                result = subprocess.run(command, cwd=self.work, stdout=output,
+                result = subprocess.run(command, cwd=cwd, stdout=output,
                                         stderr=subprocess.STDOUT, timeout=timeout,
                                         input=stdin, text=True,
                                         stdin=None if stdin is not None else

@@ -1,0 +1,186 @@
+"""tlcim.pnr.regions: the rows cut into strips, a strip's own DEF, the splice, the nets near a
+DRC error, and a design routed in two strips by real qrouters (needs the Debian tools), with
+and without a repair, and routed again in part."""
+
+import shutil
+
+import pytest
+from pnr_helpers import need_tools
+
+from tlcim.pnr import connectivity, deffile, regions, tools
+from tlcim.pnr.lef import read_lef
+from tlcim.signoff.library import find_library
+
+# Four rows of osu018 inverters (10 um tall; N and FS by turns, so the rails are shared):
+# n1 stays in the lower two rows (strip 0), n2 in the upper two (strip 1), n3 goes from one
+# strip to the other, a and y come from pins; "alone" has one connection and is not routed.
+CELLS = [("u1", 10, 5, "N"), ("u2", 20, 15, "FS"), ("u5", 30, 5, "N"),
+         ("u3", 10, 25, "N"), ("u4", 20, 35, "FS")]
+NETS = {"a": [("PIN", "a"), ("u1", "A")], "n1": [("u1", "Y"), ("u2", "A")],
+        "n3": [("u2", "Y"), ("u3", "A")], "n2": [("u3", "Y"), ("u4", "A")],
+        "y": [("u4", "Y"), ("PIN", "y")], "alone": [("u5", "A")]}
+
+
+def _design(folder):
+    # Write the osu018 LEF and the placed DEF into folder; return (its text, the Lef).
+    shutil.copy(find_library().lef, folder / "cells.lef")
+    lef = read_lef(folder / "cells.lef")
+    rails = {"gnd": (5, 25, 45), "vdd": (15, 35)}
+    special = f"SPECIALNETS {len(rails)} ;\n" + "".join(
+        f"- {net}\n+ FIXED " + "\n  NEW ".join(f"metal1 60 ( 500 {y * 100} ) ( 3500 * )"
+                                               for y in ys) + " ;\n"
+        for net, ys in rails.items()) + "END SPECIALNETS"
+    text = deffile.placed_def(
+        "top", (40, 50),
+        [(f"ROW_{k}", "core", 5, 5 + 10 * k, "FS" if k % 2 else "N", 37, 0.8) for k in range(4)],
+        lef.layers, [deffile.Component(name, "INVX1", x, y, orient)
+                     for name, x, y, orient in CELLS],
+        [deffile.IoPin("a", "input", 10.4, 0.5, "metal2", 0.15, 0.5),
+         deffile.IoPin("y", "output", 20.4, 49.5, "metal2", 0.15, 0.5)],
+        NETS, specialnets=special)
+    (folder / "placed.def").write_text(text)
+    return text, lef
+
+
+def test_the_rows_are_cut_into_strips_and_the_nets_sorted(tmp_path):
+    text, _ = _design(tmp_path)
+    strips = regions.plan(text, 2)
+    assert strips.bands == ((500, 2500), (2500, 4500))
+    assert strips.local == (("n1",), ("n2",))
+    assert sorted(strips.between) == ["a", "n3", "y"]
+    assert regions.plan(text, 1).local == (("n1", "n3", "n2"),)
+    with pytest.raises(ValueError, match="cannot cut 4 rows into 5 strips"):
+        regions.plan(text, 5)
+    assert [regions.strip_count(n) for n in (1, 6000, 6001, 23594)] == [1, 1, 2, 4]
+
+
+# n3 as the first phase routed it: up metal2 across the strips' edge at 25 um, a via to metal1
+# at 30 um (in the upper strip only), then along metal1 to x = 15 um.
+WIRING = {"n3": "( u2 Y ) ( u3 A )\n+ ROUTED metal2 ( 2040 2000 ) ( * 3000 ) M2_M1\n"
+                "  NEW metal1 ( 2040 3000 ) ( 1500 * ) ;"}
+
+
+def test_a_strips_def_has_its_own_rows_cells_nets_and_power(tmp_path):
+    text, _ = _design(tmp_path)
+    strips = regions.plan(text, 2)
+    lower, upper = (regions.strip_def(text, strips, k, WIRING) for k in (0, 1))
+    # The band and two tracks (2 um) more on either side; tracks over all of it.
+    assert "DIEAREA ( 0 300 ) ( 4000 2700 )" in lower
+    assert "TRACKS Y 350 DO 24 STEP 100 LAYER metal1" in lower
+    assert "TRACKS Y 2350 DO 24 STEP 100 LAYER metal1" in upper
+    assert [line.split()[1] for line in lower.splitlines() if line.startswith("ROW ")] == \
+        ["ROW_0", "ROW_1"]
+    lower, upper = deffile.split_sections(lower), deffile.split_sections(upper)
+    assert [name for name, *_ in deffile.placements(lower["COMPONENTS"])] == ["u1", "u2", "u5"]
+    assert [name for name, *_ in deffile.placements(upper["COMPONENTS"])] == ["u3", "u4"]
+    # Its own nets to route; a net routed before is fixed, with its connections in the strip
+    # and its wires and vias clipped to the band's tracks (5.5 to 24.5 um, 25.5 to 44.5 um).
+    nets = dict(deffile.entries(lower["NETS"]))
+    assert list(nets) == ["n1", "n3"] and "+ FIXED" in nets["n3"]
+    assert nets["n3"].split("+")[0].split() == ["(", "u2", "Y", ")"]
+    assert list(deffile.routes(nets["n3"])) == [
+        ("metal2", None, [(2040, 2000), (2040, 2450)], [])]
+    nets = dict(deffile.entries(upper["NETS"]))
+    assert nets["n3"].split("+")[0].split() == ["(", "u3", "A", ")"]
+    assert list(deffile.routes(nets["n3"])) == [
+        ("metal2", None, [(2040, 2550), (2040, 3000)], []),
+        ("metal2", None, [(2040, 3000)], [("M2_M1", (2040, 3000))]),
+        ("metal1", None, [(2040, 3000), (1500, 3000)], [])]
+    assert "+ FIXED" not in nets["n2"]
+    # The rails of each band, the one on the edge in both.
+    rails = {name: [points[0][1] for _, _, points, _ in deffile.routes(rest)]
+             for name, rest in deffile.entries(upper["SPECIALNETS"])}
+    assert rails == {"gnd": [2500, 4500], "vdd": [3500]}
+    assert "PINS 0 ;" in upper["PINS"]
+
+
+def test_the_nets_near_a_box(tmp_path):
+    text, _ = _design(tmp_path)
+    routed = regions.splice(text, {"n3": "- n3 " + WIRING["n3"]},
+                            {"n1": "- n1\n+ ROUTED metal1 30 ( 1100 1000 ) ( 1150 * ) ;"})
+    assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 0.1) == ["n3"]
+    assert regions.nets_near(routed, [(11.6, 10.0, 11.7, 10.1)], 0.05) == []
+    assert regions.nets_near(routed, [(11.6, 10.0, 11.7, 10.1)], 0.1) == ["n1"]  # a stub
+    # The metal1 wire's end point is at x = 15 um.
+    assert regions.nets_near(routed, [(14.0, 30.0, 14.1, 30.1)], 0.8) == []
+    assert regions.nets_near(routed, [(14.0, 30.0, 14.1, 30.1)], 1.0) == ["n3"]
+
+
+def test_splice_replaces_the_nets_and_the_stubs_it_is_given(tmp_path):
+    text, _ = _design(tmp_path)
+    spliced = regions.splice(text, {"n1": "- n1 ( u1 Y ) ( u2 A )\n+ ROUTED metal1 "
+                                          "( 1100 1000 ) ( 2050 * ) ;"},
+                             {"n1": "- n1\n+ ROUTED metal1 30 ( 1100 1000 ) ( 1150 * ) ;"})
+    sections = deffile.split_sections(spliced)
+    nets = dict(deffile.entries(sections["NETS"]))
+    assert list(nets) == list(NETS) and "ROUTED" in nets["n1"] and "ROUTED" not in nets["n2"]
+    assert [name for name, _ in deffile.entries(sections["SPECIALNETS"])] == ["gnd", "vdd", "n1"]
+    assert deffile.read_routed(spliced).nets["n1"].length == pytest.approx(9.5)
+
+
+def _route(folder, count, progress):
+    text, lef = _design(folder)
+    routing = regions.route(tools.Steps(folder, progress), "placed.def", ["cells.lef"], lef,
+                            count, progress=progress)
+    shapes = connectivity.extract(deffile.close_sections(routing.text), lef)
+    return routing, shapes
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_routed_in_strips_by_real_qrouters(tmp_path, count):
+    need_tools()
+    lines = []
+    routing, shapes = _route(tmp_path, count, lines.append)
+    assert (routing.failed, routing.detached) == ((), ())
+    assert (shapes.opens, shapes.shorts) == ((), ()), lines
+    assert deffile.read_routed(routing.text).unrouted() == []
+    assert sorted(routing.rc) == ["a", "n1", "n2", "n3", "y"]
+    assert all(line.split()[0] == net for net, line in routing.rc.items())
+    assert routing.strips == count
+    if count == 1:
+        assert list(routing.times) == ["die"]
+        return
+    # Each phase routed its own nets: the lower strip had a and n3 as fixed nets, and n1 to
+    # route; the result takes n1 from it and n3 from the first phase.
+    assert set(routing.times) == {"between", "strips", "strip0", "strip1"}
+    fixed = {name for name, rest in deffile.entries(deffile.split_sections(
+        (tmp_path / "route_strip0" / "in.def").read_text())["NETS"]) if "+ FIXED" in rest}
+    assert fixed == {"a", "n3"}
+    final = deffile.read_routed(routing.text).nets
+    for phase, net in (("strip0", "n1"), ("between", "n3")):
+        routed = deffile.read_routed((tmp_path / f"route_{phase}" / "routed.def").read_text())
+        assert final[net].length == routed.nets[net].length > 0
+    assert "obstruction" in (tmp_path / "route_strip0" / "route.tcl").read_text()
+    # Routed again: n1 from the new run, the others as they were, the RC tree with it.
+    again = regions.reroute(tools.Steps(tmp_path, lines.append), routing, ["n1"],
+                            ["cells.lef"], read_lef(tmp_path / "cells.lef"), name="again")
+    redone = deffile.read_routed((tmp_path / "route_again" / "routed.def").read_text())
+    assert deffile.read_routed(again.text).nets["n1"].length == redone.nets["n1"].length
+    assert again.rc["n1"] == next(line for line in (tmp_path / "route_again" / "routed.rc")
+                                  .read_text().splitlines() if line.startswith("n1 "))
+    assert again.rc["n2"] == routing.rc["n2"] and again.counts[-1].startswith("again:")
+    assert "+ ROUTED" not in dict(deffile.entries(deffile.split_sections(
+        (tmp_path / "route_again" / "in.def").read_text())["NETS"]))["n1"]
+
+
+def test_a_net_the_splice_leaves_open_is_rerouted_on_the_whole_die(tmp_path, monkeypatch):
+    # The first look at the spliced layout reports n1 open (as a net cut at a seam would be):
+    # it is routed again by a qrouter that reads every other route, and taken from there.
+    need_tools()
+    real = connectivity.extract
+    seen = []
+
+    def first_open(text, lef, **kwargs):
+        found = real(text, lef, **kwargs)
+        seen.append(found)
+        return connectivity.Connectivity(("n1",), found.shorts, found.shapes) \
+            if len(seen) == 1 else found
+
+    monkeypatch.setattr(regions.connectivity, "extract", first_open)
+    lines = []
+    routing, shapes = _route(tmp_path, 2, lines.append)
+    assert "repair" in routing.times and routing.counts[-1].startswith("repair:")
+    assert any("to reroute on the whole die: 1 nets" in line for line in lines), lines
+    assert (routing.failed, shapes.opens, shapes.shorts) == ((), (), ())
+    repaired = deffile.read_routed((tmp_path / "route_repair" / "routed.def").read_text())
+    assert deffile.read_routed(routing.text).nets["n1"].length == repaired.nets["n1"].length

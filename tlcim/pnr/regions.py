@@ -1,0 +1,455 @@
+"""Routing in strips of rows: one qrouter per strip, two at a time, on grids a fraction of the
+die's.
+
+qrouter copies the whole die's routing grid before it routes each net
+(``route_setup`` in ``qrouter.c``), so one qrouter over the die costs the nets times the area;
+on ``small`` its first stage alone is about 19 minutes of one core. Here the core's rows are cut
+into horizontal strips (:func:`plan`) and the routing runs in three phases (:func:`route`):
+
+1. **between**: the nets that leave a strip (to another strip, a macro or an I/O pin) on the
+   whole die, the other nets not yet routed;
+2. **strips**: each strip's own nets by a qrouter of its own, on a DEF whose die, rows, tracks,
+   cells and power grid are the strip's alone (:func:`strip_def`), two at a time, with at most
+   :data:`STRIP_PASSES` rip-up passes. The first phase's nets that cross the strip are fixed
+   nets there (``+ FIXED``: their wires clipped to the strip, their pins in it), which qrouter
+   reads into its grid as it reads its own routes. The strip's top track is left free, so two
+   strips' wires never meet;
+3. **repair**: the strips' wires spliced into the first phase's DEF (:func:`splice`), the
+   layout's shapes checked (:mod:`tlcim.pnr.connectivity`), and every net that is unrouted,
+   detached, open or in a short routed again on the whole die by a qrouter that reads all the
+   other routes and may tear any of them up (:func:`reroute`; those it tears up are routed
+   again and taken from it too).
+
+The parasitics come from the runs that routed each net (``write_delays``): a net's RC tree is
+the one qrouter wrote with the net's final route. :func:`reroute` also serves the flow's DRC
+step (the nets beside an error, :func:`nets_near`).
+"""
+
+import concurrent.futures
+import dataclasses
+import math
+import re
+import shutil
+import time
+
+from . import connectivity, deffile
+from . import route as qrouter
+
+__all__ = ["NETS_PER_STRIP", "STRIP_PASSES", "REPAIRS", "MARGIN_TRACKS", "Strips", "Routing",
+           "strip_count", "plan", "strip_def", "splice", "nets_near", "reroute", "route"]
+
+#: Nets per strip at most: ``small`` (23,594 nets) routes in 4 strips, the reduced test
+#: configuration (8,198) in 2; a design of at most 6,000 nets in one (qrouter alone).
+NETS_PER_STRIP = 6000
+
+#: Rip-up passes in a strip at most (search margins 10, 30, 50 tracks): the nets a strip
+#: leaves are routed on the whole die afterwards.
+STRIP_PASSES = 3
+
+#: Repairs after the splice at most: a repair's routes are checked again (the repair's qrouter
+#: does not see the other nets' stubs to off-grid pins) and what is wrong repaired once more.
+REPAIRS = 2
+
+#: Tracks added to a strip's die below and above its rows (:func:`strip_def`).
+MARGIN_TRACKS = 2
+
+_SUPPLIES = ("vdd", "gnd")
+
+
+@dataclasses.dataclass(frozen=True)
+class Strips:
+    """Strips of rows: ``bands`` ``(y0, y1)`` in DBU (bottom up), ``local`` the nets of each
+    strip (every connection on a cell of its rows), ``between`` the other nets with two or more
+    connections."""
+
+    bands: tuple
+    local: tuple
+    between: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Routing:
+    """What :func:`route` made in ``strips`` strips: ``text`` (the routed DEF), ``rc``
+    (qrouter's ``write_delays`` line of each net, by net), ``failed`` (nets qrouter left
+    unrouted), ``detached`` (nets whose final route qrouter could not attach to a pin),
+    ``counts`` (failed nets after every pass of every phase, as lines) and ``times`` (seconds
+    of each phase)."""
+
+    strips: int
+    text: str
+    rc: dict
+    failed: tuple
+    detached: tuple
+    counts: tuple
+    times: dict
+
+
+def strip_count(nets):
+    """Return the number of strips for a design of ``nets`` nets (1: qrouter alone)."""
+    return max(1, math.ceil(nets / NETS_PER_STRIP))
+
+
+def _units(text):
+    return int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+
+
+def _connections(rest):
+    # The (instance, pin) pairs of a NETS entry, before its first "+".
+    return re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", rest.split("+", 1)[0])
+
+
+def _rows(text):
+    return sorted({int(y) for y in re.findall(r"^ROW\s+\S+\s+\S+\s+-?\d+\s+(-?\d+)", text,
+                                                re.MULTILINE)})
+
+
+def _row_cells(section):
+    # Instance -> the y of its row, for the standard cells (PLACED; macros are FIXED).
+    return {name: int(y) for name, y in re.findall(
+        r"^\s*-\s+(\S+)\s+\S+\s+\+\s+PLACED\s+\(\s*-?\d+\s+(-?\d+)\s*\)", section or "",
+        re.MULTILINE)}
+
+
+def plan(text, count):
+    """Cut the rows of the placed DEF ``text`` into ``count`` strips of about equal numbers of
+    rows and sort its nets into them; return :class:`Strips`."""
+    rows = _rows(text)
+    if count < 1 or count > len(rows):
+        raise ValueError(f"cannot cut {len(rows)} rows into {count} strips")
+    height = rows[1] - rows[0] if len(rows) > 1 else 0
+    per = math.ceil(len(rows) / count)
+    starts = rows[::per]
+    bands = tuple((start, (starts[k + 1] if k + 1 < len(starts) else rows[-1] + height))
+                  for k, start in enumerate(starts))
+    sections = deffile.split_sections(text)
+    strip_of = {name: min(rows.index(y) // per, len(bands) - 1)
+                for name, y in _row_cells(sections.get("COMPONENTS")).items()}
+    local = [[] for _ in bands]
+    between = []
+    for name, rest in deffile.entries(sections.get("NETS")):
+        pairs = _connections(rest)
+        if len(pairs) < 2:
+            continue
+        strips = {strip_of.get(instance) for instance, _ in pairs}
+        if len(strips) == 1 and None not in strips:
+            local[strips.pop()].append(name)
+        else:
+            between.append(name)
+    return Strips(bands, tuple(tuple(nets) for nets in local), tuple(between))
+
+
+def _special(layer, width, points, vias, band):
+    # The supplies' special wiring statements (without the leading "+ FIXED"/"NEW") that touch
+    # the band [y0, y1]: each segment clipped to it, each via inside it.
+    y0, y1 = band
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        low, high = sorted((ay, by))
+        if high < y0 or low > y1:
+            continue
+        yield f"{layer} {width} ( {ax} {max(low, y0) if ax == bx else ay} ) " \
+              f"( {bx} {min(high, y1) if ax == bx else by} )"
+    for name, (x, y) in vias:
+        if y0 <= y <= y1:
+            yield f"{layer} {width} ( {x} {y} ) {name}"
+
+
+def _special_entry(name, statements):
+    statements = list(statements)
+    if not statements:
+        return ""
+    body = "\n  NEW ".join(statements)
+    return f"- {name}\n  + FIXED {body} ;\n"
+
+
+def _fixed_entry(name, body, pins, low, high):
+    # A net routed before as a fixed net of a strip: its connections there and its wires and
+    # vias clipped to the strip's tracks low..high (y, DBU).
+    statements = []
+    for layer, _, points, vias in deffile.routes(body):
+        for (ax, ay), (bx, by) in zip(points, points[1:]):
+            (y0, y1) = sorted((ay, by))
+            if y1 < low or y0 > high:
+                continue
+            if ax == bx:
+                ay, by = max(y0, low), min(y1, high)
+            statements.append(f"{layer} ( {ax} {ay} ) ( {bx} {by} )")
+        statements += [f"{layer} ( {x} {y} ) {via}" for via, (x, y) in vias if low <= y <= high]
+    if not statements:
+        return None
+    connections = " ".join(f"( {instance} {pin} )" for instance, pin in pins)
+    return f"- {name} {connections}\n  + FIXED " + "\n  NEW ".join(statements) + " ;"
+
+
+def _y_step(text):
+    return int(re.search(r"TRACKS\s+Y\s+-?\d+\s+DO\s+\d+\s+STEP\s+(\d+)", text).group(1))
+
+
+def strip_def(text, strips, index, wiring=None):
+    """Return the DEF of strip ``index`` of the placed DEF ``text``: its die (the die's width,
+    the strip's band and :data:`MARGIN_TRACKS` tracks more on either side), rows, tracks,
+    cells and own nets, the power grid clipped to the band, and ``wiring`` (``{net: routing
+    text}`` of nets routed before) as fixed nets clipped to the band's tracks, with their
+    connections in the strip.
+
+    The margins keep the cells' rails and pins, which reach a little past their rows, inside
+    the die: with a die cut at the rows qrouter 1.4.71 reads past its grid and crashes now and
+    then. :func:`route` keeps wires out of them."""
+    band = strips.bands[index]
+    step = _y_step(text)
+    die = (band[0] - MARGIN_TRACKS * step, band[1] + MARGIN_TRACKS * step)
+    sections = deffile.split_sections(text)
+    head = text[:text.index(sections.get("VIAS") or sections["COMPONENTS"])]
+    head = re.sub(r"DIEAREA\s+\(\s*(-?\d+)\s+-?\d+\s*\)\s*\(\s*(-?\d+)\s+-?\d+\s*\)",
+                  lambda m: f"DIEAREA ( {m.group(1)} {die[0]} ) ( {m.group(2)} {die[1]} )",
+                  head)
+
+    def first_track(start, low):
+        return start + math.ceil((low - start) / step) * step
+
+    def tracks(found):
+        start = int(found.group(1))
+        first, last = first_track(start, die[0]), first_track(start, die[1] + 1) - step
+        return f"TRACKS Y {first} DO {(last - first) // step + 1} STEP {step}"
+
+    start = int(re.search(r"TRACKS\s+Y\s+(-?\d+)", head).group(1))
+    low, high = first_track(start, band[0]), first_track(start, band[1] + 1) - step
+    head = re.sub(r"TRACKS\s+Y\s+(-?\d+)\s+DO\s+(\d+)\s+STEP\s+(\d+)", tracks, head)
+    head = "".join(line for line in head.splitlines(keepends=True)
+                   if not line.startswith("ROW ") or
+                   band[0] <= int(line.split()[4]) < band[1])
+    local = set(strips.local[index])
+    cells = _row_cells(sections["COMPONENTS"])
+    components = [line for line in sections["COMPONENTS"].splitlines()[1:-1]
+                  if line.strip().startswith("-") and
+                  band[0] <= cells.get(line.split()[1], band[1]) < band[1]]
+    nets = [f"- {name}{rest[:rest.rindex(';') + 1]}"
+            for name, rest in deffile.entries(sections["NETS"]) if name in local]
+    if wiring:
+        inside = {line.split()[1] for line in components}
+        pins = {name: [(i, p) for i, p in _connections(rest) if i in inside]
+                for name, rest in deffile.entries(sections["NETS"]) if name in wiring}
+        nets += [entry for entry in (_fixed_entry(name, body, pins[name], low, high)
+                                     for name, body in wiring.items()) if entry]
+    special = [_special_entry(name, (line for route in deffile.routes(rest)
+                                     for line in _special(*route, band)))
+               for name, rest in deffile.entries(sections.get("SPECIALNETS"))
+               if name in _SUPPLIES]
+    special = [entry for entry in special if entry]
+    return (head + (sections.get("VIAS", "") + "\n\n") +
+            f"COMPONENTS {len(components)} ;\n" + "\n".join(components) +
+            "\nEND COMPONENTS\n\nPINS 0 ;\nEND PINS\n\n" +
+            f"NETS {len(nets)} ;\n" + "\n".join(nets) + "\nEND NETS\n\n" +
+            f"SPECIALNETS {len(special)} ;\n" + "".join(special) + "END SPECIALNETS\n\n"
+            "END DESIGN\n")
+
+
+def _entries(section):
+    # name -> the entry's whole text ("- name ... ;") of a section.
+    return {name: f"- {name}{rest[:rest.rindex(';') + 1]}"
+            for name, rest in deffile.entries(section)}
+
+
+def splice(text, nets, stubs):
+    """Return the DEF ``text`` with the ``NETS`` entries of ``nets`` (``{name: entry}``)
+    replaced and its signal nets' ``SPECIALNETS`` entries (qrouter's stubs) replaced by
+    ``stubs`` (``{name: entry}``); the supplies' entries stay."""
+    sections = deffile.split_sections(text)
+    entries = _entries(sections["NETS"])
+    entries.update((name, entry) for name, entry in nets.items() if name in entries)
+    special = [entry for name, entry in _entries(sections.get("SPECIALNETS")).items()
+               if name in _SUPPLIES] + list(stubs.values())
+    new_nets = f"NETS {len(entries)} ;\n" + "\n".join(entries.values()) + "\nEND NETS"
+    new_special = f"SPECIALNETS {len(special)} ;\n" + "\n".join(special) + "\nEND SPECIALNETS"
+    text = text.replace(sections["NETS"], new_nets)
+    return text.replace(sections["SPECIALNETS"], new_special)
+
+
+def _stubs(text):
+    # The signal nets' SPECIALNETS entries (qrouter's stubs to off-grid pins) of a DEF.
+    return {name: entry for name, entry in
+            _entries(deffile.split_sections(text).get("SPECIALNETS")).items()
+            if name not in _SUPPLIES}
+
+
+def _unrouted(entry):
+    # A NETS entry without its routing.
+    return entry[:entry.index("+ ROUTED")].rstrip() + " ;" if "+ ROUTED" in entry else entry
+
+
+class _Run:
+    """One qrouter run's results: ``text`` (its DEF), ``nets`` and ``stubs`` (entries by
+    net), ``rc`` (``write_delays`` lines by net), ``failed``, ``detached`` and ``ripped``
+    (nets it tore up to make room) and ``counts`` (failed nets after each pass)."""
+
+    def __init__(self, folder, log):
+        self.text = (folder / "routed.def").read_text()
+        self.nets = _entries(deffile.split_sections(self.text)["NETS"])
+        self.stubs = _stubs(self.text)
+        self.rc = {line.split(None, 1)[0]: line for line in
+                   (folder / "routed.rc").read_text().splitlines() if line.strip()}
+        # "N nets failed to route:" and the names; no file when none failed.
+        path = folder / "failed.txt"
+        self.failed = set(path.read_text().split()[5:]) if path.exists() else set()
+        self.counts = qrouter.failed_counts(log)
+        if bool(self.failed) != bool(self.counts[-1]):
+            raise RuntimeError(f"qrouter in {folder.name} counted {self.counts[-1]} failed "
+                               f"nets but listed {len(self.failed)}")
+        self.detached = set(qrouter.detached_nets(log))
+        self.ripped = set(re.findall(r"^Ripping up blocking net (\S+)", log, re.MULTILINE))
+
+
+class _Qrouter:
+    # Runs qrouter through the flow's Steps, each run in its own subfolder route_<name>.
+
+    def __init__(self, steps, lefs, lef, timeout):
+        self.steps, self.lefs, self.lef, self.timeout = steps, lefs, lef, timeout
+        self.times = {}
+
+    def __call__(self, name, text, nets, obstructions=(), passes=qrouter.PASSES):
+        start = time.monotonic()
+        folder = self.steps.work / f"route_{name}"
+        folder.mkdir(exist_ok=True)
+        for file in self.lefs:
+            shutil.copyfile(self.steps.work / file, folder / file)
+        (folder / "in.def").write_text(text)
+        (folder / "route.tcl").write_text(qrouter.config_text(
+            self.lefs, len(self.lef.layers), "in.def", nets=nets, obstructions=obstructions,
+            passes=passes))
+        log = self.steps.run("qrouter", ["-noc", "-nog", "-s", "route.tcl"], log="route.log",
+                             timeout=self.timeout, folder=folder.name,
+                             check=lambda log: None if (folder / "routed.def").exists() and
+                             qrouter.failed_counts(log) else f"no routed DEF written ({name})")
+        self.times[name] = time.monotonic() - start
+        return _Run(folder, log)
+
+
+def _reroute(router, name, routing, nets):
+    # Route ``nets`` of ``routing`` again on the whole die by a qrouter that reads every other
+    # route and may tear any of them up; take those nets and the ones it tore up from it.
+    bad = set(nets)
+    entries = _entries(deffile.split_sections(routing.text)["NETS"])
+    stubs = _stubs(routing.text)
+    done = router(name, splice(routing.text, {net: _unrouted(entries[net]) for net in bad},
+                               {net: entry for net, entry in stubs.items() if net not in bad}),
+                  sorted(bad))
+    changed = (bad | done.ripped) & set(entries)
+    stubs = {net: entry for net, entry in stubs.items() if net not in changed}
+    stubs.update((net, entry) for net, entry in done.stubs.items() if net in changed)
+    return dataclasses.replace(
+        routing,
+        text=splice(routing.text, {net: done.nets[net] for net in changed}, stubs),
+        rc={**routing.rc, **{net: done.rc[net] for net in changed if net in done.rc}},
+        failed=tuple(sorted((set(routing.failed) - changed) | (done.failed & changed))),
+        detached=tuple(sorted((set(routing.detached) - changed) | (done.detached & changed))),
+        counts=routing.counts + (f"{name}: {done.counts}",),
+        times={**routing.times, name: router.times[name]}), len(changed - bad), done.counts
+
+
+def nets_near(text, boxes, margin):
+    """Return the signal nets of the routed DEF ``text`` with a wire, via or stub within
+    ``margin`` (um) of one of ``boxes`` (``(x0, y0, x1, y1)`` in um, e.g. DRC errors), sorted.
+    """
+    units = _units(text)
+    grown = [(x0 * units - margin * units, y0 * units - margin * units,
+              x1 * units + margin * units, y1 * units + margin * units)
+             for x0, y0, x1, y1 in boxes]
+    sections = deffile.split_sections(text)
+    found = set()
+    for section in ("NETS", "SPECIALNETS"):
+        for name, rest in deffile.entries(sections.get(section)):
+            if name in _SUPPLIES or name in found:
+                continue
+            for _, _, points, vias in deffile.routes(rest):
+                pieces = list(zip(points, points[1:])) + [(p, p) for p in points[:1]]
+                pieces += [(p, p) for _, p in vias]
+                if any(min(ax, bx) <= x1 and max(ax, bx) >= x0 and
+                       min(ay, by) <= y1 and max(ay, by) >= y0
+                       for (ax, ay), (bx, by) in pieces for x0, y0, x1, y1 in grown):
+                    found.add(name)
+                    break
+    return sorted(found)
+
+
+def reroute(steps, routing, nets, lefs, lef, *, name="drc", timeout=7200):
+    """Return ``routing`` (:class:`Routing`) with ``nets`` routed again on the whole die by a
+    qrouter (in ``steps``' work folder, subfolder ``route_<name>``) that reads every other
+    route and may tear any of them up (those it tears up are routed again and taken from it
+    too)."""
+    return _reroute(_Qrouter(steps, lefs, lef, timeout), name, routing, nets)[0]
+
+
+def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=print):
+    """Route the placed DEF ``placed`` (a file name in ``steps``' work folder) in ``count``
+    strips (module docstring; 1: one qrouter over the die), running qrouter through ``steps``
+    (``jobs`` at a time, each within ``timeout`` s, in subfolders ``route_<phase>``); return
+    :class:`Routing`.
+
+    ``lefs`` are the LEF file names in the work folder and ``lef`` the
+    :class:`~tlcim.pnr.lef.Lef` read from them."""
+    router = _Qrouter(steps, lefs, lef, timeout)
+    text = (steps.work / placed).read_text()
+    if count == 1:
+        whole = router("die", text, None)
+        return Routing(1, whole.text, whole.rc, tuple(sorted(whole.failed)),
+                       tuple(sorted(whole.detached)), (f"die: {whole.counts}",), router.times)
+
+    strips = plan(text, count)
+    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips, on the whole die")
+    between = router("between", text, strips.between)
+    progress(f"[pnr]   failed after each pass {between.counts} "
+             f"({router.times['between']:.0f} s)")
+    wiring = {name: between.nets[name] for name in strips.between}
+    units = _units(text)
+    width = float(re.search(r"DIEAREA\s+\(\s*-?\d+\s+-?\d+\s*\)\s*\(\s*(-?\d+)", text)
+                  .group(1)) / units
+
+    step = _y_step(text)
+    margin = MARGIN_TRACKS * step
+
+    def strip(index):
+        low, high = strips.bands[index]
+        # No wires in the die's margins; the strip's top track stays free too, so the next
+        # strip's wires never meet its own (the top strip ends at the last row's edge).
+        top = high if index == count - 1 else high - step
+        free = [(0, y0 / units, width, y1 / units, layer.name) for layer in lef.layers
+                for y0, y1 in ((low - margin, low), (top, high + margin))]
+        # The first phase's nets are fixed nets in the strip: a rip-up pass may tear one up
+        # (it is then missing from the strip's grid, and the splice's check finds what took
+        # its place).
+        return router(f"strip{index}", strip_def(text, strips, index, wiring),
+                      strips.local[index], free, passes=STRIP_PASSES)
+
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        runs = [between] + list(pool.map(strip, range(count)))
+    router.times["strips"] = time.monotonic() - start
+    chosen = dict.fromkeys(strips.between, 0)
+    for index, nets in enumerate(strips.local):
+        chosen.update(dict.fromkeys(nets, index + 1))
+        progress(f"[pnr]   strip {index}: {len(nets):,} nets, failed after each pass "
+                 f"{runs[index + 1].counts} ({router.times[f'strip{index}']:.0f} s)")
+    spliced = splice(between.text, {name: runs[k].nets[name] for name, k in chosen.items()},
+                     {name: runs[k].stubs[name] for name, k in chosen.items()
+                      if name in runs[k].stubs})
+    routing = Routing(
+        count, spliced, {name: runs[k].rc[name] for name, k in chosen.items()
+                         if name in runs[k].rc},
+        tuple(sorted(name for name, k in chosen.items() if name in runs[k].failed)),
+        tuple(sorted(name for name, k in chosen.items() if name in runs[k].detached)),
+        tuple(f"{phase}: {run.counts}" for phase, run in
+              zip(["between"] + [f"strip {k}" for k in range(count)], runs)), router.times)
+    for attempt in range(1, REPAIRS + 1):
+        shapes = connectivity.extract(routing.text, lef, power=_SUPPLIES[0],
+                                      ground=_SUPPLIES[1])
+        bad = set(routing.failed) | set(routing.detached) | set(shapes.opens) | {
+            owner for pair in shapes.shorts for owner in pair if owner in chosen}
+        progress(f"[pnr]   {'spliced' if attempt == 1 else 'repaired'}: {len(shapes.opens)} "
+                 f"open nets, {len(shapes.shorts)} shorts, {len(routing.failed)} unrouted; "
+                 f"to reroute on the whole die: {len(bad)} nets")
+        if not bad:
+            break
+        name = "repair" if attempt == 1 else f"repair{attempt}"
+        routing, ripped, counts = _reroute(router, name, routing, bad)
+        progress(f"[pnr]   {name}: {len(bad)} nets and {ripped} torn up, failed after each "
+                 f"pass {counts} ({router.times[name]:.0f} s)")
+    return routing
