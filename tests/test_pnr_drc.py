@@ -19,9 +19,10 @@ def test_counts_read_back():
     assert "3 errors" in drc.report_text(total, rules)
     assert drc.read_result("*** drc total: 0\n") == (0, {})
     # Where: in magic's units, 0.05 um each here.
-    boxes = drc.read_boxes(log + "*** drc scale: 0.05\n*** drc box: 100 -20 104 60\n")
-    assert boxes == [pytest.approx((5.0, -1.0, 5.2, 3.0))]
-    assert drc.read_boxes(log) == []
+    errors = drc.read_errors(log + "*** drc scale: 0.05\n"
+                                   "*** drc box: 100 -20 104 60 Metal2 area < 20 (Mosis #+++)\n")
+    assert errors == [("Metal2 area < 20 (Mosis #+++)", (5.0, -1.0, 5.2, 3.0))]
+    assert drc.read_errors(log) == []
 
 
 def test_no_count_is_an_error():
@@ -37,18 +38,23 @@ def test_routed_inverters_are_clean_and_a_small_pad_is_not(tmp_path):
                          "( 5000 * )\n  NEW metal2 30 ( 5500 5500 ) ( 5510 * ) ;\nEND SPECIALNETS")
     assert pad != routed
     counts, boxes = {}, {}
-    for name, text in (("clean", routed), ("pad", pad)):
+    # Checked in windows only: one around the pad finds it, one beside it does not.
+    for name, text, windows in (("clean", routed, None), ("pad", pad, None),
+                                ("window", pad, [(54, 54, 56, 56)]),
+                                ("beside", pad, [(40, 40, 50, 50)])):
         (tmp_path / f"{name}.def").write_text(text)
         (tmp_path / f"{name}.tcl").write_text(drc.script_text(
-            find_library().folder, ["cells.lef"], f"{name}.def", "top"))
+            find_library().folder, ["cells.lef"], f"{name}.def", "top", windows))
         done = subprocess.run([tools.find("magic"), "-dnull", "-noconsole", f"{name}.tcl"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=300)
         counts[name] = drc.read_result(done.stdout + done.stderr)
-        boxes[name] = drc.read_boxes(done.stdout + done.stderr)
+        boxes[name] = [box for _, box in drc.read_errors(done.stdout + done.stderr)]
     assert counts["clean"] == (0, {})
     total, rules = counts["pad"]
     assert total == 1 and list(rules) == ["Metal2 area < 20 (Mosis #+++)"], rules
     # The error is where the pad is (x 55-55.1 um, y 54.85-55.15 um).
     assert boxes["clean"] == [] and len(boxes["pad"]) == 1
+    # (A window's check names the piece's width as well as its area.)
+    assert set(counts["pad"][1]) <= set(counts["window"][1]) and counts["beside"] == (0, {})
     x0, y0, x1, y1 = boxes["pad"][0]
     assert x0 <= 55.1 and x1 >= 55 and y0 <= 55.15 and y1 >= 54.85, boxes

@@ -2,6 +2,7 @@
 DRC error, and a design routed in two strips by real qrouters (needs the Debian tools), with
 and without a repair, and routed again in part."""
 
+import dataclasses
 import shutil
 
 import pytest
@@ -101,6 +102,9 @@ def test_the_nets_near_a_box(tmp_path):
     assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 0.1) == ["n3"]
     assert regions.nets_near(routed, [(11.6, 10.0, 11.7, 10.1)], 0.05) == []
     assert regions.nets_near(routed, [(11.6, 10.0, 11.7, 10.1)], 0.1) == ["n1"]  # a stub
+    # Where the nets are (the DRC step checks these again after rerouting them).
+    assert regions.net_boxes(routed, {"n3", "n1"}, 0.5) == [
+        pytest.approx((14.5, 19.5, 20.9, 30.5)), pytest.approx((10.5, 9.5, 12.0, 10.5))]
     # The metal1 wire's end point is at x = 15 um.
     assert regions.nets_near(routed, [(14.0, 30.0, 14.1, 30.1)], 0.8) == []
     assert regions.nets_near(routed, [(14.0, 30.0, 14.1, 30.1)], 1.0) == ["n3"]
@@ -152,8 +156,11 @@ def test_routed_in_strips_by_real_qrouters(tmp_path, count):
         assert final[net].length == routed.nets[net].length > 0
     assert "obstruction" in (tmp_path / "route_strip0" / "route.tcl").read_text()
     # Routed again: n1 from the new run, the others as they were, the RC tree with it.
-    again = regions.reroute(tools.Steps(tmp_path, lines.append), routing, ["n1"],
-                            ["cells.lef"], read_lef(tmp_path / "cells.lef"), name="again")
+    stale = dataclasses.replace(routing, rc={**routing.rc, "n1": "n1 stale"})
+    again, changed = regions.reroute(tools.Steps(tmp_path, lines.append), stale, ["n1"],
+                                     ["cells.lef"], read_lef(tmp_path / "cells.lef"),
+                                     name="again")
+    assert "n1" in changed and "n2" not in changed
     redone = deffile.read_routed((tmp_path / "route_again" / "routed.def").read_text())
     assert deffile.read_routed(again.text).nets["n1"].length == redone.nets["n1"].length
     assert again.rc["n1"] == next(line for line in (tmp_path / "route_again" / "routed.rc")

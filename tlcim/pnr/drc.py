@@ -8,33 +8,42 @@ via layer), as qflow's own ``drc.sh`` does. What it cannot check: the inside of 
 
 :func:`script_text` writes magic's batch script; :func:`read_result` reads the total and the
 count of each rule back from its log (lines ``*** drc ...`` the script prints), and
-:func:`read_boxes` where the errors are.
+:func:`read_errors` each error's rule and place.
 """
 
 import re
 
-__all__ = ["RULES", "script_text", "read_result", "read_boxes", "report_text"]
+__all__ = ["RULES", "script_text", "read_result", "read_errors", "report_text"]
 
 #: magic's technology file (in the library folder), as ``osu018.magicrc`` loads it.
 RULES = "SCN6M_SUBM.10"
 
 
-def script_text(tech_folder, lefs, def_name, design):
+def script_text(tech_folder, lefs, def_name, design, windows=None):
     """Return magic's batch script: load the rules from ``tech_folder``, read ``lefs`` and
-    ``def_name``, check the whole of ``design`` and print the counts."""
+    ``def_name``, check the whole of ``design`` (or only ``windows``, ``(x0, y0, x1, y1)`` in
+    um) and print the counts and where the errors are."""
     lines = [f"path sys +{tech_folder}", f"tech load {RULES} -noprompt",
              # The macro's pins sit on half-lambda coordinates (0.05 um): on magic's default
              # grid of one lambda they would be rounded into slivers that are not there.
              "scalegrid 1 2", "drc euclidean on", "drc off"]
     lines += [f"lef read {lef}" for lef in lefs]
-    lines += [f"def read {def_name}", f"load {design}", "select top cell", "expand", "drc on",
-              "drc check", "drc catchup",
-              'puts stdout "*** drc total: [drc list count total]"',
+    lines += [f"def read {def_name}", f"load {design}", "select top cell", "expand", "drc on"]
+    if windows is None:
+        lines.append("drc check")
+    for x0, y0, x1, y1 in windows or ():
+        lines += [f"box {x0:.2f}um {y0:.2f}um {x1:.2f}um {y1:.2f}um", "drc check"]
+    # The total is the errors listed: after a check of windows only, magic's own count
+    # ("drc list count total") counted one where none was listed.
+    lines += ["drc catchup",
+              "set total 0",
               'puts stdout "*** drc scale: [cif scale out]"',
               "foreach {why boxes} [drc listall why] {",
               '    puts stdout "*** drc rule: [llength $boxes] $why"',
-              '    foreach box $boxes {puts stdout "*** drc box: $box"}',
+              '    foreach box $boxes {puts stdout "*** drc box: $box $why"}',
+              "    incr total [llength $boxes]",
               "}",
+              'puts stdout "*** drc total: $total"',
               "quit -noprompt"]
     return "\n".join(lines) + "\n"
 
@@ -51,15 +60,16 @@ def read_result(log):
     return int(total.group(1)), dict(sorted(rules.items(), key=lambda item: -item[1]))
 
 
-def read_boxes(log):
-    """Return the error areas ``(x0, y0, x1, y1)`` in um from magic's log (the script prints
-    them in magic's units and the size of one)."""
+def read_errors(log):
+    """Return the errors ``(rule, (x0, y0, x1, y1))`` (um) from magic's log (the script prints
+    each area in magic's units and the size of one)."""
     scale = re.search(r"^\*\*\* drc scale: (\S+)", log, re.MULTILINE)
     if scale is None:
         return []
     unit = float(scale.group(1))
-    return [tuple(int(value) * unit for value in box.split()) for box in
-            re.findall(r"^\*\*\* drc box: (-?\d+ -?\d+ -?\d+ -?\d+)\s*$", log, re.MULTILINE)]
+    return [(rule, tuple(round(int(value) * unit, 3) for value in box.split()))
+            for box, rule in re.findall(r"^\*\*\* drc box: (-?\d+ -?\d+ -?\d+ -?\d+) (.+?)\s*$",
+                                        log, re.MULTILINE)]
 
 
 def report_text(total, rules):

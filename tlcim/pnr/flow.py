@@ -27,7 +27,10 @@ net, a netgen mismatch, negative slack) does not remove the outputs, which show 
 wrong; the command then exits with status 1 and names the failed checks.
 """
 
+import collections
+import concurrent.futures
 import pathlib
+import re
 import shutil
 import sys
 import tempfile
@@ -76,16 +79,36 @@ TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1
             "drc": 3600}
 
 
-def _drc(steps, inputs, routing):
-    # Write the routed DEF and check it with magic: (total, {rule: count}, error boxes in um).
-    (steps.work / FILES["def"]).write_text(deffile.close_sections(routing.text))
-    (steps.work / "drc.tcl").write_text(drc.script_text(
-        find_library().folder, [inputs.cell_lef, inputs.macro_lef], FILES["def"], inputs.top))
-    log = steps.run("magic", ["-dnull", "-noconsole", "drc.tcl"], log="drc.log",
-                    timeout=TIMEOUTS["drc"],
-                    check=lambda text: None if "*** drc total:" in text else
-                    "no DRC count printed")
-    return (*drc.read_result(log), drc.read_boxes(log))
+def _drc(steps, inputs, routing, windows=None, name="drc"):
+    # Write the routed DEF and check it with magic, JOBS at a time side by side: the die in
+    # JOBS bands, or ``windows`` (um) shared out. Return (total, {rule: count}, error boxes in
+    # um); an error on the edge of two bands, found by both, counts once per place found.
+    text = deffile.close_sections(routing.text)
+    (steps.work / FILES["def"]).write_text(text)
+    if windows is None:
+        units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+        x0, y0, x1, y1 = (int(v) / units for v in re.search(
+            r"DIEAREA\s+\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)", text).groups())
+        bands = [[(x0, y0 + (y1 - y0) * k / JOBS, x1, y0 + (y1 - y0) * (k + 1) / JOBS)]
+                 for k in range(JOBS)]
+    else:
+        bands = [windows[k::JOBS] for k in range(JOBS) if windows[k::JOBS]]
+
+    def check(job):
+        part = f"{name}{job}"
+        (steps.work / f"{part}.tcl").write_text(drc.script_text(
+            find_library().folder, [inputs.cell_lef, inputs.macro_lef], FILES["def"],
+            inputs.top, bands[job]))
+        return steps.run("magic", ["-dnull", "-noconsole", f"{part}.tcl"], log=f"{part}.log",
+                         timeout=TIMEOUTS["drc"],
+                         check=lambda log: None if "*** drc total:" in log else
+                         "no DRC count printed")
+
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        errors = sorted({error for log in pool.map(check, range(len(bands)))
+                         for error in drc.read_errors(log)})
+    rules = collections.Counter(rule for rule, _ in errors)
+    return len(errors), dict(rules.most_common()), [box for _, box in errors]
 
 
 def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
@@ -160,12 +183,18 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         drc_total, drc_rules, boxes = _drc(steps, inputs, routing)
         near = regions.nets_near(routing.text, boxes, DRC_MARGIN_UM)
         if drc_total and near:
-            # A DRC error is rerouted once: its nets and those the new routes tear up.
+            # A DRC error is rerouted once: its nets and those the new routes tear up. Then
+            # magic checks again where anything changed: around every error and every changed
+            # net's routes (a check of the whole of small takes minutes).
             progress(f"[pnr]   {drc_total} DRC errors: rerouting the {len(near)} nets "
                      f"within {DRC_MARGIN_UM:g} um of them")
-            routing = regions.reroute(steps, routing, near, lef_names, lef, name="drc",
-                                      timeout=TIMEOUTS["route"])
-            drc_total, drc_rules, _ = _drc(steps, inputs, routing)
+            routing, changed = regions.reroute(steps, routing, near, lef_names, lef,
+                                               name="drc", timeout=TIMEOUTS["route"])
+            windows = regions.net_boxes(routing.text, set(changed), DRC_MARGIN_UM) + [
+                (x0 - DRC_MARGIN_UM, y0 - DRC_MARGIN_UM, x1 + DRC_MARGIN_UM,
+                 y1 + DRC_MARGIN_UM) for x0, y0, x1, y1 in boxes]
+            progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
+            drc_total, drc_rules, _ = _drc(steps, inputs, routing, windows, name="drc_again")
         (work / FILES["drc_report"]).write_text(drc.report_text(drc_total, drc_rules))
         progress(f"[pnr]   {drc_total} DRC errors")
 

@@ -36,7 +36,8 @@ from . import connectivity, deffile
 from . import route as qrouter
 
 __all__ = ["NETS_PER_STRIP", "STRIP_PASSES", "REPAIRS", "MARGIN_TRACKS", "Strips", "Routing",
-           "strip_count", "plan", "strip_def", "splice", "nets_near", "reroute", "route"]
+           "strip_count", "plan", "strip_def", "splice", "nets_near", "net_boxes", "reroute",
+           "route"]
 
 #: Nets per strip at most: ``small`` (23,594 nets) routes in 4 strips, the reduced test
 #: configuration (8,198) in 2; a design of at most 6,000 nets in one (qrouter alone).
@@ -370,12 +371,34 @@ def nets_near(text, boxes, margin):
     return sorted(found)
 
 
+def net_boxes(text, nets, margin):
+    """Return the bounding box ``(x0, y0, x1, y1)`` (um) of each of ``nets``' wires, vias and
+    stubs in the routed DEF ``text``, grown by ``margin`` (um); nets without any are left out.
+    """
+    units = _units(text)
+    sections = deffile.split_sections(text)
+    extent = {}
+    for section in ("NETS", "SPECIALNETS"):
+        for name, rest in deffile.entries(sections.get(section)):
+            if name not in nets:
+                continue
+            for _, _, points, vias in deffile.routes(rest):
+                for x, y in points + [point for _, point in vias]:
+                    x0, y0, x1, y1 = extent.get(name, (x, y, x, y))
+                    extent[name] = (min(x0, x), min(y0, y), max(x1, x), max(y1, y))
+    return [(x0 / units - margin, y0 / units - margin, x1 / units + margin, y1 / units + margin)
+            for x0, y0, x1, y1 in extent.values()]
+
+
 def reroute(steps, routing, nets, lefs, lef, *, name="drc", timeout=7200):
-    """Return ``routing`` (:class:`Routing`) with ``nets`` routed again on the whole die by a
-    qrouter (in ``steps``' work folder, subfolder ``route_<name>``) that reads every other
-    route and may tear any of them up (those it tears up are routed again and taken from it
-    too)."""
-    return _reroute(_Qrouter(steps, lefs, lef, timeout), name, routing, nets)[0]
+    """Route ``nets`` of ``routing`` (:class:`Routing`) again on the whole die by a qrouter
+    (in ``steps``' work folder, subfolder ``route_<name>``) that reads every other route and
+    may tear any of them up (those it tears up are routed again and taken from it too); return
+    the new :class:`Routing` and the nets whose routes changed."""
+    before = _entries(deffile.split_sections(routing.text)["NETS"])
+    routing = _reroute(_Qrouter(steps, lefs, lef, timeout), name, routing, nets)[0]
+    after = _entries(deffile.split_sections(routing.text)["NETS"])
+    return routing, sorted(net for net, entry in after.items() if before.get(net) != entry)
 
 
 def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=print):
