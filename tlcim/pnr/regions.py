@@ -139,46 +139,27 @@ def plan(text, count):
     return Strips(bands, tuple(tuple(nets) for nets in local), tuple(between))
 
 
-def _special(layer, width, points, vias, band):
-    # The supplies' special wiring statements (without the leading "+ FIXED"/"NEW") that touch
-    # the band [y0, y1]: each segment clipped to it, each via inside it.
-    y0, y1 = band
+def _clipped(points, vias, low, high):
+    # The pieces of one routing statement that touch y = low..high, as DEF text: segments
+    # clipped to it, vias inside it.
     for (ax, ay), (bx, by) in zip(points, points[1:]):
-        low, high = sorted((ay, by))
-        if high < y0 or low > y1:
+        y0, y1 = sorted((ay, by))
+        if y1 < low or y0 > high:
             continue
-        yield f"{layer} {width} ( {ax} {max(low, y0) if ax == bx else ay} ) " \
-              f"( {bx} {min(high, y1) if ax == bx else by} )"
-    for name, (x, y) in vias:
-        if y0 <= y <= y1:
-            yield f"{layer} {width} ( {x} {y} ) {name}"
+        if ax == bx:
+            ay, by = max(y0, low), min(y1, high)
+        yield f"( {ax} {ay} ) ( {bx} {by} )"
+    for via, (x, y) in vias:
+        if low <= y <= high:
+            yield f"( {x} {y} ) {via}"
 
 
-def _special_entry(name, statements):
+def _entry(name, head, statements):
+    # A net's entry of fixed wiring ("+ FIXED" first, "NEW" after), or "" without any.
     statements = list(statements)
     if not statements:
         return ""
-    body = "\n  NEW ".join(statements)
-    return f"- {name}\n  + FIXED {body} ;\n"
-
-
-def _fixed_entry(name, body, pins, low, high):
-    # A net routed before as a fixed net of a strip: its connections there and its wires and
-    # vias clipped to the strip's tracks low..high (y, DBU).
-    statements = []
-    for layer, _, points, vias in deffile.routes(body):
-        for (ax, ay), (bx, by) in zip(points, points[1:]):
-            (y0, y1) = sorted((ay, by))
-            if y1 < low or y0 > high:
-                continue
-            if ax == bx:
-                ay, by = max(y0, low), min(y1, high)
-            statements.append(f"{layer} ( {ax} {ay} ) ( {bx} {by} )")
-        statements += [f"{layer} ( {x} {y} ) {via}" for via, (x, y) in vias if low <= y <= high]
-    if not statements:
-        return None
-    connections = " ".join(f"( {instance} {pin} )" for instance, pin in pins)
-    return f"- {name} {connections}\n  + FIXED " + "\n  NEW ".join(statements) + " ;"
+    return f"- {name}{head}\n  + FIXED " + "\n  NEW ".join(statements) + " ;\n"
 
 
 def _y_step(text):
@@ -229,10 +210,16 @@ def strip_def(text, strips, index, wiring=None):
         inside = {line.split()[1] for line in components}
         pins = {name: [(i, p) for i, p in _connections(rest) if i in inside]
                 for name, rest in deffile.entries(sections["NETS"]) if name in wiring}
-        nets += [entry for entry in (_fixed_entry(name, body, pins[name], low, high)
-                                     for name, body in wiring.items()) if entry]
-    special = [_special_entry(name, (line for route in deffile.routes(rest)
-                                     for line in _special(*route, band)))
+        # A net routed before: its connections in the strip, its wiring clipped to the strip's
+        # tracks.
+        nets += [entry.rstrip() for entry in (
+            _entry(name, "".join(f" ( {instance} {pin} )" for instance, pin in pins[name]),
+                   (f"{layer} {piece}" for layer, _, points, vias in deffile.routes(body)
+                    for piece in _clipped(points, vias, low, high)))
+            for name, body in wiring.items()) if entry]
+    special = [_entry(name, "", (f"{layer} {width} {piece}"
+                                 for layer, width, points, vias in deffile.routes(rest)
+                                 for piece in _clipped(points, vias, *band)))
                for name, rest in deffile.entries(sections.get("SPECIALNETS"))
                if name in _SUPPLIES]
     special = [entry for entry in special if entry]
