@@ -71,6 +71,9 @@ FILES = {"def": "tlcim_top.def", "netlist": "tlcim_top.v", "parasitics": "tlcim_
 #: qrouter runs at a time when routing in strips (:mod:`tlcim.pnr.regions`): CI's cores.
 JOBS = 2
 
+#: Upright slices of the die per magic job in the DRC step.
+DRC_SLICES_PER_JOB = 4
+
 #: Nets with a wire this close to a DRC error (um) are routed again (once).
 DRC_MARGIN_UM = 1.0
 
@@ -81,18 +84,21 @@ TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1
 
 def _drc(steps, inputs, routing, windows=None, name="drc"):
     # Write the routed DEF and check it with magic, JOBS at a time side by side: the die in
-    # JOBS bands, or ``windows`` (um) shared out. Return (total, {rule: count}, error boxes in
-    # um); an error on the edge of two bands, found by both, counts once per place found.
+    # slices, or ``windows`` (um), shared out. Return (total, {rule: count}, error boxes in
+    # um); an error on the edge of two windows, found by both, counts once per place found.
     text = deffile.close_sections(routing.text)
     (steps.work / FILES["def"]).write_text(text)
     if windows is None:
+        # Upright slices of the die, dealt out in turn: magic takes minutes over a macro (its
+        # routing over the macro's abstract) and seconds over the cells, so each job gets a
+        # share of every part of the die.
         units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
         x0, y0, x1, y1 = (int(v) / units for v in re.search(
             r"DIEAREA\s+\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)", text).groups())
-        bands = [[(x0, y0 + (y1 - y0) * k / JOBS, x1, y0 + (y1 - y0) * (k + 1) / JOBS)]
-                 for k in range(JOBS)]
-    else:
-        bands = [windows[k::JOBS] for k in range(JOBS) if windows[k::JOBS]]
+        slices = DRC_SLICES_PER_JOB * JOBS
+        windows = [(x0 + (x1 - x0) * k / slices, y0, x0 + (x1 - x0) * (k + 1) / slices, y1)
+                   for k in range(slices)]
+    bands = [windows[k::JOBS] for k in range(JOBS) if windows[k::JOBS]]
 
     def check(job):
         part = f"{name}{job}"
