@@ -86,8 +86,8 @@ class Macro:
         return [pin for pin in self.pins.values() if not pin.supply]
 
 
-#: A routing layer: ``name``, ``horizontal`` (preferred direction), ``pitch``, ``offset``,
-#: ``width`` and ``spacing`` in um (sign-off's description of the library's layers).
+#: A routing layer: ``name``, ``horizontal`` (preferred direction), ``pitch``, ``offset`` and
+#: ``width`` in um (sign-off's description of the library's layers).
 Layer = RoutingLayer
 
 
@@ -175,8 +175,7 @@ def read_lef(*paths):
             offset = _field(body, "OFFSET")
             layers.append(Layer(name, direction.strip() == "HORIZONTAL", pitch,
                                 float(offset.split()[0]) if offset else pitch / 2,
-                                *(float((_field(body, key) or "0").split()[0])
-                                  for key in ("WIDTH", "SPACING"))))
+                                float((_field(body, "WIDTH") or "0").split()[0])))
         for block in _blocks(text, "SITE"):
             if site is None and re.search(r"CLASS\s+CORE", block.group(2)):
                 size = re.search(r"SIZE\s+(\S+)\s+BY\s+(\S+)", block.group(2))

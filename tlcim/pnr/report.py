@@ -10,8 +10,9 @@ Keys (lengths in um, times in s, slacks in ns):
   instances in the layout), ``nets``;
 - ``unrouted_nets`` (``router``: qrouter's final count of failed nets; ``def``: nets of the
   routed DEF with two or more connections and no wire; ``detached``: nets whose final route
-  qrouter could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`; ``open``: nets
-  whose connections the layout's shapes do not all join, :mod:`tlcim.pnr.connectivity`),
+  qrouter could not attach to a pin at one end, :func:`tlcim.pnr.route.detached_nets`;
+  ``open``: nets whose connections the layout's shapes do not all join,
+  :mod:`tlcim.pnr.connectivity`),
   ``shorts`` (pairs of nets, or a net and a pin no net connects to or an obstruction, whose
   shapes touch) and ``short_examples``,
   ``routing`` (``strips``: how many strips of rows qrouter routed in, 1 for the whole die at

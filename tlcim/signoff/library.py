@@ -51,9 +51,8 @@ class RoutingLayer:
     name : str
     horizontal : bool
         Preferred direction.
-    pitch, offset, width, spacing : float
-        Track pitch, offset of the first track, minimum wire width and minimum spacing, in
-        um.
+    pitch, offset, width : float
+        Track pitch, offset of the first track and minimum wire width, in um.
     """
 
     name: str
@@ -61,7 +60,6 @@ class RoutingLayer:
     pitch: float
     offset: float
     width: float
-    spacing: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,12 +116,12 @@ class Technology:
 OSU018 = Technology(
     name="osu018", node_nm=180, corner="typical (process 1, 1.8 V, 25 C)",
     nominal_voltage=1.8, site=(0.8, 10.0),
-    layers=(RoutingLayer("metal1", True, 1.0, 0.5, 0.3, 0.3),
-            RoutingLayer("metal2", False, 0.8, 0.4, 0.3, 0.3),
-            RoutingLayer("metal3", True, 1.0, 0.5, 0.3, 0.3),
-            RoutingLayer("metal4", False, 0.8, 0.4, 0.3, 0.3),
-            RoutingLayer("metal5", True, 1.0, 0.5, 0.3, 0.3),
-            RoutingLayer("metal6", False, 1.6, 0.8, 0.5, 0.5)),
+    layers=(RoutingLayer("metal1", True, 1.0, 0.5, 0.3),
+            RoutingLayer("metal2", False, 0.8, 0.4, 0.3),
+            RoutingLayer("metal3", True, 1.0, 0.5, 0.3),
+            RoutingLayer("metal4", False, 0.8, 0.4, 0.3),
+            RoutingLayer("metal5", True, 1.0, 0.5, 0.3),
+            RoutingLayer("metal6", False, 1.6, 0.8, 0.5)),
     flop="DFFPOSX1", flop_clock="CLK", flop_data="D", flop_output="Q",
     buffer="BUFX2", buffer_input="A", buffer_output="Y", drive_cell="BUFX4", abc_load=20.0)
 
@@ -158,10 +156,10 @@ def read_technology(lef, liberty):
         if not re.search(r"TYPE\s+ROUTING", body):
             continue
         value = {key: re.search(rf"^\s*{key}\s+(\S+)", body, re.MULTILINE)
-                 for key in ("DIRECTION", "PITCH", "OFFSET", "WIDTH", "SPACING")}
+                 for key in ("DIRECTION", "PITCH", "OFFSET", "WIDTH")}
         layers.append(RoutingLayer(name, value["DIRECTION"].group(1) == "HORIZONTAL",
                                    *(float(value[key].group(1))
-                                     for key in ("PITCH", "OFFSET", "WIDTH", "SPACING"))))
+                                     for key in ("PITCH", "OFFSET", "WIDTH"))))
     site = re.search(r"^SITE\s+\S+.*?SIZE\s+(\S+)\s+BY\s+(\S+)", text,
                      re.MULTILINE | re.DOTALL)
     voltage = re.search(r"nom_voltage\s*:\s*([0-9.]+)", pathlib.Path(liberty).read_text())
