@@ -1,5 +1,5 @@
 """qrouter's first stage against the size of its grid: the same placement on its own die and
-on a die twice as tall; and the whole routing on the die at once against routing in strips.
+on a die twice as tall.
 
 ``python -m benchmarks qrouter`` (or ``python -m benchmarks.bench_qrouter [--config C]``,
 default the reduced two-subarray configuration of ``tlcim.pnr.REDUCED``). The flow runs
@@ -10,9 +10,7 @@ the same process: as placed (the baseline), and with the die stretched to twice 
 must leave the same failed nets. The growth of the time shows how much of it is proportional
 to the grid rather than to the nets: qrouter's ``route_setup`` copies the whole grid of every
 layer for every net it routes (``qrouter.c``), which docs/pnr.md cites for ``small``'s routing
-time. Then the placed DEF is routed as the flow routes it (``tlcim.pnr.regions.route``), by one
-qrouter over the die (the baseline) and in strips of rows (``--strips``, default 2), two
-qrouters at a time: the time of each, and the unrouted nets, opens and shorts of the result.
+time.
 """
 
 import argparse
@@ -24,8 +22,7 @@ import tempfile
 import time
 
 from tlcim.golden import Config
-from tlcim.pnr import REDUCED, connectivity, regions, run, tools
-from tlcim.pnr.flow import JOBS
+from tlcim.pnr import REDUCED, run
 from tlcim.pnr.lef import read_lef
 from tlcim.pnr.route import config_text, failed_counts
 from tlcim.pnr.tools import find
@@ -64,30 +61,11 @@ def _stage1(folder, name):
     return time.perf_counter() - start, failed_counts(result.stdout)[-1]
 
 
-def _routed(folder, name, count):
-    """Route ``folder``'s placed DEF in ``count`` strips (1: the whole die) in the subfolder
-    ``name``; return (seconds, unrouted nets, opens, shorts)."""
-    work = folder / name
-    work.mkdir()
-    lefs = sorted(path.name for path in folder.glob("*.lef"))
-    for file in lefs + ["placed.def"]:
-        (work / file).write_bytes((folder / file).read_bytes())
-    lef = read_lef(*(work / file for file in lefs))
-    start = time.perf_counter()
-    routing = regions.route(tools.Steps(work, progress=lambda line: None), "placed.def", lefs,
-                            lef, count, jobs=JOBS)
-    seconds = time.perf_counter() - start
-    shapes = connectivity.extract(routing.text, lef)
-    return seconds, len(routing.failed), len(shapes.opens), len(shapes.shorts)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_qrouter",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=None, type=configuration("load"),
                         help="configuration (default: the reduced one of tlcim.pnr.REDUCED)")
-    parser.add_argument("--strips", type=int, default=2,
-                        help="strips of rows of the routing compared with the whole die's")
     args = parser.parse_args(argv or [])
     config = REDUCED if args.config is None else Config.load(args.config)
     with tempfile.TemporaryDirectory(prefix="bench-qrouter-") as folder:
@@ -107,19 +85,8 @@ def main(argv=None):
         if tall_failed != base_failed:
             raise RuntimeError(f"the stretched die routed differently ({tall_failed} failed "
                                f"nets against {base_failed}): not the same work")
-        figures = {}
-        for name, count in (("die", 1), ("strips", args.strips)):
-            how = "on the whole die" if count == 1 else \
-                f"in {count} strips, {JOBS} qrouters at a time"
-            print(f"routing as the flow does, {how} ...", flush=True)
-            figures[name] = _routed(folder, name, count)
-            print(f"  {figures[name][0]:.1f} s; unrouted {figures[name][1]}, open "
-                  f"{figures[name][2]}, shorts {figures[name][3]}", flush=True)
-        print(f"routing in {args.strips} strips: {figures['strips'][0] / figures['die'][0]:.2f}x "
-              f"the time of the whole die's")
     return {"stage1_s": base, "stage1_tall_s": tall, "ratio": tall / base,
-            "failed_nets": base_failed, "routing_die": figures["die"],
-            "routing_strips": figures["strips"]}
+            "failed_nets": base_failed}
 
 
 if __name__ == "__main__":
