@@ -30,7 +30,9 @@ import collections
 import dataclasses
 import re
 
+from .deffile import connections as net_connections
 from .deffile import entries, placements, routes, split_sections
+from .deffile import units as def_units
 
 __all__ = ["Connectivity", "extract"]
 
@@ -140,7 +142,7 @@ def extract(text, lef, *, power="vdd", ground="gnd"):
         orientation DEF does not have, or a net connects to a component or a top-level pin
         the DEF does not place.
     """
-    units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+    units = def_units(text)
     routing = {layer.name for layer in lef.layers}
     widths = {layer.name: round(layer.width * units) for layer in lef.layers}
     sections = split_sections(text)
@@ -175,8 +177,8 @@ def extract(text, lef, *, power="vdd", ground="gnd"):
     nets = {}
     pin_net = {}
     for name, body in entries(sections.get("NETS")):
-        head, plus, wiring = body.partition("+")
-        nets[name] = (re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", head), plus + wiring)
+        _, plus, wiring = body.partition("+")
+        nets[name] = (net_connections(body), plus + wiring)
         for connection in nets[name][0]:
             pin_net[connection] = name
 

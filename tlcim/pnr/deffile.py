@@ -11,7 +11,8 @@ import dataclasses
 import re
 
 __all__ = ["DBU", "Component", "IoPin", "close_sections", "placed_def", "RoutedNet", "Routed",
-           "read_routed", "split_sections", "entries", "placements", "routes"]
+           "read_routed", "split_sections", "entries", "placements", "routes", "units",
+           "die_area", "connections"]
 
 #: Database units per um.
 DBU = 100
@@ -252,25 +253,39 @@ def placements(section):
         yield name, cell, int(x), int(y), orient
 
 
+def units(text):
+    """Return a DEF's database units per um (``UNITS DISTANCE MICRONS``)."""
+    return int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+
+
+def die_area(text):
+    """Return a DEF's ``DIEAREA`` ``(x0, y0, x1, y1)`` in DBU."""
+    return tuple(int(value) for value in re.search(
+        r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", text).groups())
+
+
+def connections(rest):
+    """Return the ``(instance, pin)`` pairs of a ``NETS`` entry's text (as :func:`entries`
+    gives it), before its first ``+``."""
+    return re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", rest.partition("+")[0])
+
+
 def read_routed(text):
     """Read a routed DEF ``text`` into a :class:`Routed`."""
-    units = float(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
-    die = [float(v) / units for v in
-           re.search(r"DIEAREA\s*\(\s*(\S+)\s+(\S+)\s*\)\s*\(\s*(\S+)\s+(\S+)\s*\)",
-                     text).groups()]
+    scale = units(text)
+    die = [value / scale for value in die_area(text)]
     sections = split_sections(text)
     components, placement = {}, {}
     for name, cell, x, y, _ in placements(sections.get("COMPONENTS")):
         components[name] = cell
-        placement[name] = (x / units, y / units)
+        placement[name] = (x / scale, y / scale)
     nets = {}
     for name, rest in entries(sections.get("NETS")):
-        head, plus, wiring = rest.partition("+")
-        connections = tuple(re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", head))
+        _, plus, wiring = rest.partition("+")
         routed = bool(re.search(r"\b(ROUTED|FIXED|COVER)\b", wiring))
-        length, vias = _wires(plus + wiring, units) if routed else (0.0, 0)
-        nets[name] = RoutedNet(name, connections, routed, length, vias)
+        length, vias = _wires(plus + wiring, scale) if routed else (0.0, 0)
+        nets[name] = RoutedNet(name, tuple(connections(rest)), routed, length, vias)
     special = 0.0
     for _, rest in entries(sections.get("SPECIALNETS")):
-        special += _wires(rest, units)[0]
+        special += _wires(rest, scale)[0]
     return Routed((die[2] - die[0], die[3] - die[1]), components, placement, nets, special)

@@ -30,7 +30,6 @@ wrong; the command then exits with status 1 and names the failed checks.
 import collections
 import concurrent.futures
 import pathlib
-import re
 import shutil
 import sys
 import tempfile
@@ -92,9 +91,7 @@ def _drc(steps, inputs, routing, windows=None, name="drc"):
         # Upright slices of the die, dealt out in turn: magic takes minutes over a macro (its
         # routing over the macro's abstract) and seconds over the cells, so each job gets a
         # share of every part of the die.
-        units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
-        x0, y0, x1, y1 = (int(v) / units for v in re.search(
-            r"DIEAREA\s+\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)", text).groups())
+        x0, y0, x1, y1 = (value / deffile.units(text) for value in deffile.die_area(text))
         slices = DRC_SLICES_PER_JOB * JOBS
         windows = [(x0 + (x1 - x0) * k / slices, y0, x0 + (x1 - x0) * (k + 1) / slices, y1)
                    for k in range(slices)]

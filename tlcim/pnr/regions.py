@@ -90,15 +90,6 @@ def strip_count(nets):
     return max(1, math.ceil(nets / NETS_PER_STRIP))
 
 
-def _units(text):
-    return int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
-
-
-def _connections(rest):
-    # The (instance, pin) pairs of a NETS entry, before its first "+".
-    return re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", rest.split("+", 1)[0])
-
-
 def _rows(text):
     return sorted({int(y) for y in re.findall(r"^ROW\s+\S+\s+\S+\s+-?\d+\s+(-?\d+)", text,
                                                 re.MULTILINE)})
@@ -128,7 +119,7 @@ def plan(text, count):
     local = [[] for _ in bands]
     between = []
     for name, rest in deffile.entries(sections.get("NETS")):
-        pairs = _connections(rest)
+        pairs = deffile.connections(rest)
         if len(pairs) < 2:
             continue
         strips = {strip_of.get(instance) for instance, _ in pairs}
@@ -208,7 +199,7 @@ def strip_def(text, strips, index, wiring=None):
             for name, rest in deffile.entries(sections["NETS"]) if name in local]
     if wiring:
         inside = {line.split()[1] for line in components}
-        pins = {name: [(i, p) for i, p in _connections(rest) if i in inside]
+        pins = {name: [(i, p) for i, p in deffile.connections(rest) if i in inside]
                 for name, rest in deffile.entries(sections["NETS"]) if name in wiring}
         # A net routed before: its connections in the strip, its wiring clipped to the strip's
         # tracks.
@@ -337,7 +328,7 @@ def nets_near(text, boxes, margin):
     """Return the signal nets of the routed DEF ``text`` with a wire, via or stub within
     ``margin`` (um) of one of ``boxes`` (``(x0, y0, x1, y1)`` in um, e.g. DRC errors), sorted.
     """
-    units = _units(text)
+    units = deffile.units(text)
     grown = [(x0 * units - margin * units, y0 * units - margin * units,
               x1 * units + margin * units, y1 * units + margin * units)
              for x0, y0, x1, y1 in boxes]
@@ -362,7 +353,7 @@ def net_boxes(text, nets, margin):
     """Return the bounding box ``(x0, y0, x1, y1)`` (um) of each of ``nets``' wires, vias and
     stubs in the routed DEF ``text``, grown by ``margin`` (um); nets without any are left out.
     """
-    units = _units(text)
+    units = deffile.units(text)
     sections = deffile.split_sections(text)
     extent = {}
     for section in ("NETS", "SPECIALNETS"):
@@ -409,9 +400,8 @@ def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=pri
     progress(f"[pnr]   failed after each pass {between.counts} "
              f"({router.times['between']:.0f} s)")
     wiring = {name: between.nets[name] for name in strips.between}
-    units = _units(text)
-    width = float(re.search(r"DIEAREA\s+\(\s*-?\d+\s+-?\d+\s*\)\s*\(\s*(-?\d+)", text)
-                  .group(1)) / units
+    units = deffile.units(text)
+    width = deffile.die_area(text)[2] / units
 
     step = _y_step(text)
     margin = MARGIN_TRACKS * step
