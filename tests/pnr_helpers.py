@@ -160,3 +160,50 @@ def route_two_inverters(folder):
     done = subprocess.run([tools.find("qrouter"), "-noc", "-nog", "-s", "route.tcl"],
                           cwd=folder, capture_output=True, text=True, timeout=120)
     return done.stdout + done.stderr
+
+
+# Four rows of osu018 inverters (10 um tall; N and FS by turns, so the rails are shared):
+# n1 stays in the lower two rows (strip 0), n2 in the upper two (strip 1), n3 goes from one
+# strip to the other, a and y come from pins; "alone" has one connection and is not routed.
+CELLS = [("u1", 10, 5, "N"), ("u2", 20, 15, "FS"), ("u5", 30, 5, "N"),
+         ("u3", 10, 25, "N"), ("u4", 20, 35, "FS")]
+NETS = {"a": [("PIN", "a"), ("u1", "A")], "n1": [("u1", "Y"), ("u2", "A")],
+        "n3": [("u2", "Y"), ("u3", "A")], "n2": [("u3", "Y"), ("u4", "A")],
+        "y": [("u4", "Y"), ("PIN", "y")], "alone": [("u5", "A")]}
+
+
+def _fill(lef):
+    # FILL components on every site of the four rows (37 sites from x = 5 um) no cell covers.
+    site, cells = lef.macros["FILL"].width, []
+    for k in range(4):
+        y = 5 + 10 * k
+        covered = [(x, x + lef.macros["INVX1"].width) for _, x, cy, _ in CELLS if cy == y]
+        for s in range(37):
+            x = round(5 + s * site, 3)
+            if not any(x < b - 1e-6 and x + site > a + 1e-6 for a, b in covered):
+                cells.append(deffile.Component(f"FILL_{k}_{s}", "FILL", x, y,
+                                               "FS" if k % 2 else "N"))
+    return cells
+
+
+def four_rows(folder, fill=False):
+    """Write the osu018 LEF (``cells.lef``) and the placed DEF (``placed.def``) of
+    :data:`CELLS` and :data:`NETS` into ``folder``; return (the DEF's text, the Lef). With
+    ``fill``, FILL cells take every free site of the rows."""
+    shutil.copy(find_library().lef, folder / "cells.lef")
+    lef = read_lef(folder / "cells.lef")
+    rails = {"gnd": (5, 25, 45), "vdd": (15, 35)}
+    special = f"SPECIALNETS {len(rails)} ;\n" + "".join(
+        f"- {net}\n+ FIXED " + "\n  NEW ".join(f"metal1 60 ( 500 {y * 100} ) ( 3500 * )"
+                                               for y in ys) + " ;\n"
+        for net, ys in rails.items()) + "END SPECIALNETS"
+    text = deffile.placed_def(
+        "top", (40, 50),
+        [(f"ROW_{k}", "core", 5, 5 + 10 * k, "FS" if k % 2 else "N", 37, 0.8) for k in range(4)],
+        lef.layers, [deffile.Component(name, "INVX1", x, y, orient)
+                     for name, x, y, orient in CELLS] + (_fill(lef) if fill else []),
+        [deffile.IoPin("a", "input", 10.4, 0.5, "metal2", 0.15, 0.5),
+         deffile.IoPin("y", "output", 20.4, 49.5, "metal2", 0.15, 0.5)],
+        NETS, specialnets=special)
+    (folder / "placed.def").write_text(text)
+    return text, lef

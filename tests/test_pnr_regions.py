@@ -6,42 +6,13 @@ import dataclasses
 import shutil
 
 import pytest
+from pnr_helpers import NETS
+from pnr_helpers import four_rows as _design
 from pnr_helpers import need_tools
 
 from tlcim.pnr import connectivity, deffile, regions, tools
 from tlcim.pnr.lef import read_lef
 from tlcim.signoff.library import find_library
-
-# Four rows of osu018 inverters (10 um tall; N and FS by turns, so the rails are shared):
-# n1 stays in the lower two rows (strip 0), n2 in the upper two (strip 1), n3 goes from one
-# strip to the other, a and y come from pins; "alone" has one connection and is not routed.
-CELLS = [("u1", 10, 5, "N"), ("u2", 20, 15, "FS"), ("u5", 30, 5, "N"),
-         ("u3", 10, 25, "N"), ("u4", 20, 35, "FS")]
-NETS = {"a": [("PIN", "a"), ("u1", "A")], "n1": [("u1", "Y"), ("u2", "A")],
-        "n3": [("u2", "Y"), ("u3", "A")], "n2": [("u3", "Y"), ("u4", "A")],
-        "y": [("u4", "Y"), ("PIN", "y")], "alone": [("u5", "A")]}
-
-
-def _design(folder):
-    # Write the osu018 LEF and the placed DEF into folder; return (its text, the Lef).
-    shutil.copy(find_library().lef, folder / "cells.lef")
-    lef = read_lef(folder / "cells.lef")
-    rails = {"gnd": (5, 25, 45), "vdd": (15, 35)}
-    special = f"SPECIALNETS {len(rails)} ;\n" + "".join(
-        f"- {net}\n+ FIXED " + "\n  NEW ".join(f"metal1 60 ( 500 {y * 100} ) ( 3500 * )"
-                                               for y in ys) + " ;\n"
-        for net, ys in rails.items()) + "END SPECIALNETS"
-    text = deffile.placed_def(
-        "top", (40, 50),
-        [(f"ROW_{k}", "core", 5, 5 + 10 * k, "FS" if k % 2 else "N", 37, 0.8) for k in range(4)],
-        lef.layers, [deffile.Component(name, "INVX1", x, y, orient)
-                     for name, x, y, orient in CELLS],
-        [deffile.IoPin("a", "input", 10.4, 0.5, "metal2", 0.15, 0.5),
-         deffile.IoPin("y", "output", 20.4, 49.5, "metal2", 0.15, 0.5)],
-        NETS, specialnets=special)
-    (folder / "placed.def").write_text(text)
-    return text, lef
-
 
 def test_the_rows_are_cut_into_strips_and_the_nets_sorted(tmp_path):
     text, _ = _design(tmp_path)
@@ -96,12 +67,19 @@ def test_a_strips_def_has_its_own_rows_cells_nets_and_power(tmp_path):
 
 
 def test_the_nets_near_a_box(tmp_path):
-    text, _ = _design(tmp_path)
+    text, lef = _design(tmp_path)
     routed = regions.splice(text, {"n3": "- n3 " + WIRING["n3"]},
                             {"n1": "- n1\n+ ROUTED metal1 30 ( 1100 1000 ) ( 1150 * ) ;"})
     assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 0.1) == ["n3"]
     assert regions.nets_near(routed, [(11.6, 10.0, 11.7, 10.1)], 0.05) == []
     assert regions.nets_near(routed, [(11.6, 10.0, 11.7, 10.1)], 0.1) == ["n1"]  # a stub
+    # On some layers only: n3's metal2 wire is not on metal1; its via has a cut layer.
+    assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 0.1, layers={"metal1"},
+                             lef=lef) == []
+    assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 3.0, layers={"via"},
+                             lef=lef) == ["n3"]
+    assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 2.0, layers={"via"},
+                             lef=lef) == []
     # Where the nets are (the DRC step checks these again after rerouting them).
     assert regions.net_boxes(routed, {"n3", "n1"}, 0.5) == [
         pytest.approx((14.5, 19.5, 20.9, 30.5)), pytest.approx((10.5, 9.5, 12.0, 10.5))]

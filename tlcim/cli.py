@@ -77,6 +77,8 @@ SEED = _number(int, 0, high=2 ** 63 - 1)
 COUNT = _number(int, 1, high=1_000_000)
 #: A share strictly between 0 and 1.
 FRACTION = _number(float, positive=True, below=1)
+#: A hold margin in ns (at most a period of the fastest clock accepted).
+MARGIN_NS = _number(float, 0, high=10)
 
 
 def _parser():
@@ -151,8 +153,11 @@ def _parser():
     # tlcim.pnr.DEFAULT_UTILIZATION (not imported here: the command line starts fast).
     p.add_argument("--utilization", type=FRACTION, default=0.5, metavar="U",
                    help="standard-cell area over core area, in (0, 1) (default 0.5)")
+    p.add_argument("--hold-margin", type=MARGIN_NS, default=0.0, metavar="NS",
+                   help="hold slack every endpoint must have after routing, in ns (default 0); "
+                        "endpoints below it get delay buffers in the routed layout")
     p.set_defaults(handler="tlcim.pnr:pnr",
-                   args=("config", "out", "clock_mhz", "utilization", "force"))
+                   args=("config", "out", "clock_mhz", "utilization", "hold_margin", "force"))
 
     p = command("fpga", "build the FPGA emulation bitstream (behavioural stub, UART bridge) "
                         "with amaranth-boards and the yowasp toolchain")

@@ -11,7 +11,8 @@ import dataclasses
 import re
 
 __all__ = ["DBU", "Component", "IoPin", "close_sections", "placed_def", "RoutedNet", "Routed",
-           "read_routed", "split_sections", "entries", "placements", "routes", "units",
+           "read_routed", "split_sections", "entries", "entry_texts", "with_entries", "placements",
+           "routes", "units",
            "die_area", "connections"]
 
 #: Database units per um.
@@ -157,6 +158,19 @@ def entries(section):
     for chunk in re.split(r"^\s*-\s+", section.split(";", 1)[1], flags=re.MULTILINE)[1:]:
         name = chunk.split()[0]
         yield name, chunk[chunk.index(name) + len(name):]
+
+
+def entry_texts(section):
+    """Return ``{name: entry}`` of a section's text: each entry whole, ``- name ... ;``."""
+    return {name: f"- {name}{rest[:rest.rindex(';') + 1]}" for name, rest in entries(section)}
+
+
+def with_entries(text, section, new):
+    """Return the DEF ``text`` with its section ``section`` holding the entries ``new``
+    (texts, as :func:`entry_texts` gives them) and their count instead of its own."""
+    old = split_sections(text)[section]
+    return text.replace(old, f"{section} {len(new)} ;\n" + "".join(
+        entry + "\n" for entry in new) + f"END {section}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,8 +18,12 @@ and the last lines of its log):
 8. ``extract``: the routed DEF read back; post-route Verilog and SPEF (:mod:`tlcim.pnr.extract`),
    opens and shorts from the layout's shapes (:mod:`tlcim.pnr.connectivity`);
 9. ``timing``: OpenSTA, setup and hold with the parasitics (:mod:`tlcim.pnr.timing`);
-10. ``lvs``: netgen compares the routed netlist with the synthesised one (:mod:`tlcim.pnr.lvs`);
-11. ``picture``: the layout as a PNG (:mod:`tlcim.pnr.picture`).
+10. ``hold`` (only if hold fails): delay buffers in the routed layout before the endpoints
+    below the hold margin, their nets routed again, their areas checked by magic, then
+    ``extract`` and ``timing`` again (:mod:`tlcim.pnr.hold`; at most two rounds);
+11. ``lvs``: netgen compares the routed netlist with the synthesised one and the buffers the
+    flow added (:mod:`tlcim.pnr.lvs`);
+12. ``picture``: the layout as a PNG (:mod:`tlcim.pnr.picture`).
 
 Outputs (:data:`FILES`) appear in the output folder together, or not at all; ``pnr.json``
 (:mod:`tlcim.pnr.report`) lists the figures and the checks. A check that fails (an unrouted
@@ -29,6 +33,7 @@ wrong; the command then exits with status 1 and names the failed checks.
 
 import collections
 import concurrent.futures
+import dataclasses
 import pathlib
 import shutil
 import sys
@@ -39,8 +44,8 @@ from tlcim.files import output_dir, write_json
 from tlcim.golden import Config
 from tlcim.signoff.library import find_library
 
-from . import (buffer, connectivity, deffile, drc, extract, floorplan, layout, lvs, place,
-               regions, report, timing)
+from . import (buffer, connectivity, deffile, drc, extract, floorplan, hold, layout, lvs,
+               place, regions, report, timing)
 from .inputs import DEFAULT_CLOCK_MHZ, prepare, qflow_files
 from .lef import read_lef
 from .netlist import read_netlist
@@ -83,8 +88,8 @@ TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1
 
 def _drc(steps, inputs, routing, windows=None, name="drc"):
     # Write the routed DEF and check it with magic, JOBS at a time side by side: the die in
-    # slices, or ``windows`` (um), shared out. Return (total, {rule: count}, error boxes in
-    # um); an error on the edge of two windows, found by both, counts once per place found.
+    # slices, or ``windows`` (um), shared out. Return the errors ``[(rule, box in um)]``; an
+    # error on the edge of two windows, found by both, counts once per place found.
     text = deffile.close_sections(routing.text)
     (steps.work / FILES["def"]).write_text(text)
     if windows is None:
@@ -108,20 +113,36 @@ def _drc(steps, inputs, routing, windows=None, name="drc"):
                          "no DRC count printed")
 
     with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        errors = sorted({error for log in pool.map(check, range(len(bands)))
-                         for error in drc.read_errors(log)})
-    rules = collections.Counter(rule for rule, _ in errors)
-    return len(errors), dict(rules.most_common()), [box for _, box in errors]
+        return sorted({error for log in pool.map(check, range(len(bands)))
+                       for error in drc.read_errors(log)})
+
+
+def _grown(boxes, margin):
+    return [(x0 - margin, y0 - margin, x1 + margin, y1 + margin) for x0, y0, x1, y1 in boxes]
+
+
+def _inside(box, windows):
+    return any(x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1
+               for x0, y0, x1, y1 in windows)
+
+
+def _recheck(steps, inputs, routing, errors, windows, name):
+    # magic checks ``windows`` of the changed layout again; return its errors there and the
+    # earlier ``errors`` outside them.
+    return sorted([error for error in errors if not _inside(error[1], windows)] +
+                  _drc(steps, inputs, routing, windows, name=name))
 
 
 def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
-        progress=print, seed=12345):
+        hold_margin=0.0, progress=print, seed=12345):
     """Run place and route of ``config`` in the folder ``work``; return the report (dict) and
-    ``{key: path}`` of the files of :data:`FILES` written there."""
+    ``{key: path}`` of the files of :data:`FILES` written there. Endpoints whose hold slack
+    after routing is below ``hold_margin`` (ns) get delay buffers (:mod:`tlcim.pnr.hold`)."""
     work = pathlib.Path(work)
     steps = Steps(work, progress)
     started = time.monotonic()
     floorplan.check_utilization(utilization)  # before any work
+    hold_margin = hold.check_margin(hold_margin, clock_mhz)
 
     with steps.step("inputs", "mapped netlist, library, macro views, SDC"):
         inputs = prepare(config, clock_mhz, work, progress=progress)
@@ -183,47 +204,81 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
                                 timeout=TIMEOUTS["route"], progress=progress)
 
     with steps.step("drc", f"magic, {drc.RULES} rules"):
-        drc_total, drc_rules, boxes = _drc(steps, inputs, routing)
-        near = regions.nets_near(routing.text, boxes, DRC_MARGIN_UM)
-        if drc_total and near:
+        errors = _drc(steps, inputs, routing)
+        near = regions.nets_near(routing.text, [box for _, box in errors], DRC_MARGIN_UM)
+        if errors and near:
             # A DRC error is rerouted once: its nets and those the new routes tear up. Then
             # magic checks again where anything changed: around every error and every changed
             # net's routes (a check of the whole of small takes minutes).
-            progress(f"[pnr]   {drc_total} DRC errors: rerouting the {len(near)} nets "
+            progress(f"[pnr]   {len(errors)} DRC errors: rerouting the {len(near)} nets "
                      f"within {DRC_MARGIN_UM:g} um of them")
             routing, changed = regions.reroute(steps, routing, near, lef_names, lef,
-                                               name="drc", timeout=TIMEOUTS["route"])
-            windows = regions.net_boxes(routing.text, set(changed), DRC_MARGIN_UM) + [
-                (x0 - DRC_MARGIN_UM, y0 - DRC_MARGIN_UM, x1 + DRC_MARGIN_UM,
-                 y1 + DRC_MARGIN_UM) for x0, y0, x1, y1 in boxes]
+                                               name="drc", timeout=TIMEOUTS["route"],
+                                               progress=progress)
             progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
-            drc_total, drc_rules, _ = _drc(steps, inputs, routing, windows, name="drc_again")
-        (work / FILES["drc_report"]).write_text(drc.report_text(drc_total, drc_rules))
-        progress(f"[pnr]   {drc_total} DRC errors")
+            errors = _recheck(steps, inputs, routing, errors, regions.net_boxes(
+                routing.text, set(changed), DRC_MARGIN_UM) + _grown(
+                [box for _, box in errors], DRC_MARGIN_UM), "drc_again")
+        progress(f"[pnr]   {len(errors)} DRC errors")
 
-    with steps.step("extract", "routed DEF read back; Verilog, SPEF, opens and shorts"):
-        routed_text = (work / FILES["def"]).read_text()
-        routed = deffile.read_routed(routed_text)
-        instances = extract.routed_instances(routed, skip=(layout.FILL_CELL,))
-        (work / FILES["netlist"]).write_text(extract.verilog_text(netlist, instances, lef))
-        (work / FILES["parasitics"]).write_text(extract.spef_text(
-            "\n".join(routing.rc.values()) + "\n", netlist, lef, routed.components))
-        shapes = connectivity.extract(routed_text, lef, power=netlist.power,
-                                      ground=netlist.ground)
-        progress(f"[pnr]   {shapes.shapes:,} shapes: {len(shapes.opens)} open nets, "
-                 f"{len(shapes.shorts)} shorts")
+    def extract_layout():
+        with steps.step("extract", "routed DEF read back; Verilog, SPEF, opens and shorts"):
+            routed_text = deffile.close_sections(routing.text)
+            (work / FILES["def"]).write_text(routed_text)
+            routed = deffile.read_routed(routed_text)
+            instances = extract.routed_instances(routed, skip=(layout.FILL_CELL,))
+            (work / FILES["netlist"]).write_text(extract.verilog_text(netlist, instances, lef))
+            (work / FILES["parasitics"]).write_text(extract.spef_text(
+                "\n".join(routing.rc.values()) + "\n", netlist, lef, routed.components))
+            shapes = connectivity.extract(routed_text, lef, power=netlist.power,
+                                          ground=netlist.ground)
+            progress(f"[pnr]   {shapes.shapes:,} shapes: {len(shapes.opens)} open nets, "
+                     f"{len(shapes.shorts)} shorts")
+        return routed, instances, shapes
 
-    with steps.step("timing", f"OpenSTA at {clock_mhz:g} MHz, setup and hold"):
-        (work / "sta.tcl").write_text(timing.sta_script(
-            [inputs.cell_lib, inputs.macro_lib], FILES["netlist"], inputs.top, inputs.sdc,
-            FILES["parasitics"]))
-        log = steps.run("sta", ["sta.tcl"], log="sta.log", timeout=TIMEOUTS["timing"],
-                        check=timing.check_log)
-        timed = timing.read_timing(log, clock_mhz)
-        setup_text, hold_text = timing.reports(log)
-        (work / "timing").mkdir(exist_ok=True)
-        (work / FILES["setup_report"]).write_text(setup_text)
-        (work / FILES["hold_report"]).write_text(hold_text)
+    def time_layout():
+        with steps.step("timing", f"OpenSTA at {clock_mhz:g} MHz, setup and hold"):
+            (work / "sta.tcl").write_text(timing.sta_script(
+                [inputs.cell_lib, inputs.macro_lib], FILES["netlist"], inputs.top, inputs.sdc,
+                FILES["parasitics"], hold_below=hold_margin))
+            log = steps.run("sta", ["sta.tcl"], log="sta.log", timeout=TIMEOUTS["timing"],
+                            check=timing.check_log)
+            setup_text, hold_text = timing.reports(log)
+            (work / "timing").mkdir(exist_ok=True)
+            (work / FILES["setup_report"]).write_text(setup_text)
+            (work / FILES["hold_report"]).write_text(hold_text)
+        return timing.read_timing(log, clock_mhz), timing.hold_endpoints(log)
+
+    routed, instances, shapes = extract_layout()
+    timed, below = time_layout()
+    fixed = {"margin_ns": hold_margin, "rounds": 0, "endpoints": 0, "buffers": 0}
+    while timed.hold_wns_ns < hold_margin and fixed["rounds"] < hold.ROUNDS:
+        endpoints = hold.chains(below, hold_margin)
+        if not endpoints:
+            break  # only top-level ports fail: nothing to buffer inside
+        fixed["rounds"] += 1
+        with steps.step("hold", f"hold {timed.hold_wns_ns:+.3f} ns: delay buffers before "
+                                f"{len(endpoints)} endpoints below {hold_margin:+.3f} ns"):
+            added = hold.insert(netlist, routing.text, lef, endpoints, fill=layout.FILL_CELL)
+            netlist = added.netlist
+            fixed["endpoints"] += len(endpoints)
+            fixed["buffers"] += len(added.buffers)
+            progress(f"[pnr]   {len(added.buffers)} buffers placed; rerouting "
+                     f"{len(added.nets)} nets")
+            routing, changed = regions.reroute(
+                steps, dataclasses.replace(routing, text=added.text), added.nets, lef_names,
+                lef, name=f"hold{fixed['rounds']}", timeout=TIMEOUTS["route"], progress=progress)
+            progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
+            windows = regions.net_boxes(routing.text, set(changed), DRC_MARGIN_UM)
+            errors = _recheck(steps, inputs, routing, errors,
+                              windows + _grown(added.boxes, DRC_MARGIN_UM),
+                              f"drc_hold{fixed['rounds']}")
+            progress(f"[pnr]   {len(errors)} DRC errors")
+        routed, instances, shapes = extract_layout()
+        timed, below = time_layout()
+    drc_total = len(errors)
+    drc_rules = dict(collections.Counter(rule for rule, _ in errors).most_common())
+    (work / FILES["drc_report"]).write_text(drc.report_text(drc_total, drc_rules))
 
     with steps.step("lvs", "netgen: routed netlist against the synthesised one"):
         supplies = [netlist.power, netlist.ground]
@@ -247,13 +302,15 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
     result = report.build(config=config, inputs=inputs, netlist=netlist, lef=lef,
                           built=built, routed=routed, routing=routing, shapes=shapes,
                           drc=(drc_total, drc_rules), timed=timed, compared=compared,
+                          hold_fix=fixed,
                           utilization=utilization, buffers=buffers, times=steps.times,
                           runtime=time.monotonic() - started, files=FILES)
     write_json(work / FILES["report"], result)
     return result
 
 
-def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION, force=False):
+def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
+        hold_margin=0.0, force=False):
     """``tlcim pnr``: place and route ``config`` into the folder ``out``; return the exit
     status (1 when a check failed).
 
@@ -267,6 +324,7 @@ def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATIO
         A step failed (a ``RuntimeError``: the command's status 1); nothing is written.
     """
     floorplan.check_utilization(utilization)
+    hold.check_margin(hold_margin, clock_mhz)
     reasons = missing()
     if reasons:
         raise ValueError("; ".join(reasons))
@@ -275,7 +333,8 @@ def pnr(config, out, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATIO
     # FILES then go into the output folder in one commit.
     with output_dir(out, force=force, names=FILES.values()) as folder, \
             tempfile.TemporaryDirectory(prefix="tlcim-pnr-") as temp:
-        result = run(config, temp, clock_mhz=clock_mhz, utilization=utilization)
+        result = run(config, temp, clock_mhz=clock_mhz, utilization=utilization,
+                     hold_margin=hold_margin)
         for name in FILES.values():
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -222,31 +222,23 @@ def strip_def(text, strips, index, wiring=None):
             "END DESIGN\n")
 
 
-def _entries(section):
-    # name -> the entry's whole text ("- name ... ;") of a section.
-    return {name: f"- {name}{rest[:rest.rindex(';') + 1]}"
-            for name, rest in deffile.entries(section)}
-
-
 def splice(text, nets, stubs):
     """Return the DEF ``text`` with the ``NETS`` entries of ``nets`` (``{name: entry}``)
     replaced and its signal nets' ``SPECIALNETS`` entries (qrouter's stubs) replaced by
     ``stubs`` (``{name: entry}``); the supplies' entries stay."""
     sections = deffile.split_sections(text)
-    entries = _entries(sections["NETS"])
+    entries = deffile.entry_texts(sections["NETS"])
     entries.update((name, entry) for name, entry in nets.items() if name in entries)
-    special = [entry for name, entry in _entries(sections.get("SPECIALNETS")).items()
+    special = [entry for name, entry in deffile.entry_texts(sections.get("SPECIALNETS")).items()
                if name in _SUPPLIES] + list(stubs.values())
-    new_nets = f"NETS {len(entries)} ;\n" + "\n".join(entries.values()) + "\nEND NETS"
-    new_special = f"SPECIALNETS {len(special)} ;\n" + "\n".join(special) + "\nEND SPECIALNETS"
-    text = text.replace(sections["NETS"], new_nets)
-    return text.replace(sections["SPECIALNETS"], new_special)
+    text = deffile.with_entries(text, "NETS", entries.values())
+    return deffile.with_entries(text, "SPECIALNETS", special)
 
 
 def _stubs(text):
     # The signal nets' SPECIALNETS entries (qrouter's stubs to off-grid pins) of a DEF.
     return {name: entry for name, entry in
-            _entries(deffile.split_sections(text).get("SPECIALNETS")).items()
+            deffile.entry_texts(deffile.split_sections(text).get("SPECIALNETS")).items()
             if name not in _SUPPLIES}
 
 
@@ -262,7 +254,7 @@ class _Run:
 
     def __init__(self, folder, log):
         self.text = (folder / "routed.def").read_text()
-        self.nets = _entries(deffile.split_sections(self.text)["NETS"])
+        self.nets = deffile.entry_texts(deffile.split_sections(self.text)["NETS"])
         self.stubs = _stubs(self.text)
         self.rc = {line.split(None, 1)[0]: line for line in
                    (folder / "routed.rc").read_text().splitlines() if line.strip()}
@@ -306,7 +298,7 @@ def _reroute(router, name, routing, nets):
     # Route ``nets`` of ``routing`` again on the whole die by a qrouter that reads every other
     # route and may tear any of them up; take those nets and the ones it tore up from it.
     bad = set(nets)
-    entries = _entries(deffile.split_sections(routing.text)["NETS"])
+    entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
     stubs = _stubs(routing.text)
     done = router(name, splice(routing.text, {net: _unrouted(entries[net]) for net in bad},
                                {net: entry for net, entry in stubs.items() if net not in bad}),
@@ -321,13 +313,18 @@ def _reroute(router, name, routing, nets):
         failed=tuple(sorted((set(routing.failed) - changed) | (done.failed & changed))),
         detached=tuple(sorted((set(routing.detached) - changed) | (done.detached & changed))),
         counts=routing.counts + (f"{name}: {done.counts}",),
-        times={**routing.times, name: router.times[name]}), len(changed - bad), done.counts
+        times={**routing.times, name: router.times[name]}), changed, done.counts
 
 
-def nets_near(text, boxes, margin):
+def nets_near(text, boxes, margin, *, layers=None, lef=None):
     """Return the signal nets of the routed DEF ``text`` with a wire, via or stub within
     ``margin`` (um) of one of ``boxes`` (``(x0, y0, x1, y1)`` in um, e.g. DRC errors), sorted.
+
+    With ``layers`` (names), only wires on those layers and vias with a shape on one of them
+    (by the :class:`~tlcim.pnr.lef.Lef` ``lef``) count.
     """
+    touching = None if layers is None else \
+        {name for name, rects in lef.vias.items() if any(r.layer in layers for r in rects)}
     units = deffile.units(text)
     grown = [(x0 * units - margin * units, y0 * units - margin * units,
               x1 * units + margin * units, y1 * units + margin * units)
@@ -338,9 +335,10 @@ def nets_near(text, boxes, margin):
         for name, rest in deffile.entries(sections.get(section)):
             if name in _SUPPLIES or name in found:
                 continue
-            for _, _, points, vias in deffile.routes(rest):
-                pieces = list(zip(points, points[1:])) + [(p, p) for p in points[:1]]
-                pieces += [(p, p) for _, p in vias]
+            for layer, _, points, vias in deffile.routes(rest):
+                pieces = [(p, p) for via, p in vias if touching is None or via in touching]
+                if layers is None or layer in layers:
+                    pieces += list(zip(points, points[1:])) + [(p, p) for p in points[:1]]
                 if any(min(ax, bx) <= x1 and max(ax, bx) >= x0 and
                        min(ay, by) <= y1 and max(ay, by) >= y0
                        for (ax, ay), (bx, by) in pieces for x0, y0, x1, y1 in grown):
@@ -368,15 +366,40 @@ def net_boxes(text, nets, margin):
             for x0, y0, x1, y1 in extent.values()]
 
 
-def reroute(steps, routing, nets, lefs, lef, *, name="drc", timeout=7200):
+def _repaired(router, routing, lef, progress, name, what):
+    # Check the layout's shapes; route every net that is unrouted, detached, open or in a
+    # short again on the whole die (_reroute), at most REPAIRS times. Return the routing and
+    # the nets taken from the repairs.
+    nets = set(deffile.entry_texts(deffile.split_sections(routing.text)["NETS"]))
+    changed = set()
+    for attempt in range(1, REPAIRS + 1):
+        shapes = connectivity.extract(routing.text, lef, power=_SUPPLIES[0],
+                                      ground=_SUPPLIES[1])
+        bad = set(routing.failed) | set(routing.detached) | set(shapes.opens) | {
+            owner for pair in shapes.shorts for owner in pair if owner in nets}
+        progress(f"[pnr]   {what if attempt == 1 else 'repaired'}: {len(shapes.opens)} "
+                 f"open nets, {len(shapes.shorts)} shorts, {len(routing.failed)} unrouted; "
+                 f"to reroute on the whole die: {len(bad)} nets")
+        if not bad:
+            break
+        run = name if attempt == 1 else f"{name}{attempt}"
+        routing, taken, counts = _reroute(router, run, routing, bad)
+        changed |= taken
+        progress(f"[pnr]   {run}: {len(bad)} nets and {len(taken - bad)} torn up, failed "
+                 f"after each pass {counts} ({router.times[run]:.0f} s)")
+    return routing, changed
+
+
+def reroute(steps, routing, nets, lefs, lef, *, name="drc", timeout=7200, progress=print):
     """Route ``nets`` of ``routing`` (:class:`Routing`) again on the whole die by a qrouter
     (in ``steps``' work folder, subfolder ``route_<name>``) that reads every other route and
-    may tear any of them up (those it tears up are routed again and taken from it too); return
-    the new :class:`Routing` and the nets whose routes changed."""
-    before = _entries(deffile.split_sections(routing.text)["NETS"])
-    routing = _reroute(_Qrouter(steps, lefs, lef, timeout), name, routing, nets)[0]
-    after = _entries(deffile.split_sections(routing.text)["NETS"])
-    return routing, sorted(net for net, entry in after.items() if before.get(net) != entry)
+    may tear any of them up (those it tears up are routed again and taken from it too), then
+    check the layout's shapes and repair what is open or shorted as the route step does;
+    return the new :class:`Routing` and the nets whose routes were taken from these runs."""
+    router = _Qrouter(steps, lefs, lef, timeout)
+    routing, changed, _ = _reroute(router, name, routing, nets)
+    routing, repaired = _repaired(router, routing, lef, progress, f"{name}_repair", "rerouted")
+    return routing, sorted(changed | repaired)
 
 
 def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=print):
@@ -438,18 +461,4 @@ def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=pri
         tuple(sorted(name for name, k in chosen.items() if name in runs[k].detached)),
         tuple(f"{phase}: {run.counts}" for phase, run in
               zip(["between"] + [f"strip {k}" for k in range(count)], runs)), router.times)
-    for attempt in range(1, REPAIRS + 1):
-        shapes = connectivity.extract(routing.text, lef, power=_SUPPLIES[0],
-                                      ground=_SUPPLIES[1])
-        bad = set(routing.failed) | set(routing.detached) | set(shapes.opens) | {
-            owner for pair in shapes.shorts for owner in pair if owner in chosen}
-        progress(f"[pnr]   {'spliced' if attempt == 1 else 'repaired'}: {len(shapes.opens)} "
-                 f"open nets, {len(shapes.shorts)} shorts, {len(routing.failed)} unrouted; "
-                 f"to reroute on the whole die: {len(bad)} nets")
-        if not bad:
-            break
-        name = "repair" if attempt == 1 else f"repair{attempt}"
-        routing, ripped, counts = _reroute(router, name, routing, bad)
-        progress(f"[pnr]   {name}: {len(bad)} nets and {ripped} torn up, failed after each "
-                 f"pass {counts} ({router.times[name]:.0f} s)")
-    return routing
+    return _repaired(router, routing, lef, progress, "repair", "spliced")[0]

@@ -20,6 +20,9 @@ Keys (lengths in um, times in s, slacks in ns):
   ``phases_s``: each phase's time), ``drc_errors`` and ``drc_rules`` (see below),
   ``wirelength_um`` (signal nets; ``power_um`` the power grid's wires), ``vias``;
 - ``wns_ns``, ``tns_ns``, ``hold_wns_ns``, ``fmax_mhz``, the worst paths' end points;
+  ``hold_fix``: hold fixed after routing (:mod:`tlcim.pnr.hold`): ``margin_ns`` (the hold
+  slack asked for), ``rounds``, ``endpoints`` buffered and ``buffers`` added (``cells``
+  counts them too);
 - ``lvs``: netgen's verdict on the routed netlist against the synthesised one;
 - ``checks``: each check's outcome; ``steps_s`` and ``runtime_s``; ``files``.
 
@@ -36,22 +39,24 @@ def _round(value, digits=3):
     return round(float(value), digits)
 
 
-def check(*, router_failed, opens, shorts, drc_errors, lvs_match, wns_ns, hold_wns_ns):
+def check(*, router_failed, opens, shorts, drc_errors, lvs_match, wns_ns, hold_wns_ns,
+          hold_margin_ns=0.0):
     """Return ``{check: passed}``: every net routed (qrouter's count of failed nets is 0 and
     no net is ``opens``, by the DEF, qrouter's log or the shapes), no routing conflicts (no
-    failed nets, no ``shorts``), no DRC errors, LVS match, setup and hold met."""
+    failed nets, no ``shorts``), no DRC errors, LVS match, setup met, hold met (a slack of at
+    least ``hold_margin_ns``)."""
     return {
         "every net routed": router_failed == 0 and not opens,
         "no routing conflicts": router_failed == 0 and not shorts,
         "no DRC errors": drc_errors == 0,
         "lvs match": bool(lvs_match),
         "setup met": wns_ns >= 0,
-        "hold met": hold_wns_ns >= 0,
+        "hold met": hold_wns_ns >= hold_margin_ns,
     }
 
 
 def build(*, config, inputs, netlist, lef, built, routed, routing, shapes, drc, timed,
-          compared, utilization, buffers, times, runtime, files):
+          compared, hold_fix, utilization, buffers, times, runtime, files):
     """Return the report (a dict) of one run (``routing``: the
     :class:`tlcim.pnr.regions.Routing` qrouter made, ``shapes``: the
     :class:`tlcim.pnr.connectivity.Connectivity` of the routed layout)."""
@@ -71,7 +76,7 @@ def build(*, config, inputs, netlist, lef, built, routed, routing, shapes, drc, 
     drc_total, drc_rules = drc
     checks = check(router_failed=router_failed, opens=opens, shorts=shapes.shorts,
                    drc_errors=drc_total, lvs_match=compared["match"], wns_ns=timed.wns_ns,
-                   hold_wns_ns=timed.hold_wns_ns)
+                   hold_wns_ns=timed.hold_wns_ns, hold_margin_ns=hold_fix["margin_ns"])
     return {
         "config": config.to_dict(),
         "library": inputs.library,
@@ -105,6 +110,7 @@ def build(*, config, inputs, netlist, lef, built, routed, routing, shapes, drc, 
         "wns_ns": timed.wns_ns,
         "tns_ns": timed.tns_ns,
         "hold_wns_ns": timed.hold_wns_ns,
+        "hold_fix": dict(hold_fix),
         "fmax_mhz": _round(timed.fmax_mhz, 2),
         "worst_setup_path": list(timed.setup_path),
         "worst_hold_path": list(timed.hold_path),
@@ -126,7 +132,9 @@ def summary(result):
         f"{result['unrouted_nets']} unrouted nets, {result['shorts']} shorts, "
         f"{result['drc_errors']} DRC errors",
         f"timing at {result['clock_mhz']:g} MHz: setup WNS {result['wns_ns']:+.3f} ns, "
-        f"hold WNS {result['hold_wns_ns']:+.3f} ns, Fmax {result['fmax_mhz']:.1f} MHz",
+        f"hold WNS {result['hold_wns_ns']:+.3f} ns, Fmax {result['fmax_mhz']:.1f} MHz" + (
+            f" ({result['hold_fix']['buffers']} hold buffers added after routing)"
+            if result["hold_fix"]["buffers"] else ""),
         f"LVS: {result['lvs']['message']}",
         f"{result['runtime_s']:.0f} s: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds
                                                   in result["steps_s"].items()),

@@ -10,7 +10,9 @@ would just meet its constraint, with the I/O delays kept as they are at the sign
 import dataclasses
 import re
 
-__all__ = ["Timing", "sta_script", "read_timing", "check_log"]
+from tlcim.signoff.sta import PATH_COUNT, read_summary
+
+__all__ = ["Timing", "sta_script", "read_timing", "check_log", "reports", "hold_endpoints"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,9 +38,11 @@ class Timing:
         return self.wns_ns >= 0 and self.hold_wns_ns >= 0
 
 
-def sta_script(liberties, netlist, top, sdc, spef=None, *, propagated=True):
+def sta_script(liberties, netlist, top, sdc, spef=None, *, propagated=True, hold_below=None):
     """Return the OpenSTA script: read, link, annotate, constrain, then the worst setup and
-    hold paths (between ``=== setup``/``=== hold``/``=== end`` markers) and the setup TNS."""
+    hold paths (between ``=== setup``/``=== hold``/``=== end`` markers) and the setup TNS;
+    with ``hold_below`` (ns), then every endpoint whose hold slack is below it
+    (:func:`hold_endpoints`)."""
     lines = [f"read_liberty {lib}" for lib in liberties]
     lines += [f"read_verilog {netlist}", f"link_design {top}"]
     if spef:
@@ -53,9 +57,21 @@ def sta_script(liberties, netlist, top, sdc, spef=None, *, propagated=True):
         "report_checks -path_delay min -fields {slew cap input_pins} -digits 3",
         'puts "=== end"',
         "report_tns",
-        "exit",
     ]
+    if hold_below is not None:
+        lines += ['puts "=== hold endpoints"',
+                  f"report_checks -path_delay min -group_count {PATH_COUNT} -endpoint_count 1 "
+                  f"-slack_max {hold_below:.4f} -format summary -digits 3",
+                  'puts "=== hold endpoints end"']
+    lines.append("exit")
     return "\n".join(lines) + "\n"
+
+
+def hold_endpoints(log):
+    """Return ``((startpoint, endpoint, slack_ns), ...)``: the hold paths of an OpenSTA log of
+    :func:`sta_script` with ``hold_below``, one per endpoint, worst first."""
+    listed = log.split("=== hold endpoints\n", 1)[-1].split("=== hold endpoints end", 1)[0]
+    return read_summary(listed) if "=== hold endpoints\n" in log else ()
 
 
 def check_log(log):

@@ -22,7 +22,8 @@ import subprocess
 
 from .library import find_sta
 
-__all__ = ["REPORTS", "sta_script", "Timing", "run_sta", "module_blocks", "block_of"]
+__all__ = ["REPORTS", "sta_script", "Timing", "read_summary", "run_sta", "module_blocks",
+           "block_of"]
 
 #: Report files :func:`sta_script` writes into ``sta/``: what each holds.
 REPORTS = {
@@ -109,8 +110,9 @@ class Timing:
             not self.transition_violations
 
 
-def _paths(text):
-    # The summary format: "startpoint (kind)  endpoint (kind)  slack" per line.
+def read_summary(text):
+    """Return ``((startpoint, endpoint, slack_ns), ...)`` of ``report_checks -format summary``
+    output (a line ``startpoint (kind)  endpoint (kind)  slack`` per path)."""
     found = []
     for line in text.splitlines():
         match = re.match(r"^(\S+) \(.*?\)\s+(\S+) \(.*?\)\s+(-?[0-9.]+)\s*$", line)
@@ -148,8 +150,8 @@ def run_sta(folder, script="sta/sta.tcl", out="sta"):
         setup_tns_ns=float(values["setup_tns"]), hold_wns_ns=float(values["hold_wns"]),
         hold_tns_ns=float(values["hold_tns"]),
         transition_violations=int(values["transition_violations"]),
-        setup_paths=_paths((reports / "setup_paths.rpt").read_text()),
-        hold_paths=_paths((reports / "hold_paths.rpt").read_text()),
+        setup_paths=read_summary((reports / "setup_paths.rpt").read_text()),
+        hold_paths=read_summary((reports / "hold_paths.rpt").read_text()),
         warnings=tuple(line for line in output.splitlines() if line.startswith("Warning")))
 
 
