@@ -98,6 +98,22 @@ def test_buffers_take_the_fill_sites_nearest_the_endpoint(tmp_path):
     assert set(done.nets) >= {"n2", "hold_eco0_y", "hold_eco1_y"}
 
 
+def test_a_macro_pins_buffer_goes_next_to_a_cell_on_its_net(tmp_path):
+    # Taken as a macro, u4 is no row cell to stand beside: the buffer goes by u3 (row 25 um),
+    # which drives u4's A.
+    text, lef = four_rows(tmp_path, fill=True)
+    netlist = _netlist()
+    macro = [cell for cell in netlist.cells if cell.name == "u4"]
+    netlist = GateNetlist(netlist.top, netlist.ports, tuple(c for c in netlist.cells
+                                                            if c.name != "u4"),
+                          tuple(macro), "gnd", "vdd")
+    done = hold.insert(netlist, text, lef, {"u4/A": 1})
+    placed = {name: (x, y) for name, _, x, y, _ in
+              deffile.placements(deffile.split_sections(done.text)["COMPONENTS"])}
+    assert placed["hold_eco0"][1] == 2500 and abs(placed["hold_eco0"][0] - 1000) <= 400
+    assert done.netlist.macros[0].pins["A"] == "hold_eco0_y"
+
+
 def test_bad_endpoints_and_full_rows_are_refused(tmp_path):
     text, lef = four_rows(tmp_path, fill=True)
     for endpoint in ("u9/A", "u4/Q", "u4"):

@@ -169,3 +169,30 @@ def test_a_net_the_splice_leaves_open_is_rerouted_on_the_whole_die(tmp_path, mon
     assert (routing.failed, shapes.opens, shapes.shorts) == ((), (), ())
     repaired = deffile.read_routed((tmp_path / "route_repair" / "routed.def").read_text())
     assert deffile.read_routed(routing.text).nets["n1"].length == repaired.nets["n1"].length
+
+
+def test_a_net_a_reroute_leaves_open_is_repaired(tmp_path, monkeypatch):
+    # After a reroute (of n2, as for a DRC error), the shapes say n1 is open: the reroute
+    # repairs it as the route step does, and counts it among the nets it changed.
+    need_tools()
+    lines = []
+    routing, _ = _route(tmp_path, 1, lines.append)
+    real = connectivity.extract
+    seen = []
+
+    def first_open(text, lef, **kwargs):
+        found = real(text, lef, **kwargs)
+        seen.append(found)
+        return connectivity.Connectivity(("n1",), found.shorts, found.shapes) \
+            if len(seen) == 1 else found
+
+    monkeypatch.setattr(regions.connectivity, "extract", first_open)
+    again, changed = regions.reroute(tools.Steps(tmp_path, lines.append), routing, ["n2"],
+                                     ["cells.lef"], read_lef(tmp_path / "cells.lef"),
+                                     name="again", progress=lines.append)
+    assert len(seen) == 2 and set(again.times) >= {"again", "again_repair"}, lines
+    assert {"n1", "n2"} <= set(changed)
+    assert any("rerouted: 1 open nets" in line for line in lines), lines
+    repaired = deffile.read_routed((tmp_path / "route_again_repair" / "routed.def").read_text())
+    assert deffile.read_routed(again.text).nets["n1"].length == repaired.nets["n1"].length > 0
+
