@@ -38,10 +38,12 @@ def test_routed_inverters_are_clean_and_a_small_pad_is_not(tmp_path):
                          "( 5000 * )\n  NEW metal2 30 ( 5500 5500 ) ( 5510 * ) ;\nEND SPECIALNETS")
     assert pad != routed
     counts, boxes = {}, {}
-    # Checked in windows only: one around the pad finds it, one beside it does not.
+    # Checked in windows only: one around the pad finds it, one beside it does not, and it is
+    # listed when another window is checked after its own (magic lists what is under the box).
     for name, text, windows in (("clean", routed, None), ("pad", pad, None),
                                 ("window", pad, [(54, 54, 56, 56)]),
-                                ("beside", pad, [(40, 40, 50, 50)])):
+                                ("beside", pad, [(40, 40, 50, 50)]),
+                                ("two", pad, [(54, 54, 56, 56), (40, 40, 50, 50)])):
         (tmp_path / f"{name}.def").write_text(text)
         (tmp_path / f"{name}.tcl").write_text(drc.script_text(
             find_library().folder, ["cells.lef"], f"{name}.def", "top", windows))
@@ -56,5 +58,6 @@ def test_routed_inverters_are_clean_and_a_small_pad_is_not(tmp_path):
     assert boxes["clean"] == [] and len(boxes["pad"]) == 1
     # (A window's check names the piece's width as well as its area.)
     assert set(counts["pad"][1]) <= set(counts["window"][1]) and counts["beside"] == (0, {})
+    assert boxes["two"] == boxes["window"] != []
     x0, y0, x1, y1 = boxes["pad"][0]
     assert x0 <= 55.1 and x1 >= 55 and y0 <= 55.15 and y1 >= 54.85, boxes

@@ -29,21 +29,24 @@ def script_text(tech_folder, lefs, def_name, design, windows=None):
              "scalegrid 1 2", "drc euclidean on", "drc off"]
     lines += [f"lef read {lef}" for lef in lefs]
     lines += [f"def read {def_name}", f"load {design}", "select top cell", "expand", "drc on"]
-    if windows is None:
-        lines.append("drc check")
-    for x0, y0, x1, y1 in windows or ():
-        lines += [f"box {x0:.2f}um {y0:.2f}um {x1:.2f}um {y1:.2f}um", "drc check"]
-    # The total is the errors listed: after a check of windows only, magic's own count
-    # ("drc list count total") counted one where none was listed.
+    # The whole cell: the box "select top cell" left.
+    boxes = [[]] if windows is None else \
+        [[f"box {x0:.2f}um {y0:.2f}um {x1:.2f}um {y1:.2f}um"] for x0, y0, x1, y1 in windows]
+    for box in boxes:
+        lines += box + ["drc check"]
+    # magic lists the errors under the box: each window is listed in turn (an error on the
+    # edge of two, once for each). The total is the errors listed: after a check of windows
+    # only, magic's own count ("drc list count total") counted one where none was listed.
     lines += ["drc catchup",
               "set total 0",
-              'puts stdout "*** drc scale: [cif scale out]"',
-              "foreach {why boxes} [drc listall why] {",
-              '    puts stdout "*** drc rule: [llength $boxes] $why"',
-              '    foreach box $boxes {puts stdout "*** drc box: $box $why"}',
-              "    incr total [llength $boxes]",
-              "}",
-              'puts stdout "*** drc total: $total"',
+              'puts stdout "*** drc scale: [cif scale out]"']
+    for box in boxes:
+        lines += box + ["foreach {why boxes} [drc listall why] {",
+                        '    puts stdout "*** drc rule: [llength $boxes] $why"',
+                        '    foreach box $boxes {puts stdout "*** drc box: $box $why"}',
+                        "    incr total [llength $boxes]",
+                        "}"]
+    lines += ['puts stdout "*** drc total: $total"',
               "quit -noprompt"]
     return "\n".join(lines) + "\n"
 

@@ -157,12 +157,35 @@ def _y_step(text):
     return int(re.search(r"TRACKS\s+Y\s+-?\d+\s+DO\s+\d+\s+STEP\s+(\d+)", text).group(1))
 
 
-def strip_def(text, strips, index, wiring=None):
+def _pin_y(entry):
+    # The y (DBU) of a PINS entry's placement.
+    return int(re.search(r"\+\s+(?:PLACED|FIXED)\s+\(\s*-?\d+\s+(-?\d+)", entry).group(1))
+
+
+def _inner(text, strips):
+    # The nets between strips with every connection on a row cell or a top-level pin below the
+    # top row: they can be routed on a die of the rows and what is below them.
+    sections = deffile.split_sections(text)
+    cells = _row_cells(sections.get("COMPONENTS"))
+    top = strips.bands[-1][1]
+    low = {name for name, entry in deffile.entry_texts(sections.get("PINS")).items()
+           if _pin_y(entry) < top}
+    found = []
+    for name, rest in deffile.entries(sections.get("NETS")):
+        if name in strips.between and all(
+                instance in cells or (instance == "PIN" and pin in low)
+                for instance, pin in deffile.connections(rest)):
+            found.append(name)
+    return found
+
+
+def strip_def(text, strips, index, wiring=None, *, pins=False):
     """Return the DEF of strip ``index`` of the placed DEF ``text``: its die (the die's width,
     the strip's band and :data:`MARGIN_TRACKS` tracks more on either side), rows, tracks,
     cells and own nets, the power grid clipped to the band, and ``wiring`` (``{net: routing
     text}`` of nets routed before) as fixed nets clipped to the band's tracks, with their
-    connections in the strip.
+    connections in the strip. With ``pins``, the band and the die reach down to the bottom of
+    the die, with the top-level pins there.
 
     The margins keep the cells' rails and pins, which reach a little past their rows, inside
     the die: with a die cut at the rows qrouter 1.4.71 reads past its grid and crashes now and
@@ -170,6 +193,9 @@ def strip_def(text, strips, index, wiring=None):
     band = strips.bands[index]
     step = _y_step(text)
     die = (band[0] - MARGIN_TRACKS * step, band[1] + MARGIN_TRACKS * step)
+    if pins:
+        die = (deffile.die_area(text)[1], die[1])
+        band = (die[0], band[1])
     sections = deffile.split_sections(text)
     head = text[:text.index(sections.get("VIAS") or sections["COMPONENTS"])]
     head = re.sub(r"DIEAREA\s+\(\s*(-?\d+)\s+-?\d+\s*\)\s*\(\s*(-?\d+)\s+-?\d+\s*\)",
@@ -214,9 +240,12 @@ def strip_def(text, strips, index, wiring=None):
                for name, rest in deffile.entries(sections.get("SPECIALNETS"))
                if name in _SUPPLIES]
     special = [entry for entry in special if entry]
+    kept = [entry for name, entry in deffile.entry_texts(sections.get("PINS")).items()
+            if pins and die[0] <= _pin_y(entry) <= die[1]]
     return (head + (sections.get("VIAS", "") + "\n\n") +
             f"COMPONENTS {len(components)} ;\n" + "\n".join(components) +
-            "\nEND COMPONENTS\n\nPINS 0 ;\nEND PINS\n\n" +
+            f"\nEND COMPONENTS\n\nPINS {len(kept)} ;\n" + "".join(pin + "\n" for pin in kept) +
+            "END PINS\n\n" +
             f"NETS {len(nets)} ;\n" + "\n".join(nets) + "\nEND NETS\n\n" +
             f"SPECIALNETS {len(special)} ;\n" + "".join(special) + "END SPECIALNETS\n\n"
             "END DESIGN\n")
@@ -418,47 +447,81 @@ def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=pri
                        tuple(sorted(whole.detached)), (f"die: {whole.counts}",), router.times)
 
     strips = plan(text, count)
-    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips, on the whole die")
-    between = router("between", text, strips.between)
-    progress(f"[pnr]   failed after each pass {between.counts} "
-             f"({router.times['between']:.0f} s)")
-    wiring = {name: between.nets[name] for name in strips.between}
     units = deffile.units(text)
     width = deffile.die_area(text)[2] / units
-
     step = _y_step(text)
     margin = MARGIN_TRACKS * step
+
+    def obstructed(low, top, high):
+        # The margins of a strip's die (below ``low`` when given, above ``top``): no wires.
+        spans = ([(low - margin, low)] if low is not None else []) + [(top, high + margin)]
+        return [(0, y0 / units, width, y1 / units, layer.name) for layer in lef.layers
+                for y0, y1 in spans]
+
+    # The nets between strips, in two runs: those that stay over the rows (and the pins below
+    # them) on a die of just that, then the rest (to the macros) on the whole die, reading the
+    # first run's routes and free to tear them up. qrouter's time per net grows with its die.
+    inner = _inner(text, strips)
+    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips: {len(inner):,} "
+             f"over the rows, on a die of the rows, then {len(strips.between) - len(inner):,} "
+             f"on the whole die")
+    routing = Routing(count, text, {}, (), (), (), router.times)
+    if inner:
+        top = strips.bands[-1][1]
+        # Every net over the rows is in that DEF, the strips' too (unrouted): qrouter keeps
+        # wires off the pins of the nets it knows, so the strips can still reach theirs.
+        rows = Strips(((strips.bands[0][0], top),),
+                      (tuple(inner) + sum(strips.local, ()),), ())
+        first = router("rows", strip_def(text, rows, 0, pins=True), inner,
+                       obstructed(None, top, top))
+        progress(f"[pnr]   rows: failed after each pass {first.counts} "
+                 f"({router.times['rows']:.0f} s)")
+        routing = Routing(
+            count, splice(text, {name: first.nets[name] for name in inner},
+                          {name: first.stubs[name] for name in inner if name in first.stubs}),
+            {name: first.rc[name] for name in inner if name in first.rc},
+            tuple(sorted(first.failed & set(inner))),
+            tuple(sorted(first.detached & set(inner))), (f"rows: {first.counts}",),
+            router.times)
+    rest = (set(strips.between) - set(inner)) | set(routing.failed) | set(routing.detached)
+    if rest:
+        routing, _, counts = _reroute(router, "between", routing, rest)
+        progress(f"[pnr]   between: failed after each pass {counts} "
+                 f"({router.times['between']:.0f} s)")
+    entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
+    wiring = {name: entries[name] for name in strips.between}
 
     def strip(index):
         low, high = strips.bands[index]
         # No wires in the die's margins; the strip's top track stays free too, so the next
         # strip's wires never meet its own (the top strip ends at the last row's edge).
         top = high if index == count - 1 else high - step
-        free = [(0, y0 / units, width, y1 / units, layer.name) for layer in lef.layers
-                for y0, y1 in ((low - margin, low), (top, high + margin))]
         # The first phase's nets are fixed nets in the strip: a rip-up pass may tear one up
         # (it is then missing from the strip's grid, and the splice's check finds what took
         # its place).
         return router(f"strip{index}", strip_def(text, strips, index, wiring),
-                      strips.local[index], free, passes=STRIP_PASSES)
+                      strips.local[index], obstructed(low, top, high), passes=STRIP_PASSES)
 
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        runs = [between] + list(pool.map(strip, range(count)))
+        runs = list(pool.map(strip, range(count)))
     router.times["strips"] = time.monotonic() - start
-    chosen = dict.fromkeys(strips.between, 0)
+    chosen = {}
     for index, nets in enumerate(strips.local):
-        chosen.update(dict.fromkeys(nets, index + 1))
+        chosen.update(dict.fromkeys(nets, runs[index]))
         progress(f"[pnr]   strip {index}: {len(nets):,} nets, failed after each pass "
-                 f"{runs[index + 1].counts} ({router.times[f'strip{index}']:.0f} s)")
-    spliced = splice(between.text, {name: runs[k].nets[name] for name, k in chosen.items()},
-                     {name: runs[k].stubs[name] for name, k in chosen.items()
-                      if name in runs[k].stubs})
+                 f"{runs[index].counts} ({router.times[f'strip{index}']:.0f} s)")
     routing = Routing(
-        count, spliced, {name: runs[k].rc[name] for name, k in chosen.items()
-                         if name in runs[k].rc},
-        tuple(sorted(name for name, k in chosen.items() if name in runs[k].failed)),
-        tuple(sorted(name for name, k in chosen.items() if name in runs[k].detached)),
-        tuple(f"{phase}: {run.counts}" for phase, run in
-              zip(["between"] + [f"strip {k}" for k in range(count)], runs)), router.times)
+        count, splice(routing.text, {name: run.nets[name] for name, run in chosen.items()},
+                      {**_stubs(routing.text),
+                       **{name: run.stubs[name] for name, run in chosen.items()
+                          if name in run.stubs}}),
+        {**routing.rc, **{name: run.rc[name] for name, run in chosen.items()
+                          if name in run.rc}},
+        tuple(sorted(set(routing.failed) |
+                     {name for name, run in chosen.items() if name in run.failed})),
+        tuple(sorted(set(routing.detached) |
+                     {name for name, run in chosen.items() if name in run.detached})),
+        routing.counts + tuple(f"strip {k}: {run.counts}" for k, run in enumerate(runs)),
+        router.times)
     return _repaired(router, routing, lef, progress, "repair", "spliced")[0]
