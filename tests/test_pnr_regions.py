@@ -122,15 +122,16 @@ def test_routed_in_strips_by_real_qrouters(tmp_path, count):
     if count == 1:
         assert list(routing.times) == ["die"]
         return
-    # Each phase routed its own nets. The nets between the strips first: a and n3 (over the
-    # rows, and from a pin below them) on a die of the rows and the pins below, then y (to a
-    # pin above the rows) on the whole die. The lower strip had a and n3 as fixed nets, and
-    # n1 to route; the result takes n1 from it and n3 from the first phase.
+    # Each phase routed its own nets. The nets between the strips first: y (to a pin above
+    # the rows) on the whole die, then a and n3 (over the rows, and from a pin below them) on
+    # a die of the rows and the pins below, with y fixed there. The lower strip had a and n3
+    # as fixed nets, and n1 to route; the result takes n1 from it and n3 from the rows.
     assert set(routing.times) == {"rows", "between", "strips", "strip0", "strip1"}
     rows = (tmp_path / "route_rows" / "in.def").read_text()
     assert "DIEAREA ( 0 0 ) ( 4000 4700 )" in rows and "PINS 1 ;\n- a + NET a" in rows
     assert sorted(name for name, _ in deffile.entries(deffile.split_sections(rows)["NETS"])) \
-        == ["a", "n1", "n2", "n3"]  # n1 and n2 not routed there, but their pins kept clear
+        == ["a", "n1", "n2", "n3", "y"]  # n1 and n2 not routed there, their pins kept clear
+    assert "+ FIXED" in dict(deffile.entries(deffile.split_sections(rows)["NETS"]))["y"]
     assert "foreach net {{a} {n3}}" in (tmp_path / "route_rows" / "route.tcl").read_text()
     assert "foreach net {{y}}" in (tmp_path / "route_between" / "route.tcl").read_text()
     fixed = {name for name, rest in deffile.entries(deffile.split_sections(

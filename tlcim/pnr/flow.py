@@ -89,7 +89,7 @@ TIMEOUTS = {"place": 3600, "power": 600, "route": 7200, "timing": 1200, "lvs": 1
 def _drc(steps, inputs, routing, windows=None, name="drc"):
     # Write the routed DEF and check it with magic, JOBS at a time side by side: the die in
     # slices, or ``windows`` (um), shared out. Return the errors ``[(rule, box in um)]``; an
-    # error on the edge of two windows, found by both, counts once per place found.
+    # error on the edge of two windows, listed by both, counts once.
     text = deffile.close_sections(routing.text)
     (steps.work / FILES["def"]).write_text(text)
     if windows is None:

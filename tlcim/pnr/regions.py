@@ -6,8 +6,11 @@ qrouter copies the whole die's routing grid before it routes each net
 on ``small`` its first stage alone is about 19 minutes of one core. Here the core's rows are cut
 into horizontal strips (:func:`plan`) and the routing runs in three phases (:func:`route`):
 
-1. **between**: the nets that leave a strip (to another strip, a macro or an I/O pin) on the
-   whole die, the other nets not yet routed;
+1. **between**: the nets that leave a strip (to another strip, a macro or an I/O pin), the
+   other nets not yet routed. First those that stay over the rows (every connection on a
+   row's cell or an I/O pin below the top row) on a die of the rows and the pins below them
+   (:func:`strip_def` with ``pins``), then the rest on the whole die by a qrouter that reads
+   those routes and may tear them up;
 2. **strips**: each strip's own nets by a qrouter of its own, on a DEF whose die, rows, tracks,
    cells and power grid are the strip's alone (:func:`strip_def`), two at a time, with at most
    :data:`STRIP_PASSES` rip-up passes. The first phase's nets that cross the strip are fixed
@@ -223,14 +226,17 @@ def strip_def(text, strips, index, wiring=None, *, pins=False):
                   band[0] <= cells.get(line.split()[1], band[1]) < band[1]]
     nets = [f"- {name}{rest[:rest.rindex(';') + 1]}"
             for name, rest in deffile.entries(sections["NETS"]) if name in local]
+    kept = {name: entry for name, entry in deffile.entry_texts(sections.get("PINS")).items()
+            if pins and die[0] <= _pin_y(entry) <= die[1]}
     if wiring:
         inside = {line.split()[1] for line in components}
-        pins = {name: [(i, p) for i, p in deffile.connections(rest) if i in inside]
+        ends = {name: [(i, p) for i, p in deffile.connections(rest)
+                       if i in inside or (i == "PIN" and p in kept)]
                 for name, rest in deffile.entries(sections["NETS"]) if name in wiring}
         # A net routed before: its connections in the strip, its wiring clipped to the strip's
         # tracks.
         nets += [entry.rstrip() for entry in (
-            _entry(name, "".join(f" ( {instance} {pin} )" for instance, pin in pins[name]),
+            _entry(name, "".join(f" ( {instance} {pin} )" for instance, pin in ends[name]),
                    (f"{layer} {piece}" for layer, _, points, vias in deffile.routes(body)
                     for piece in _clipped(points, vias, low, high)))
             for name, body in wiring.items()) if entry]
@@ -240,11 +246,10 @@ def strip_def(text, strips, index, wiring=None, *, pins=False):
                for name, rest in deffile.entries(sections.get("SPECIALNETS"))
                if name in _SUPPLIES]
     special = [entry for entry in special if entry]
-    kept = [entry for name, entry in deffile.entry_texts(sections.get("PINS")).items()
-            if pins and die[0] <= _pin_y(entry) <= die[1]]
     return (head + (sections.get("VIAS", "") + "\n\n") +
             f"COMPONENTS {len(components)} ;\n" + "\n".join(components) +
-            f"\nEND COMPONENTS\n\nPINS {len(kept)} ;\n" + "".join(pin + "\n" for pin in kept) +
+            f"\nEND COMPONENTS\n\nPINS {len(kept)} ;\n" +
+            "".join(pin + "\n" for pin in kept.values()) +
             "END PINS\n\n" +
             f"NETS {len(nets)} ;\n" + "\n".join(nets) + "\nEND NETS\n\n" +
             f"SPECIALNETS {len(special)} ;\n" + "".join(special) + "END SPECIALNETS\n\n"
@@ -458,36 +463,45 @@ def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=pri
         return [(0, y0 / units, width, y1 / units, layer.name) for layer in lef.layers
                 for y0, y1 in spans]
 
-    # The nets between strips, in two runs: those that stay over the rows (and the pins below
-    # them) on a die of just that, then the rest (to the macros) on the whole die, reading the
-    # first run's routes and free to tear them up. qrouter's time per net grows with its die.
+    # The nets between strips, in two runs: those that reach beyond the rows (to the macros)
+    # on the whole die, then those that stay over the rows (and the pins below them) on a die
+    # of just that, with the first run's wires as fixed nets; qrouter's time per net grows
+    # with its die. (The other way round, the first run's routes left a hundred of the
+    # second's nets to search the whole die.)
     inner = _inner(text, strips)
-    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips: {len(inner):,} "
-             f"over the rows, on a die of the rows, then {len(strips.between) - len(inner):,} "
-             f"on the whole die")
+    outer = [name for name in strips.between if name not in set(inner)]
+    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips: {len(outer):,} "
+             f"on the whole die, then {len(inner):,} over the rows, on a die of the rows")
     routing = Routing(count, text, {}, (), (), (), router.times)
+    if outer:
+        first = router("between", text, outer)
+        progress(f"[pnr]   between: failed after each pass {first.counts} "
+                 f"({router.times['between']:.0f} s)")
+        routing = Routing(count, first.text, {name: first.rc[name] for name in outer
+                                              if name in first.rc},
+                          tuple(sorted(first.failed & set(outer))),
+                          tuple(sorted(first.detached & set(outer))),
+                          (f"between: {first.counts}",), router.times)
     if inner:
         top = strips.bands[-1][1]
         # Every net over the rows is in that DEF, the strips' too (unrouted): qrouter keeps
         # wires off the pins of the nets it knows, so the strips can still reach theirs.
         rows = Strips(((strips.bands[0][0], top),),
                       (tuple(inner) + sum(strips.local, ()),), ())
-        first = router("rows", strip_def(text, rows, 0, pins=True), inner,
-                       obstructed(None, top, top))
-        progress(f"[pnr]   rows: failed after each pass {first.counts} "
+        entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
+        second = router("rows", strip_def(text, rows, 0, {name: entries[name] for name in outer},
+                                          pins=True),
+                        inner, obstructed(None, top, top))
+        progress(f"[pnr]   rows: failed after each pass {second.counts} "
                  f"({router.times['rows']:.0f} s)")
         routing = Routing(
-            count, splice(text, {name: first.nets[name] for name in inner},
-                          {name: first.stubs[name] for name in inner if name in first.stubs}),
-            {name: first.rc[name] for name in inner if name in first.rc},
-            tuple(sorted(first.failed & set(inner))),
-            tuple(sorted(first.detached & set(inner))), (f"rows: {first.counts}",),
-            router.times)
-    rest = (set(strips.between) - set(inner)) | set(routing.failed) | set(routing.detached)
-    if rest:
-        routing, _, counts = _reroute(router, "between", routing, rest)
-        progress(f"[pnr]   between: failed after each pass {counts} "
-                 f"({router.times['between']:.0f} s)")
+            count, splice(routing.text, {name: second.nets[name] for name in inner},
+                          {**_stubs(routing.text), **{name: second.stubs[name] for name in inner
+                                                      if name in second.stubs}}),
+            {**routing.rc, **{name: second.rc[name] for name in inner if name in second.rc}},
+            tuple(sorted(set(routing.failed) | (second.failed & set(inner)))),
+            tuple(sorted(set(routing.detached) | (second.detached & set(inner)))),
+            routing.counts + (f"rows: {second.counts}",), router.times)
     entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
     wiring = {name: entries[name] for name in strips.between}
 
