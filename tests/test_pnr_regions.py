@@ -122,23 +122,14 @@ def test_routed_in_strips_by_real_qrouters(tmp_path, count):
     if count == 1:
         assert list(routing.times) == ["die"]
         return
-    # Each phase routed its own nets. The nets between the strips first: y (to a pin above
-    # the rows) on the whole die, then a and n3 (over the rows, and from a pin below them) on
-    # a die of the rows and the pins below, with y fixed there. The lower strip had a and n3
-    # as fixed nets, and n1 to route; the result takes n1 from it and n3 from the rows.
-    assert set(routing.times) == {"rows", "between", "strips", "strip0", "strip1"}
-    rows = (tmp_path / "route_rows" / "in.def").read_text()
-    assert "DIEAREA ( 0 0 ) ( 4000 4700 )" in rows and "PINS 1 ;\n- a + NET a" in rows
-    assert sorted(name for name, _ in deffile.entries(deffile.split_sections(rows)["NETS"])) \
-        == ["a", "n1", "n2", "n3", "y"]  # n1 and n2 not routed there, their pins kept clear
-    assert "+ FIXED" in dict(deffile.entries(deffile.split_sections(rows)["NETS"]))["y"]
-    assert "foreach net {{a} {n3}}" in (tmp_path / "route_rows" / "route.tcl").read_text()
-    assert "foreach net {{y}}" in (tmp_path / "route_between" / "route.tcl").read_text()
+    # Each phase routed its own nets: the lower strip had a and n3 as fixed nets, and n1 to
+    # route; the result takes n1 from it and n3 from the first phase.
+    assert set(routing.times) == {"between", "strips", "strip0", "strip1"}
     fixed = {name for name, rest in deffile.entries(deffile.split_sections(
         (tmp_path / "route_strip0" / "in.def").read_text())["NETS"]) if "+ FIXED" in rest}
     assert fixed == {"a", "n3"}
     final = deffile.read_routed(routing.text).nets
-    for phase, net in (("strip0", "n1"), ("rows", "n3"), ("between", "y")):
+    for phase, net in (("strip0", "n1"), ("between", "n3")):
         routed = deffile.read_routed((tmp_path / f"route_{phase}" / "routed.def").read_text())
         assert final[net].length == routed.nets[net].length > 0
     assert "obstruction" in (tmp_path / "route_strip0" / "route.tcl").read_text()
@@ -178,6 +169,37 @@ def test_a_net_the_splice_leaves_open_is_rerouted_on_the_whole_die(tmp_path, mon
     assert (routing.failed, shapes.opens, shapes.shorts) == ((), (), ())
     repaired = deffile.read_routed((tmp_path / "route_repair" / "routed.def").read_text())
     assert deffile.read_routed(routing.text).nets["n1"].length == repaired.nets["n1"].length
+
+
+def test_a_large_repair_is_shared_by_two_qrouters(tmp_path, monkeypatch):
+    # Two nets the splice's check reports open, one on either half of the die (n1 left of
+    # x = 20 um, y right of it), and a repair this large is shared: each half by its own
+    # qrouter, at once; each net taken from the run that routed it.
+    need_tools()
+    real = connectivity.extract
+    seen = []
+
+    def two_open(text, lef, **kwargs):
+        found = real(text, lef, **kwargs)
+        seen.append(found)
+        return connectivity.Connectivity(("n1", "y"), found.shorts, found.shapes) \
+            if len(seen) == 1 else found
+
+    monkeypatch.setattr(regions.connectivity, "extract", two_open)
+    monkeypatch.setattr(regions, "SPLIT_REPAIR", 2)
+    lines = []
+    routing, shapes = _route(tmp_path, 2, lines.append)
+    assert {"repaira", "repairb"} <= set(routing.times), lines
+    assert (routing.failed, shapes.opens, shapes.shorts) == ((), (), ())
+    assert "foreach net {{n1}}" in (tmp_path / "route_repaira" / "route.tcl").read_text()
+    assert "foreach net {{y}}" in (tmp_path / "route_repairb" / "route.tcl").read_text()
+    final = deffile.read_routed(routing.text).nets
+    for run, net in (("repaira", "n1"), ("repairb", "y")):
+        routed = deffile.read_routed((tmp_path / f"route_{run}" / "routed.def").read_text())
+        assert final[net].length == routed.nets[net].length > 0
+        assert routing.rc[net] == next(line for line in (tmp_path / f"route_{run}" /
+                                                         "routed.rc").read_text().splitlines()
+                                       if line.startswith(f"{net} "))
 
 
 def test_a_net_a_reroute_leaves_open_is_repaired(tmp_path, monkeypatch):

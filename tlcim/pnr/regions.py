@@ -6,11 +6,8 @@ qrouter copies the whole die's routing grid before it routes each net
 on ``small`` its first stage alone is about 19 minutes of one core. Here the core's rows are cut
 into horizontal strips (:func:`plan`) and the routing runs in three phases (:func:`route`):
 
-1. **between**: the nets that leave a strip (to another strip, a macro or an I/O pin), the
-   other nets not yet routed. First those that stay over the rows (every connection on a
-   row's cell or an I/O pin below the top row) on a die of the rows and the pins below them
-   (:func:`strip_def` with ``pins``), then the rest on the whole die by a qrouter that reads
-   those routes and may tear them up;
+1. **between**: the nets that leave a strip (to another strip, a macro or an I/O pin) on the
+   whole die, the other nets not yet routed;
 2. **strips**: each strip's own nets by a qrouter of its own, on a DEF whose die, rows, tracks,
    cells and power grid are the strip's alone (:func:`strip_def`), two at a time, with at most
    :data:`STRIP_PASSES` rip-up passes. The first phase's nets that cross the strip are fixed
@@ -21,7 +18,9 @@ into horizontal strips (:func:`plan`) and the routing runs in three phases (:fun
    layout's shapes checked (:mod:`tlcim.pnr.connectivity`), and every net that is unrouted,
    detached, open or in a short routed again on the whole die by a qrouter that reads all the
    other routes and may tear any of them up (:func:`reroute`; those it tears up are routed
-   again and taken from it too).
+   again and taken from it too). A repair of :data:`SPLIT_REPAIR` nets or more is shared by
+   two qrouters at once, each on the nets of one half of the die, the other half's unrouted;
+   where their routes meet, the next check finds it and the next repair routes it again.
 
 The parasitics come from the runs that routed each net (``write_delays``): a net's RC tree is
 the one qrouter wrote with the net's final route. :func:`reroute` also serves the flow's DRC
@@ -38,9 +37,9 @@ import time
 from . import connectivity, deffile
 from . import route as qrouter
 
-__all__ = ["NETS_PER_STRIP", "STRIP_PASSES", "REPAIRS", "MARGIN_TRACKS", "Strips", "Routing",
-           "strip_count", "plan", "strip_def", "splice", "nets_near", "net_boxes", "reroute",
-           "route"]
+__all__ = ["NETS_PER_STRIP", "STRIP_PASSES", "REPAIRS", "SPLIT_REPAIR", "MARGIN_TRACKS",
+           "Strips", "Routing", "strip_count", "plan", "strip_def", "splice", "nets_near",
+           "net_boxes", "reroute", "route"]
 
 #: Nets per strip at most: ``small`` (23,594 nets) routes in 4 strips, the reduced test
 #: configuration (8,198) in 2; a design of at most 6,000 nets in one (qrouter alone).
@@ -53,6 +52,9 @@ STRIP_PASSES = 3
 #: Repairs after the splice at most: a repair's routes are checked again (the repair's qrouter
 #: does not see the other nets' stubs to off-grid pins) and what is wrong repaired once more.
 REPAIRS = 2
+
+#: Nets to repair at least for two qrouters to share the first repair (halves of the die).
+SPLIT_REPAIR = 100
 
 #: Tracks added to a strip's die below and above its rows (:func:`strip_def`).
 MARGIN_TRACKS = 2
@@ -160,35 +162,12 @@ def _y_step(text):
     return int(re.search(r"TRACKS\s+Y\s+-?\d+\s+DO\s+\d+\s+STEP\s+(\d+)", text).group(1))
 
 
-def _pin_y(entry):
-    # The y (DBU) of a PINS entry's placement.
-    return int(re.search(r"\+\s+(?:PLACED|FIXED)\s+\(\s*-?\d+\s+(-?\d+)", entry).group(1))
-
-
-def _inner(text, strips):
-    # The nets between strips with every connection on a row cell or a top-level pin below the
-    # top row: they can be routed on a die of the rows and what is below them.
-    sections = deffile.split_sections(text)
-    cells = _row_cells(sections.get("COMPONENTS"))
-    top = strips.bands[-1][1]
-    low = {name for name, entry in deffile.entry_texts(sections.get("PINS")).items()
-           if _pin_y(entry) < top}
-    found = []
-    for name, rest in deffile.entries(sections.get("NETS")):
-        if name in strips.between and all(
-                instance in cells or (instance == "PIN" and pin in low)
-                for instance, pin in deffile.connections(rest)):
-            found.append(name)
-    return found
-
-
-def strip_def(text, strips, index, wiring=None, *, pins=False):
+def strip_def(text, strips, index, wiring=None):
     """Return the DEF of strip ``index`` of the placed DEF ``text``: its die (the die's width,
     the strip's band and :data:`MARGIN_TRACKS` tracks more on either side), rows, tracks,
     cells and own nets, the power grid clipped to the band, and ``wiring`` (``{net: routing
     text}`` of nets routed before) as fixed nets clipped to the band's tracks, with their
-    connections in the strip. With ``pins``, the band and the die reach down to the bottom of
-    the die, with the top-level pins there.
+    connections in the strip.
 
     The margins keep the cells' rails and pins, which reach a little past their rows, inside
     the die: with a die cut at the rows qrouter 1.4.71 reads past its grid and crashes now and
@@ -196,9 +175,6 @@ def strip_def(text, strips, index, wiring=None, *, pins=False):
     band = strips.bands[index]
     step = _y_step(text)
     die = (band[0] - MARGIN_TRACKS * step, band[1] + MARGIN_TRACKS * step)
-    if pins:
-        die = (deffile.die_area(text)[1], die[1])
-        band = (die[0], band[1])
     sections = deffile.split_sections(text)
     head = text[:text.index(sections.get("VIAS") or sections["COMPONENTS"])]
     head = re.sub(r"DIEAREA\s+\(\s*(-?\d+)\s+-?\d+\s*\)\s*\(\s*(-?\d+)\s+-?\d+\s*\)",
@@ -226,17 +202,14 @@ def strip_def(text, strips, index, wiring=None, *, pins=False):
                   band[0] <= cells.get(line.split()[1], band[1]) < band[1]]
     nets = [f"- {name}{rest[:rest.rindex(';') + 1]}"
             for name, rest in deffile.entries(sections["NETS"]) if name in local]
-    kept = {name: entry for name, entry in deffile.entry_texts(sections.get("PINS")).items()
-            if pins and die[0] <= _pin_y(entry) <= die[1]}
     if wiring:
         inside = {line.split()[1] for line in components}
-        ends = {name: [(i, p) for i, p in deffile.connections(rest)
-                       if i in inside or (i == "PIN" and p in kept)]
+        pins = {name: [(i, p) for i, p in deffile.connections(rest) if i in inside]
                 for name, rest in deffile.entries(sections["NETS"]) if name in wiring}
         # A net routed before: its connections in the strip, its wiring clipped to the strip's
         # tracks.
         nets += [entry.rstrip() for entry in (
-            _entry(name, "".join(f" ( {instance} {pin} )" for instance, pin in ends[name]),
+            _entry(name, "".join(f" ( {instance} {pin} )" for instance, pin in pins[name]),
                    (f"{layer} {piece}" for layer, _, points, vias in deffile.routes(body)
                     for piece in _clipped(points, vias, low, high)))
             for name, body in wiring.items()) if entry]
@@ -248,9 +221,7 @@ def strip_def(text, strips, index, wiring=None, *, pins=False):
     special = [entry for entry in special if entry]
     return (head + (sections.get("VIAS", "") + "\n\n") +
             f"COMPONENTS {len(components)} ;\n" + "\n".join(components) +
-            f"\nEND COMPONENTS\n\nPINS {len(kept)} ;\n" +
-            "".join(pin + "\n" for pin in kept.values()) +
-            "END PINS\n\n" +
+            "\nEND COMPONENTS\n\nPINS 0 ;\nEND PINS\n\n" +
             f"NETS {len(nets)} ;\n" + "\n".join(nets) + "\nEND NETS\n\n" +
             f"SPECIALNETS {len(special)} ;\n" + "".join(special) + "END SPECIALNETS\n\n"
             "END DESIGN\n")
@@ -328,26 +299,49 @@ class _Qrouter:
         return _Run(folder, log)
 
 
-def _reroute(router, name, routing, nets):
+def _halves(text, nets):
+    # ``nets`` cut at the die's middle by the centres of their wires' extents (nets without
+    # wires go left): two sets a qrouter each can route at once, mostly apart.
+    middle = deffile.die_area(text)[2] / deffile.units(text) / 2
+    boxes = dict(zip(sorted(nets), [None] * len(nets)))
+    boxes.update(_extents(text, nets, 0))
+    left = {net for net, box in boxes.items() if box is None or box[0] + box[2] < 2 * middle}
+    return [left, set(nets) - left]
+
+
+def _reroute(router, name, routing, nets, jobs=1):
     # Route ``nets`` of ``routing`` again on the whole die by a qrouter that reads every other
     # route and may tear any of them up; take those nets and the ones it tore up from it.
+    # With ``jobs`` > 1, two qrouters at once, each on half of the nets (_halves), the other
+    # half unrouted; a net torn up by both is taken from the first. Return the routing, the
+    # nets taken and the failed nets after each pass of each run.
     bad = set(nets)
     entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
     stubs = _stubs(routing.text)
-    done = router(name, splice(routing.text, {net: _unrouted(entries[net]) for net in bad},
-                               {net: entry for net, entry in stubs.items() if net not in bad}),
-                  sorted(bad))
-    changed = (bad | done.ripped) & set(entries)
+    text = splice(routing.text, {net: _unrouted(entries[net]) for net in bad},
+                  {net: entry for net, entry in stubs.items() if net not in bad})
+    parts = [part for part in (_halves(routing.text, bad) if jobs > 1 else [bad]) if part]
+    names = [name] if len(parts) == 1 else [f"{name}{'ab'[k]}" for k in range(len(parts))]
+    with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
+        runs = list(pool.map(lambda k: router(names[k], text, sorted(parts[k])),
+                             range(len(parts))))
+    taken = {}
+    for part, run in zip(parts, runs):
+        taken.update(dict.fromkeys(((part | run.ripped) & set(entries)) - set(taken), run))
+    changed = set(taken)
     stubs = {net: entry for net, entry in stubs.items() if net not in changed}
-    stubs.update((net, entry) for net, entry in done.stubs.items() if net in changed)
+    stubs.update((net, run.stubs[net]) for net, run in taken.items() if net in run.stubs)
     return dataclasses.replace(
         routing,
-        text=splice(routing.text, {net: done.nets[net] for net in changed}, stubs),
-        rc={**routing.rc, **{net: done.rc[net] for net in changed if net in done.rc}},
-        failed=tuple(sorted((set(routing.failed) - changed) | (done.failed & changed))),
-        detached=tuple(sorted((set(routing.detached) - changed) | (done.detached & changed))),
-        counts=routing.counts + (f"{name}: {done.counts}",),
-        times={**routing.times, name: router.times[name]}), changed, done.counts
+        text=splice(routing.text, {net: run.nets[net] for net, run in taken.items()}, stubs),
+        rc={**routing.rc, **{net: run.rc[net] for net, run in taken.items() if net in run.rc}},
+        failed=tuple(sorted((set(routing.failed) - changed) |
+                            {net for net, run in taken.items() if net in run.failed})),
+        detached=tuple(sorted((set(routing.detached) - changed) |
+                              {net for net, run in taken.items() if net in run.detached})),
+        counts=routing.counts + tuple(f"{n}: {run.counts}" for n, run in zip(names, runs)),
+        times={**routing.times, **{n: router.times[n] for n in names}}), changed, \
+        " ".join(f"{run.counts}" for run in runs)
 
 
 def nets_near(text, boxes, margin, *, layers=None, lef=None):
@@ -385,6 +379,11 @@ def net_boxes(text, nets, margin):
     """Return the bounding box ``(x0, y0, x1, y1)`` (um) of each of ``nets``' wires, vias and
     stubs in the routed DEF ``text``, grown by ``margin`` (um); nets without any are left out.
     """
+    return list(_extents(text, nets, margin).values())
+
+
+def _extents(text, nets, margin):
+    # {net: its box, as net_boxes gives it}
     units = deffile.units(text)
     sections = deffile.split_sections(text)
     extent = {}
@@ -396,11 +395,11 @@ def net_boxes(text, nets, margin):
                 for x, y in points + [point for _, point in vias]:
                     x0, y0, x1, y1 = extent.get(name, (x, y, x, y))
                     extent[name] = (min(x0, x), min(y0, y), max(x1, x), max(y1, y))
-    return [(x0 / units - margin, y0 / units - margin, x1 / units + margin, y1 / units + margin)
-            for x0, y0, x1, y1 in extent.values()]
+    return {net: (x0 / units - margin, y0 / units - margin, x1 / units + margin,
+                  y1 / units + margin) for net, (x0, y0, x1, y1) in extent.items()}
 
 
-def _repaired(router, routing, lef, progress, name, what):
+def _repaired(router, routing, lef, progress, name, what, jobs=1):
     # Check the layout's shapes; route every net that is unrouted, detached, open or in a
     # short again on the whole die (_reroute), at most REPAIRS times. Return the routing and
     # the nets taken from the repairs.
@@ -417,10 +416,14 @@ def _repaired(router, routing, lef, progress, name, what):
         if not bad:
             break
         run = name if attempt == 1 else f"{name}{attempt}"
-        routing, taken, counts = _reroute(router, run, routing, bad)
+        # The first repair in two halves at once when it is large; what their routes left
+        # crossed, the next one repairs.
+        split = jobs if attempt == 1 and len(bad) >= SPLIT_REPAIR else 1
+        started = time.monotonic()
+        routing, taken, counts = _reroute(router, run, routing, bad, split)
         changed |= taken
         progress(f"[pnr]   {run}: {len(bad)} nets and {len(taken - bad)} torn up, failed "
-                 f"after each pass {counts} ({router.times[run]:.0f} s)")
+                 f"after each pass {counts} ({time.monotonic() - started:.0f} s)")
     return routing, changed
 
 
@@ -452,90 +455,47 @@ def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=pri
                        tuple(sorted(whole.detached)), (f"die: {whole.counts}",), router.times)
 
     strips = plan(text, count)
+    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips, on the whole die")
+    between = router("between", text, strips.between)
+    progress(f"[pnr]   failed after each pass {between.counts} "
+             f"({router.times['between']:.0f} s)")
+    wiring = {name: between.nets[name] for name in strips.between}
     units = deffile.units(text)
     width = deffile.die_area(text)[2] / units
+
     step = _y_step(text)
     margin = MARGIN_TRACKS * step
-
-    def obstructed(low, top, high):
-        # The margins of a strip's die (below ``low`` when given, above ``top``): no wires.
-        spans = ([(low - margin, low)] if low is not None else []) + [(top, high + margin)]
-        return [(0, y0 / units, width, y1 / units, layer.name) for layer in lef.layers
-                for y0, y1 in spans]
-
-    # The nets between strips, in two runs: those that reach beyond the rows (to the macros)
-    # on the whole die, then those that stay over the rows (and the pins below them) on a die
-    # of just that, with the first run's wires as fixed nets; qrouter's time per net grows
-    # with its die. (The other way round, the first run's routes left a hundred of the
-    # second's nets to search the whole die.)
-    inner = _inner(text, strips)
-    outer = [name for name in strips.between if name not in set(inner)]
-    progress(f"[pnr]   {len(strips.between):,} nets between {count} strips: {len(outer):,} "
-             f"on the whole die, then {len(inner):,} over the rows, on a die of the rows")
-    routing = Routing(count, text, {}, (), (), (), router.times)
-    if outer:
-        first = router("between", text, outer)
-        progress(f"[pnr]   between: failed after each pass {first.counts} "
-                 f"({router.times['between']:.0f} s)")
-        routing = Routing(count, first.text, {name: first.rc[name] for name in outer
-                                              if name in first.rc},
-                          tuple(sorted(first.failed & set(outer))),
-                          tuple(sorted(first.detached & set(outer))),
-                          (f"between: {first.counts}",), router.times)
-    if inner:
-        top = strips.bands[-1][1]
-        # Every net over the rows is in that DEF, the strips' too (unrouted): qrouter keeps
-        # wires off the pins of the nets it knows, so the strips can still reach theirs.
-        rows = Strips(((strips.bands[0][0], top),),
-                      (tuple(inner) + sum(strips.local, ()),), ())
-        entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
-        second = router("rows", strip_def(text, rows, 0, {name: entries[name] for name in outer},
-                                          pins=True),
-                        inner, obstructed(None, top, top))
-        progress(f"[pnr]   rows: failed after each pass {second.counts} "
-                 f"({router.times['rows']:.0f} s)")
-        routing = Routing(
-            count, splice(routing.text, {name: second.nets[name] for name in inner},
-                          {**_stubs(routing.text), **{name: second.stubs[name] for name in inner
-                                                      if name in second.stubs}}),
-            {**routing.rc, **{name: second.rc[name] for name in inner if name in second.rc}},
-            tuple(sorted(set(routing.failed) | (second.failed & set(inner)))),
-            tuple(sorted(set(routing.detached) | (second.detached & set(inner)))),
-            routing.counts + (f"rows: {second.counts}",), router.times)
-    entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
-    wiring = {name: entries[name] for name in strips.between}
 
     def strip(index):
         low, high = strips.bands[index]
         # No wires in the die's margins; the strip's top track stays free too, so the next
         # strip's wires never meet its own (the top strip ends at the last row's edge).
         top = high if index == count - 1 else high - step
+        free = [(0, y0 / units, width, y1 / units, layer.name) for layer in lef.layers
+                for y0, y1 in ((low - margin, low), (top, high + margin))]
         # The first phase's nets are fixed nets in the strip: a rip-up pass may tear one up
         # (it is then missing from the strip's grid, and the splice's check finds what took
         # its place).
         return router(f"strip{index}", strip_def(text, strips, index, wiring),
-                      strips.local[index], obstructed(low, top, high), passes=STRIP_PASSES)
+                      strips.local[index], free, passes=STRIP_PASSES)
 
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        runs = list(pool.map(strip, range(count)))
+        runs = [between] + list(pool.map(strip, range(count)))
     router.times["strips"] = time.monotonic() - start
-    chosen = {}
+    chosen = dict.fromkeys(strips.between, 0)
     for index, nets in enumerate(strips.local):
-        chosen.update(dict.fromkeys(nets, runs[index]))
+        chosen.update(dict.fromkeys(nets, index + 1))
         progress(f"[pnr]   strip {index}: {len(nets):,} nets, failed after each pass "
-                 f"{runs[index].counts} ({router.times[f'strip{index}']:.0f} s)")
+                 f"{runs[index + 1].counts} ({router.times[f'strip{index}']:.0f} s)")
+    spliced = splice(between.text, {name: runs[k].nets[name] for name, k in chosen.items()},
+                     {name: runs[k].stubs[name] for name, k in chosen.items()
+                      if name in runs[k].stubs})
     routing = Routing(
-        count, splice(routing.text, {name: run.nets[name] for name, run in chosen.items()},
-                      {**_stubs(routing.text),
-                       **{name: run.stubs[name] for name, run in chosen.items()
-                          if name in run.stubs}}),
-        {**routing.rc, **{name: run.rc[name] for name, run in chosen.items()
-                          if name in run.rc}},
-        tuple(sorted(set(routing.failed) |
-                     {name for name, run in chosen.items() if name in run.failed})),
-        tuple(sorted(set(routing.detached) |
-                     {name for name, run in chosen.items() if name in run.detached})),
-        routing.counts + tuple(f"strip {k}: {run.counts}" for k, run in enumerate(runs)),
-        router.times)
-    return _repaired(router, routing, lef, progress, "repair", "spliced")[0]
+        count, spliced, {name: runs[k].rc[name] for name, k in chosen.items()
+                         if name in runs[k].rc},
+        tuple(sorted(name for name, k in chosen.items() if name in runs[k].failed)),
+        tuple(sorted(name for name, k in chosen.items() if name in runs[k].detached)),
+        tuple(f"{phase}: {run.counts}" for phase, run in
+              zip(["between"] + [f"strip {k}" for k in range(count)], runs)), router.times)
+    return _repaired(router, routing, lef, progress, "repair", "spliced", jobs)[0]
