@@ -148,20 +148,27 @@ def test_routed_in_strips_by_real_qrouters(tmp_path, count):
         (tmp_path / "route_again" / "in.def").read_text())["NETS"]))["n1"]
 
 
-def test_a_net_the_splice_leaves_open_is_rerouted_on_the_whole_die(tmp_path, monkeypatch):
-    # The first look at the spliced layout reports n1 open (as a net cut at a seam would be):
-    # it is routed again by a qrouter that reads every other route, and taken from there.
-    need_tools()
+def _open_once(monkeypatch, nets):
+    # The next look at the layout's shapes (the first after the patch) reports ``nets`` open,
+    # as a net cut at a seam would be; return the list of what each look really found.
     real = connectivity.extract
     seen = []
 
     def first_open(text, lef, **kwargs):
         found = real(text, lef, **kwargs)
         seen.append(found)
-        return connectivity.Connectivity(("n1",), found.shorts, found.shapes) \
+        return connectivity.Connectivity(tuple(nets), found.shorts, found.shapes) \
             if len(seen) == 1 else found
 
     monkeypatch.setattr(regions.connectivity, "extract", first_open)
+    return seen
+
+
+def test_a_net_the_splice_leaves_open_is_rerouted_on_the_whole_die(tmp_path, monkeypatch):
+    # The first look at the spliced layout reports n1 open (as a net cut at a seam would be):
+    # it is routed again by a qrouter that reads every other route, and taken from there.
+    need_tools()
+    _open_once(monkeypatch, ["n1"])
     lines = []
     routing, shapes = _route(tmp_path, 2, lines.append)
     assert "repair" in routing.times and routing.counts[-1].startswith("repair:")
@@ -176,16 +183,7 @@ def test_a_large_repair_is_shared_by_two_qrouters(tmp_path, monkeypatch):
     # x = 20 um, y right of it), and a repair this large is shared: each half by its own
     # qrouter, at once; each net taken from the run that routed it.
     need_tools()
-    real = connectivity.extract
-    seen = []
-
-    def two_open(text, lef, **kwargs):
-        found = real(text, lef, **kwargs)
-        seen.append(found)
-        return connectivity.Connectivity(("n1", "y"), found.shorts, found.shapes) \
-            if len(seen) == 1 else found
-
-    monkeypatch.setattr(regions.connectivity, "extract", two_open)
+    _open_once(monkeypatch, ["n1", "y"])
     monkeypatch.setattr(regions, "SPLIT_REPAIR", 2)
     lines = []
     routing, shapes = _route(tmp_path, 2, lines.append)
@@ -208,16 +206,7 @@ def test_a_net_a_reroute_leaves_open_is_repaired(tmp_path, monkeypatch):
     need_tools()
     lines = []
     routing, _ = _route(tmp_path, 1, lines.append)
-    real = connectivity.extract
-    seen = []
-
-    def first_open(text, lef, **kwargs):
-        found = real(text, lef, **kwargs)
-        seen.append(found)
-        return connectivity.Connectivity(("n1",), found.shorts, found.shapes) \
-            if len(seen) == 1 else found
-
-    monkeypatch.setattr(regions.connectivity, "extract", first_open)
+    seen = _open_once(monkeypatch, ["n1"])
     again, changed = regions.reroute(tools.Steps(tmp_path, lines.append), routing, ["n2"],
                                      ["cells.lef"], read_lef(tmp_path / "cells.lef"),
                                      name="again", progress=lines.append)
