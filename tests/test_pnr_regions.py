@@ -80,9 +80,12 @@ def test_the_nets_near_a_box(tmp_path):
                              lef=lef) == ["n3"]
     assert regions.nets_near(routed, [(20.3, 27.0, 20.5, 27.2)], 2.0, layers={"via"},
                              lef=lef) == []
-    # Where the nets are (the DRC step checks these again after rerouting them).
-    assert regions.net_boxes(routed, {"n3", "n1"}, 0.5) == [
-        pytest.approx((14.5, 19.5, 20.9, 30.5)), pytest.approx((10.5, 9.5, 12.0, 10.5))]
+    # Where the nets' wires, vias and stubs are, each piece on its own (the DRC step checks
+    # these again after rerouting them): n1's stub and its first point, n3's metal1 wire, its
+    # metal2 wire and that wire's first point and via.
+    assert regions.wire_boxes(routed, {"n3", "n1"}, 0.5) == [pytest.approx(box) for box in (
+        (10.5, 9.5, 11.5, 10.5), (10.5, 9.5, 12.0, 10.5), (14.5, 29.5, 20.9, 30.5),
+        (19.9, 19.5, 20.9, 20.5), (19.9, 19.5, 20.9, 30.5), (19.9, 29.5, 20.9, 30.5))]
     # The metal1 wire's end point is at x = 15 um.
     assert regions.nets_near(routed, [(14.0, 30.0, 14.1, 30.1)], 0.8) == []
     assert regions.nets_near(routed, [(14.0, 30.0, 14.1, 30.1)], 1.0) == ["n3"]

@@ -216,7 +216,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
                                                name="drc", timeout=TIMEOUTS["route"],
                                                progress=progress)
             progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
-            errors = _recheck(steps, inputs, routing, errors, regions.net_boxes(
+            errors = _recheck(steps, inputs, routing, errors, regions.wire_boxes(
                 routing.text, set(changed), DRC_MARGIN_UM) + _grown(
                 [box for _, box in errors], DRC_MARGIN_UM), "drc_again")
         progress(f"[pnr]   {len(errors)} DRC errors")
@@ -269,7 +269,7 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
                 steps, dataclasses.replace(routing, text=added.text), added.nets, lef_names,
                 lef, name=f"hold{fixed['rounds']}", timeout=TIMEOUTS["route"], progress=progress)
             progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
-            windows = regions.net_boxes(routing.text, set(changed), DRC_MARGIN_UM)
+            windows = regions.wire_boxes(routing.text, set(changed), DRC_MARGIN_UM)
             errors = _recheck(steps, inputs, routing, errors,
                               windows + _grown(added.boxes, DRC_MARGIN_UM),
                               f"drc_hold{fixed['rounds']}")

@@ -24,7 +24,7 @@ into horizontal strips (:func:`plan`) and the routing runs in three phases (:fun
 
 The parasitics come from the runs that routed each net (``write_delays``): a net's RC tree is
 the one qrouter wrote with the net's final route. :func:`reroute` also serves the flow's DRC
-step (the nets beside an error, :func:`nets_near`).
+step (the nets beside an error, :func:`nets_near`; where to check again, :func:`wire_boxes`).
 """
 
 import concurrent.futures
@@ -39,7 +39,7 @@ from . import route as qrouter
 
 __all__ = ["NETS_PER_STRIP", "STRIP_PASSES", "REPAIRS", "SPLIT_REPAIR", "MARGIN_TRACKS",
            "Strips", "Routing", "strip_count", "plan", "strip_def", "splice", "nets_near",
-           "net_boxes", "reroute", "route"]
+           "wire_boxes", "reroute", "route"]
 
 #: Nets per strip at most: ``small`` (23,594 nets) routes in 4 strips, the reduced test
 #: configuration (8,198) in 2; a design of at most 6,000 nets in one (qrouter alone).
@@ -50,8 +50,9 @@ NETS_PER_STRIP = 6000
 STRIP_PASSES = 3
 
 #: Repairs after the splice at most: a repair's routes are checked again (the repair's qrouter
-#: does not see the other nets' stubs to off-grid pins) and what is wrong repaired once more.
-REPAIRS = 2
+#: does not see the other nets' stubs to off-grid pins; two at once do not see each other's
+#: routes) and what is wrong repaired again.
+REPAIRS = 3
 
 #: Nets to repair at least for two qrouters to share the first repair (halves of the die).
 SPLIT_REPAIR = 100
@@ -302,9 +303,9 @@ class _Qrouter:
 def _halves(text, nets):
     # ``nets`` cut at the die's middle by the centres of their wires' extents (nets without
     # wires go left): two sets a qrouter each can route at once, mostly apart.
-    middle = deffile.die_area(text)[2] / deffile.units(text) / 2
+    middle = deffile.die_area(text)[2] / 2
     boxes = dict(zip(sorted(nets), [None] * len(nets)))
-    boxes.update(_extents(text, nets, 0))
+    boxes.update(_extents(text, nets))
     left = {net for net, box in boxes.items() if box is None or box[0] + box[2] < 2 * middle}
     return [left, set(nets) - left]
 
@@ -375,28 +376,36 @@ def nets_near(text, boxes, margin, *, layers=None, lef=None):
     return sorted(found)
 
 
-def net_boxes(text, nets, margin):
-    """Return the bounding box ``(x0, y0, x1, y1)`` (um) of each of ``nets``' wires, vias and
-    stubs in the routed DEF ``text``, grown by ``margin`` (um); nets without any are left out.
-    """
-    return list(_extents(text, nets, margin).values())
-
-
-def _extents(text, nets, margin):
-    # {net: its box, as net_boxes gives it}
-    units = deffile.units(text)
+def _pieces(text, nets):
+    # Yield (net, (x0, y0, x1, y1) in DBU) for each wire segment, via and stub of ``nets``.
     sections = deffile.split_sections(text)
-    extent = {}
     for section in ("NETS", "SPECIALNETS"):
         for name, rest in deffile.entries(sections.get(section)):
             if name not in nets:
                 continue
             for _, _, points, vias in deffile.routes(rest):
-                for x, y in points + [point for _, point in vias]:
-                    x0, y0, x1, y1 = extent.get(name, (x, y, x, y))
-                    extent[name] = (min(x0, x), min(y0, y), max(x1, x), max(y1, y))
-    return {net: (x0 / units - margin, y0 / units - margin, x1 / units + margin,
-                  y1 / units + margin) for net, (x0, y0, x1, y1) in extent.items()}
+                for (ax, ay), (bx, by) in zip(points, points[1:]):
+                    yield name, (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+                for x, y in points[:1] + [point for _, point in vias]:
+                    yield name, (x, y, x, y)
+
+
+def wire_boxes(text, nets, margin):
+    """Return the box ``(x0, y0, x1, y1)`` (um) of each wire segment, via and stub of
+    ``nets`` in the routed DEF ``text``, grown by ``margin`` (um), without repeats: where a
+    change of those nets could break a rule (the flow's magic checks them again)."""
+    units = deffile.units(text)
+    return sorted({(x0 / units - margin, y0 / units - margin, x1 / units + margin,
+                    y1 / units + margin) for _, (x0, y0, x1, y1) in _pieces(text, nets)})
+
+
+def _extents(text, nets):
+    # {net: the bounding box (DBU) of its wires, vias and stubs}
+    extent = {}
+    for name, (x0, y0, x1, y1) in _pieces(text, nets):
+        a, b, c, d = extent.get(name, (x0, y0, x1, y1))
+        extent[name] = (min(a, x0), min(b, y0), max(c, x1), max(d, y1))
+    return extent
 
 
 def _repaired(router, routing, lef, progress, name, what, jobs=1):
