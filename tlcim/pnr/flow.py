@@ -129,8 +129,8 @@ def _inside(box, windows):
 def _recheck(steps, inputs, routing, errors, windows, name):
     # magic checks ``windows`` of the changed layout again; return its errors there and the
     # earlier ``errors`` outside them.
-    return sorted([error for error in errors if not _inside(error[1], windows)] +
-                  _drc(steps, inputs, routing, windows, name=name))
+    return sorted({error for error in errors if not _inside(error[1], windows)} |
+                  set(_drc(steps, inputs, routing, windows, name=name)))
 
 
 def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZATION,
