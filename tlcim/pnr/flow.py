@@ -203,6 +203,16 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
         routing = regions.route(steps, "placed.def", lef_names, lef, strips, jobs=JOBS,
                                 timeout=TIMEOUTS["route"], progress=progress)
 
+    def rerouted(routing, nets, errors, boxes, name, check):
+        # Route ``nets`` again (regions.reroute, run ``name``); magic then checks again around
+        # the changed wires and ``boxes`` (um). Return the routing and the DRC errors.
+        routing, changed = regions.reroute(steps, routing, nets, lef_names, lef, name=name,
+                                           timeout=TIMEOUTS["route"], progress=progress)
+        progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
+        windows = regions.wire_boxes(routing.text, set(changed), DRC_MARGIN_UM)
+        return routing, _recheck(steps, inputs, routing, errors,
+                                 windows + _grown(boxes, DRC_MARGIN_UM), check)
+
     with steps.step("drc", f"magic, {drc.RULES} rules"):
         errors = _drc(steps, inputs, routing)
         near = regions.nets_near(routing.text, [box for _, box in errors], DRC_MARGIN_UM)
@@ -212,13 +222,8 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
             # net's routes (a check of the whole of small takes minutes).
             progress(f"[pnr]   {len(errors)} DRC errors: rerouting the {len(near)} nets "
                      f"within {DRC_MARGIN_UM:g} um of them")
-            routing, changed = regions.reroute(steps, routing, near, lef_names, lef,
-                                               name="drc", timeout=TIMEOUTS["route"],
-                                               progress=progress)
-            progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
-            errors = _recheck(steps, inputs, routing, errors, regions.wire_boxes(
-                routing.text, set(changed), DRC_MARGIN_UM) + _grown(
-                [box for _, box in errors], DRC_MARGIN_UM), "drc_again")
+            routing, errors = rerouted(routing, near, errors, [box for _, box in errors],
+                                       "drc", "drc_again")
         progress(f"[pnr]   {len(errors)} DRC errors")
 
     def extract_layout():
@@ -265,14 +270,9 @@ def run(config, work, *, clock_mhz=DEFAULT_CLOCK_MHZ, utilization=DEFAULT_UTILIZ
             fixed["buffers"] += len(added.buffers)
             progress(f"[pnr]   {len(added.buffers)} buffers placed; rerouting "
                      f"{len(added.nets)} nets")
-            routing, changed = regions.reroute(
-                steps, dataclasses.replace(routing, text=added.text), added.nets, lef_names,
-                lef, name=f"hold{fixed['rounds']}", timeout=TIMEOUTS["route"], progress=progress)
-            progress(f"[pnr]   {len(changed)} nets rerouted; magic checks their areas again")
-            windows = regions.wire_boxes(routing.text, set(changed), DRC_MARGIN_UM)
-            errors = _recheck(steps, inputs, routing, errors,
-                              windows + _grown(added.boxes, DRC_MARGIN_UM),
-                              f"drc_hold{fixed['rounds']}")
+            routing, errors = rerouted(dataclasses.replace(routing, text=added.text),
+                                       added.nets, errors, added.boxes,
+                                       f"hold{fixed['rounds']}", f"drc_hold{fixed['rounds']}")
             progress(f"[pnr]   {len(errors)} DRC errors")
         routed, instances, shapes = extract_layout()
         timed, below = time_layout()

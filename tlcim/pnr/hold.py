@@ -198,7 +198,7 @@ def insert(netlist, text, lef, endpoints, *, fill="FILL", buffer=BUFFER):
         nets[net] = f"- {net} " + " ".join(f"( {a} {b} )" for a, b in ends) + "\n;"
     text = deffile.with_entries(text, "COMPONENTS", components.values())
     text = deffile.with_entries(text, "NETS", nets.values())
-    layers = {rect.layer for part in list(lef.macros[cell].pins.values())
+    layers = {rect.layer for part in lef.macros[cell].pins.values()
               for rect in part.rects} | {rect.layer for rect in lef.macros[cell].obstructions}
     near_buffers = regions.nets_near(text, boxes, CLEARANCE_UM, layers=layers, lef=lef)
     rebuilt = dataclasses.replace(
