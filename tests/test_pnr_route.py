@@ -2,6 +2,8 @@
 not attach to a pin, and qrouter run on a two-cell design written by
 :func:`tlcim.pnr.deffile.placed_def` (needs the Debian tools)."""
 
+import re
+
 from pnr_helpers import need_tools, route_two_inverters
 
 from tlcim.pnr import connectivity, deffile, route
@@ -53,6 +55,8 @@ def test_the_schedule_widens_the_search_then_raises_the_effort(tmp_path):
         "*** failed after stage2 mask none effort 40",
         "*** failed after stage2 mask none effort 80", "*** final failed"]
     assert route.failed_counts("\n".join(lines)) == [50, 30, 30, 1, 1, 1, 1]
+    # Each pass's count comes with the seconds since the DEF was read.
+    assert all(re.search(r": \d+ \(\d+ s\)$", line) for line in lines[:-1]), lines
     # At most PASSES passes of the second stage; none once every net is routed.
     assert len(_schedule(tmp_path, 9, [8, 7, 6, 5, 4, 3, 2, 1, 0])) == route.PASSES + 2
     assert len(_schedule(tmp_path, 0, [])) == 2

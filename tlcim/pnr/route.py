@@ -9,7 +9,8 @@ until a whole-die pass at the largest effort makes none), and then the result is
 whatever it is (without qrouter's ``cleanup all`` and third stage, see :func:`config_text`):
 the routed DEF, the failed nets and the wires' resistances and capacitances
 (``write_delays``, read by :mod:`tlcim.pnr.extract`). The numbers of failed nets after every
-stage go into the log as ``*** failed after <stage>: N``.
+stage go into the log as ``*** failed after <stage>: N (T s)``, T the seconds since the DEF was
+read.
 """
 
 import re
@@ -37,7 +38,8 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
     gives them, or stay unrouted); ``obstructions`` are ``(x0, y0, x1, y1, layer)`` in um that
     no wire may enter. With ``passes=0`` no route is ever torn up: the first stage only uses
     free grid, and the nets it fails are left for a later run."""
-    lines = ["verbose 1"]
+    # Every count is printed with the seconds since the DEF was read.
+    lines = ["verbose 1", "proc elapsed {} {expr {[clock seconds] - $::started}}"]
     lines += [f"read_lef {lef}" for lef in lefs]
     # No stacked vias (``via stack 1``, as qflow's osu018 set-up has it): the metal pad
     # between two stacked vias is below the layers' minimum area (magic found 6,652 such
@@ -51,17 +53,18 @@ def config_text(lefs, layers, def_name, *, ground="gnd", power="vdd", passes=PAS
               *(f"obstruction {x0:g} {y0:g} {x1:g} {y1:g} {layer}"
                 for x0, y0, x1, y1, layer in obstructions),
               f"read_def {def_name}",
+              "set started [clock seconds]",
               *(["set result [stage1]"] if nets is None else
                 ["set result 0",
                  "foreach net {%s} {incr result [stage1 route $net]}"
                  % " ".join("{%s}" % net for net in nets)]),
-              'puts "*** failed after stage1: $result"']
+              'puts "*** failed after stage1: $result ([elapsed] s)"']
     lines += ["set mask 10",
               "set effort 10",
               f"for {{set pass 0}} {{$pass < {passes} && $result > 0}} {{incr pass}} {{",
               "    set last $result",
               "    set result [stage2 mask $mask effort $effort]",
-              '    puts "*** failed after stage2 mask $mask effort $effort: $result"',
+              '    puts "*** failed after stage2 mask $mask effort $effort: $result ([elapsed] s)"',
               "    if {$result >= $last && $mask ne \"none\"} {",
               "        set mask none",
               "        set effort 20",
