@@ -6,14 +6,14 @@ wires, vias and pins against ``SCN6M_SUBM.10``, the MOSIS scalable rules that
 via layer), as qflow's own ``drc.sh`` does. What it cannot check: the inside of the cells
 (the Debian library has no cell layouts, only abstracts) and the inside of the macro.
 
-:func:`script_text` writes magic's batch script; :func:`read_result` reads the total and the
-count of each rule back from its log (lines ``*** drc ...`` the script prints), and
-:func:`read_errors` each error's rule and place.
+:func:`script_text` writes magic's batch script; :func:`read_errors` reads each error's rule
+and place back from its log (lines ``*** drc ...`` the script prints; the flow requires its
+``*** drc total`` line), and :func:`report_text` writes the count of each rule.
 """
 
 import re
 
-__all__ = ["RULES", "script_text", "read_result", "read_errors", "report_text"]
+__all__ = ["RULES", "script_text", "read_errors", "report_text"]
 
 #: magic's technology file (in the library folder), as ``osu018.magicrc`` loads it.
 RULES = "SCN6M_SUBM.10"
@@ -54,18 +54,6 @@ def script_text(tech_folder, lefs, def_name, design, windows=None):
               'puts stdout "*** drc total: $total"',
               "quit -noprompt"]
     return "\n".join(lines) + "\n"
-
-
-def read_result(log):
-    """Return ``(total, {rule: areas})`` from magic's log, or raise ``ValueError`` if the
-    script did not get to its counts."""
-    total = re.search(r"^\*\*\* drc total: (\d+)", log, re.MULTILINE)
-    if total is None:
-        raise ValueError("magic printed no DRC count")
-    rules = {}
-    for count, rule in re.findall(r"^\*\*\* drc rule: (\d+) (.+?)\s*$", log, re.MULTILINE):
-        rules[rule] = rules.get(rule, 0) + int(count)
-    return int(total.group(1)), dict(sorted(rules.items(), key=lambda item: -item[1]))
 
 
 def read_errors(log):
