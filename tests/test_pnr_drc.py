@@ -16,8 +16,10 @@ def test_errors_read_back_and_reported():
            "*** drc box: 0 0 6 2 Metal3 spacing < 3 (Mosis #15.2)\n*** drc total: 2\n")
     assert drc.read_errors(log) == [("Metal2 area < 20 (Mosis #+++)", (5.0, -1.0, 5.2, 3.0)),
                                     ("Metal3 spacing < 3 (Mosis #15.2)", (0.0, 0.0, 0.3, 0.1))]
-    # No scale printed: magic did not get to its counts.
+    assert drc.check_log(log) is None
+    # Magic did not get to its counts: no errors read, and the log is refused.
     assert drc.read_errors("magic: couldn't load technology\n") == []
+    assert drc.check_log("magic: couldn't load technology\n") == "magic printed no DRC count"
     report = drc.report_text(3, {"Metal2 area < 20 (Mosis #+++)": 2, "Metal3 spacing": 1})
     assert "3 errors" in report and "       2  Metal2 area < 20 (Mosis #+++)" in report
 
@@ -43,7 +45,7 @@ def test_routed_inverters_are_clean_and_a_small_pad_is_not(tmp_path):
         done = subprocess.run([tools.find("magic"), "-dnull", "-noconsole", f"{name}.tcl"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=300)
         log = done.stdout + done.stderr
-        assert "*** drc total:" in log, log[-2000:]
+        assert drc.check_log(log) is None, log[-2000:]
         errors = drc.read_errors(log)
         rules[name] = sorted(rule for rule, _ in errors)
         boxes[name] = [box for _, box in errors]

@@ -6,14 +6,14 @@ wires, vias and pins against ``SCN6M_SUBM.10``, the MOSIS scalable rules that
 via layer), as qflow's own ``drc.sh`` does. What it cannot check: the inside of the cells
 (the Debian library has no cell layouts, only abstracts) and the inside of the macro.
 
-:func:`script_text` writes magic's batch script; :func:`read_errors` reads each error's rule
-and place back from its log (lines ``*** drc ...`` the script prints; the flow requires its
-``*** drc total`` line), and :func:`report_text` writes the count of each rule.
+:func:`script_text` writes magic's batch script; :func:`check_log` says whether magic got to
+its counts, :func:`read_errors` reads each error's rule and place back from its log (lines
+``*** drc ...`` the script prints), and :func:`report_text` writes the count of each rule.
 """
 
 import re
 
-__all__ = ["RULES", "script_text", "read_errors", "report_text"]
+__all__ = ["RULES", "script_text", "check_log", "read_errors", "report_text"]
 
 #: magic's technology file (in the library folder), as ``osu018.magicrc`` loads it.
 RULES = "SCN6M_SUBM.10"
@@ -46,7 +46,6 @@ def script_text(tech_folder, lefs, def_name, design, windows=None):
               "for {set i 1} {$i <= $found} {incr i} {",
               "    drc find $i",
               "    foreach {why boxes} [drc listall why] {",
-              '        puts stdout "*** drc rule: [llength $boxes] $why"',
               '        foreach box $boxes {puts stdout "*** drc box: $box $why"}',
               "        incr total [llength $boxes]",
               "    }",
@@ -54,6 +53,13 @@ def script_text(tech_folder, lefs, def_name, design, windows=None):
               'puts stdout "*** drc total: $total"',
               "quit -noprompt"]
     return "\n".join(lines) + "\n"
+
+
+def check_log(log):
+    """Return an error message if magic's log lacks the script's total (it stopped before its
+    counts: a missing rule deck, a DEF it could not read), else None."""
+    return None if re.search(r"^\*\*\* drc total: \d+", log, re.MULTILINE) else \
+        "magic printed no DRC count"
 
 
 def read_errors(log):

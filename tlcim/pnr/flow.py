@@ -108,9 +108,7 @@ def _drc(steps, inputs, routing, windows=None, name="drc"):
             find_library().folder, [inputs.cell_lef, inputs.macro_lef], FILES["def"],
             inputs.top, bands[job]))
         return steps.run("magic", ["-dnull", "-noconsole", f"{part}.tcl"], log=f"{part}.log",
-                         timeout=TIMEOUTS["drc"],
-                         check=lambda log: None if "*** drc total:" in log else
-                         "no DRC count printed")
+                         timeout=TIMEOUTS["drc"], check=drc.check_log)
 
     with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
         return sorted({error for log in pool.map(check, range(len(bands)))

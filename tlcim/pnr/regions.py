@@ -318,9 +318,8 @@ def _reroute(router, name, routing, nets, jobs=1):
     # nets taken and the failed nets after each pass of each run.
     bad = set(nets)
     entries = deffile.entry_texts(deffile.split_sections(routing.text)["NETS"])
-    stubs = _stubs(routing.text)
     text = splice(routing.text, {net: _unrouted(entries[net]) for net in bad},
-                  {net: entry for net, entry in stubs.items() if net not in bad})
+                  {net: entry for net, entry in _stubs(routing.text).items() if net not in bad})
     parts = [part for part in (_halves(routing.text, bad) if jobs > 1 else [bad]) if part]
     names = [name] if len(parts) == 1 else [f"{name}{'ab'[k]}" for k in range(len(parts))]
     with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
@@ -329,8 +328,16 @@ def _reroute(router, name, routing, nets, jobs=1):
     taken = {}
     for part, run in zip(parts, runs):
         taken.update(dict.fromkeys(((part | run.ripped) & set(entries)) - set(taken), run))
+    return _take(routing, dict(zip(names, runs)), taken, router.times), set(taken), \
+        " ".join(f"{run.counts}" for run in runs)
+
+
+def _take(routing, runs, taken, times):
+    # ``routing`` with each net of ``taken`` ({net: run}) as its run routed it (wires, stubs,
+    # RC tree, failed or detached), the counts of ``runs`` ({name: run}) and the router's
+    # ``times`` (seconds by run or phase).
     changed = set(taken)
-    stubs = {net: entry for net, entry in stubs.items() if net not in changed}
+    stubs = {net: entry for net, entry in _stubs(routing.text).items() if net not in changed}
     stubs.update((net, run.stubs[net]) for net, run in taken.items() if net in run.stubs)
     return dataclasses.replace(
         routing,
@@ -340,9 +347,8 @@ def _reroute(router, name, routing, nets, jobs=1):
                             {net for net, run in taken.items() if net in run.failed})),
         detached=tuple(sorted((set(routing.detached) - changed) |
                               {net for net, run in taken.items() if net in run.detached})),
-        counts=routing.counts + tuple(f"{n}: {run.counts}" for n, run in zip(names, runs)),
-        times={**routing.times, **{n: router.times[n] for n in names}}), changed, \
-        " ".join(f"{run.counts}" for run in runs)
+        counts=routing.counts + tuple(f"{name}: {run.counts}" for name, run in runs.items()),
+        times={**routing.times, **times})
 
 
 def nets_near(text, boxes, margin, *, layers=None, lef=None):
@@ -490,21 +496,14 @@ def route(steps, placed, lefs, lef, count, *, jobs=2, timeout=7200, progress=pri
 
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        runs = [between] + list(pool.map(strip, range(count)))
+        runs = dict(zip((f"strip{k}" for k in range(count)), pool.map(strip, range(count))))
     router.times["strips"] = time.monotonic() - start
-    chosen = dict.fromkeys(strips.between, 0)
     for index, nets in enumerate(strips.local):
-        chosen.update(dict.fromkeys(nets, index + 1))
         progress(f"[pnr]   strip {index}: {len(nets):,} nets, failed after each pass "
-                 f"{runs[index + 1].counts} ({router.times[f'strip{index}']:.0f} s)")
-    spliced = splice(between.text, {name: runs[k].nets[name] for name, k in chosen.items()},
-                     {name: runs[k].stubs[name] for name, k in chosen.items()
-                      if name in runs[k].stubs})
-    routing = Routing(
-        count, spliced, {name: runs[k].rc[name] for name, k in chosen.items()
-                         if name in runs[k].rc},
-        tuple(sorted(name for name, k in chosen.items() if name in runs[k].failed)),
-        tuple(sorted(name for name, k in chosen.items() if name in runs[k].detached)),
-        tuple(f"{phase}: {run.counts}" for phase, run in
-              zip(["between"] + [f"strip {k}" for k in range(count)], runs)), router.times)
+                 f"{runs[f'strip{index}'].counts} ({router.times[f'strip{index}']:.0f} s)")
+    # The first phase's DEF with each net as the run that routed it has it.
+    taken = dict.fromkeys(strips.between, between)
+    taken.update((net, runs[f"strip{k}"]) for k, nets in enumerate(strips.local) for net in nets)
+    routing = _take(Routing(count, between.text, {}, (), (), (), {}),
+                    {"between": between, **runs}, taken, router.times)
     return _repaired(router, routing, lef, progress, "repair", "spliced", jobs)[0]
